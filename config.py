@@ -1,0 +1,150 @@
+"""Taper's settings: typed, frozen, and read from `TAPER_*` environment variables.
+
+`load_settings()` builds the settings for one of three environments (development, test, production);
+every field can be overridden by an environment variable named in `ENVIRONMENT_VARIABLES`.
+Production refuses to start without a real secret key or with debug switched on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"
+
+# Variable -> what it sets. The README's configuration table mirrors this.
+ENVIRONMENT_VARIABLES = {
+    "TAPER_ENV": "development, test or production (default development)",
+    "TAPER_SECRET_KEY": "signing key for sessions and CSRF tokens, at least 32 characters",
+    "TAPER_DATABASE_URL": "SQLAlchemy database URL (default: SQLite file instance/taper.db)",
+    "TAPER_INSTANCE_PATH": "folder for the SQLite file and the generated secret key (default ./instance)",
+    "TAPER_DEBUG": "Flask debug mode, true or false (refused in production)",
+    "TAPER_SECURE_COOKIES": "send cookies only over HTTPS (default true in production only)",
+    "TAPER_SESSION_IDLE_MINUTES": "sign out after this many minutes without a request (default 30)",
+    "TAPER_SESSION_MAX_HOURS": "sign out this many hours after signing in, whatever the activity (default 12)",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigurationError(RuntimeError):
+    """The environment asks for settings Taper cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    secret_key: str
+    database_url: str
+    instance_path: Path
+    debug: bool = False
+    secure_cookies: bool = False
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def validate(self) -> Settings:
+        """Raise ConfigurationError for settings that must never run; return self otherwise."""
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigurationError(f"TAPER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.environment!r}")
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(f"the secret key must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+        if self.is_production:
+            if self.debug:
+                raise ConfigurationError("production refuses to run with TAPER_DEBUG on")
+            if not self.secure_cookies:
+                raise ConfigurationError("production refuses to send cookies over plain HTTP (TAPER_SECURE_COOKIES)")
+        if self.session_idle_minutes < 1 or self.session_max_hours < 1:
+            raise ConfigurationError("session lifetimes must be positive")
+        return self
+
+    def flask_config(self) -> dict[str, object]:
+        """The Flask and extension settings these settings imply."""
+        cookie_name = "__Host-taper_session" if self.secure_cookies else "taper_session"
+        return {
+            "ENV_NAME": self.environment,
+            "DEBUG": self.debug,
+            "TESTING": self.environment == "test",
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SESSION_COOKIE_NAME": cookie_name,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "PERMANENT_SESSION_LIFETIME": timedelta(minutes=self.session_idle_minutes),
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "TAPER_SESSION_MAX_AGE": timedelta(hours=self.session_max_hours),
+            "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+            "WTF_CSRF_ENABLED": True,
+            "WTF_CSRF_TIME_LIMIT": self.session_max_hours * 3600,
+            "PREFERRED_URL_SCHEME": "https" if self.secure_cookies else "http",
+        }
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build validated settings from `environ` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    environment = env.get("TAPER_ENV", "development").strip().lower()
+    instance_path = Path(env.get("TAPER_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+    production = environment == "production"
+    secret_key = env.get("TAPER_SECRET_KEY") or ("" if production else _instance_secret_key(instance_path))
+    settings = Settings(
+        environment=environment,
+        secret_key=secret_key,
+        database_url=env.get("TAPER_DATABASE_URL") or f"sqlite:///{instance_path / 'taper.db'}",
+        instance_path=instance_path,
+    )
+    return replace(
+        settings,
+        debug=_bool(env, "TAPER_DEBUG", False),
+        secure_cookies=_bool(env, "TAPER_SECURE_COOKIES", production),
+        session_idle_minutes=_int(env, "TAPER_SESSION_IDLE_MINUTES", settings.session_idle_minutes),
+        session_max_hours=_int(env, "TAPER_SESSION_MAX_HOURS", settings.session_max_hours),
+    ).validate()
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Read the key generated on first run, creating it (readable by its owner only) if absent."""
+    key_file = instance_path / SECRET_KEY_FILE
+    instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None

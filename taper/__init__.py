@@ -1,0 +1,32 @@
+"""Taper: tapering plans for people coming off long-term opioids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Settings, load_settings
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web application from `settings` (default: the environment's). Never starts the scheduler."""
+    from taper import cli, database, web
+    from taper.extensions import csrf, db, login_manager, migrate
+
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path),
+                template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
+    app.config.from_mapping(settings.flask_config())
+    app.extensions["taper.settings"] = settings
+    database.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,10 @@
+"""SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
+
+from taper.models import guards
+from taper.models.audit import AuditEvent
+from taper.models.base import Base
+from taper.models.organisation import Organisation
+from taper.models.patient import Patient
+from taper.models.user import User
+
+__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "User", "guards"]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from taper import clock
+from taper.domain.organisations import OrganisationKind
+from taper.models.base import Base, UtcDateTime
+
+
+class Organisation(Base):
+    """A pain clinic, GP practice or community pharmacy, identified by its ODS code."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrganisationKind] = mapped_column(
+        Enum(OrganisationKind, name="kind", native_enum=False, create_constraint=True, length=30,
+             values_callable=lambda kinds: [kind.value for kind in kinds])
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    ods_code: Mapped[str] = mapped_column(String(10), unique=True)
+    synthetic: Mapped[bool] = mapped_column(default=False)  # demo data: every page says so
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.ods_code} {self.kind}>"

@@ -1,0 +1,208 @@
+"""Organisations, users, signing in and out."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from taper import clock
+from taper.domain.organisations import InvalidOdsCode, OrganisationKind, Role, normalise_ods_code
+from taper.extensions import db
+from taper.models import Organisation, User
+from taper.models.user import new_session_token
+from taper.services import audit
+from taper.services.common import check_version, flush_or_stale, required
+from taper.services.errors import InvalidInput, NotFound, PermissionDenied
+from taper.services.passwords import hash_password, needs_rehash, password_problem, verify_password
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active")
+_ORGANISATION_FIELDS = ("kind", "name", "ods_code")
+
+
+def _require_admin(by: User | None) -> None:
+    if by is not None and by.role is not Role.ADMIN:
+        raise PermissionDenied("only an administrator may manage users and organisations")
+
+
+def _normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.fullmatch(email):
+        raise InvalidInput({"email": "Enter an email address in the correct format, like name@example.nhs.uk"})
+    return email
+
+
+# Organisations ---------------------------------------------------------------------------------------------
+
+def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, ods_code: str) -> Organisation:
+    _require_admin(by)
+    organisation = Organisation(kind=kind, name=required(name, "name", "Enter the organisation's name"),
+                                ods_code=_ods_code(ods_code))
+    _refuse_duplicate_ods_code(organisation.ods_code, None)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record(action="create", by=by, entity_type="organisation", entity_id=organisation.id,
+                 changes=audit.snapshot(organisation, _ORGANISATION_FIELDS))
+    return organisation
+
+
+def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str,
+                        ods_code: str) -> Organisation:
+    _require_admin(by)
+    organisation = get_organisation(organisation_id)
+    check_version(organisation.version, expected_version)
+    before = audit.snapshot(organisation, _ORGANISATION_FIELDS)
+    organisation.name = required(name, "name", "Enter the organisation's name")
+    organisation.ods_code = _ods_code(ods_code)
+    _refuse_duplicate_ods_code(organisation.ods_code, organisation.id)
+    flush_or_stale()
+    audit.record(action="update", by=by, entity_type="organisation", entity_id=organisation.id,
+                 changes=audit.differences(before, audit.snapshot(organisation, _ORGANISATION_FIELDS)))
+    return organisation
+
+
+def get_organisation(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("no such organisation")
+    return organisation
+
+
+def organisation_by_ods_code(ods_code: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.ods_code == ods_code.strip().upper()))
+
+
+def organisations(kind: OrganisationKind | None = None) -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.name)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def _ods_code(raw: str) -> str:
+    try:
+        return normalise_ods_code(raw)
+    except InvalidOdsCode as error:
+        raise InvalidInput({"ods_code": str(error)}) from None
+
+
+def _refuse_duplicate_ods_code(ods_code: str, own_id: int | None) -> None:
+    existing = db.session.scalar(select(Organisation).where(Organisation.ods_code == ods_code))
+    if existing is not None and existing.id != own_id:
+        raise InvalidInput({"ods_code": f"ODS code {ods_code} is already used by {existing.name}"})
+
+
+# Users -----------------------------------------------------------------------------------------------------
+
+def create_user(*, by: User | None, email: str, full_name: str, role: Role, organisation_id: int | None,
+                password: str) -> User:
+    """Create an account. `by=None` only for bootstrapping the first admin from the command line."""
+    _require_admin(by)
+    email = _normalise_email(email)
+    if db.session.scalar(select(User).where(User.email == email)) is not None:
+        raise InvalidInput({"email": f"An account with the email address {email} already exists"})
+    _check_new_password(password)
+    user = User(email=email, full_name=required(full_name, "full_name", "Enter the person's full name"),
+                role=role, organisation_id=_organisation_for_role(role, organisation_id),
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(action="create", by=by, entity_type="user", entity_id=user.id,
+                 changes=audit.snapshot(user, _USER_FIELDS))
+    return user
+
+
+def update_user(*, by: User, user_id: int, expected_version: int, full_name: str, role: Role,
+                organisation_id: int | None, active: bool) -> User:
+    """Change an account. Deactivating it, or changing its role or organisation, ends its sessions."""
+    _require_admin(by)
+    user = get_user(user_id)
+    check_version(user.version, expected_version)
+    if user.id == by.id and (not active or role is not Role.ADMIN):
+        raise InvalidInput({"role": "You cannot remove your own administrator access"})
+    before = audit.snapshot(user, _USER_FIELDS)
+    user.full_name = required(full_name, "full_name", "Enter the person's full name")
+    user.role = role
+    user.organisation_id = _organisation_for_role(role, organisation_id)
+    user.active = active
+    changes = audit.differences(before, audit.snapshot(user, _USER_FIELDS))
+    if changes.keys() & {"role", "organisation_id", "active"}:
+        user.session_token = new_session_token()
+    flush_or_stale()
+    audit.record(action="update", by=by, entity_type="user", entity_id=user.id, changes=changes)
+    return user
+
+
+def set_password(*, by: User | None, user_id: int, password: str) -> User:
+    """Set a new password (an admin for anyone; `by=None` from the command line). Ends the user's sessions."""
+    _require_admin(by)
+    user = get_user(user_id)
+    _check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    db.session.flush()
+    audit.record(action="set_password", by=by, entity_type="user", entity_id=user.id)
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.full_name)))
+
+
+def _organisation_for_role(role: Role, organisation_id: int | None) -> int | None:
+    needed_kind = role.organisation_kind
+    if organisation_id is None:
+        if needed_kind is None:
+            return None
+        raise InvalidInput({"organisation_id": f"Select the {needed_kind.label.lower()} this person works for"})
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise InvalidInput({"organisation_id": "Select an organisation from the list"})
+    if needed_kind is not None and organisation.kind is not needed_kind:
+        raise InvalidInput({"organisation_id": f"A {role.label.lower()} must belong to a {needed_kind.label.lower()}"})
+    return organisation.id
+
+
+def _check_new_password(password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput({"password": problem})
+
+
+# Signing in and out ----------------------------------------------------------------------------------------
+
+def authenticate(*, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Both outcomes are audited."""
+    typed_email = email.strip().lower()[:254]
+    user = db.session.scalar(select(User).where(func.lower(User.email) == typed_email))
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
+        audit.record(action="login_failure", by=None, entity_type="user",
+                     entity_id=user.id if user else None, actor_label=typed_email or "(blank)")
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = clock.now()
+    db.session.flush()
+    audit.record(action="login_success", by=user, entity_type="user", entity_id=user.id)
+    return user
+
+
+def user_for_session(session_token: str) -> User | None:
+    """The active user whose current session token this is (a rotated token finds no one)."""
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.active else None
+
+
+def sign_out(*, user: User) -> None:
+    """End every session of this user by rotating their session token."""
+    user.session_token = new_session_token()
+    db.session.flush()
+    audit.record(action="logout", by=user, entity_type="user", entity_id=user.id)

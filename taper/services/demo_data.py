@@ -1,0 +1,109 @@
+"""Synthetic demo data for `make run`: one clinic, a GP practice, a community pharmacy, their users and
+24 made-up patients. Every organisation is marked synthetic (pages say so) and every NHS number is in
+the 999 range, which is never issued to real people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import nhs_number
+from sqlalchemy import select
+
+from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.patients import Sex
+from taper.extensions import db
+from taper.models import Organisation, User
+from taper.services import accounts, patients
+from taper.services.patients import PatientDetails
+
+DEMO_PASSWORD = "taper-demo-only-password"  # printed for the demo; demo data is refused in production
+
+ORGANISATIONS = [
+    (OrganisationKind.PAIN_CLINIC, "Demo Community Pain Service", "ZZC01"),
+    (OrganisationKind.GP_PRACTICE, "Demo Riverside Surgery", "ZZG01"),
+    (OrganisationKind.GP_PRACTICE, "Demo Hillview Medical Centre", "ZZG02"),
+    (OrganisationKind.COMMUNITY_PHARMACY, "Demo High Street Pharmacy", "ZZP01"),
+    (OrganisationKind.COMMUNITY_PHARMACY, "Demo Station Road Pharmacy", "ZZP02"),
+]
+
+USERS = [
+    ("pharmacist@demo.taper.invalid", "Priya Shah", Role.PHARMACIST, "ZZC01"),
+    ("pharmacist2@demo.taper.invalid", "Tom Evans", Role.PHARMACIST, "ZZC01"),
+    ("gp@demo.taper.invalid", "Dr Sarah Ahmed", Role.GP, "ZZG01"),
+    ("pharmacy@demo.taper.invalid", "Ben Okafor", Role.COMMUNITY_PHARMACIST, "ZZP01"),
+    ("admin@demo.taper.invalid", "Alex Morgan", Role.ADMIN, None),
+]
+
+# given name, family name, date of birth, sex, GP practice, pharmacy (None: not nominated)
+PATIENTS = [
+    ("Margaret", "Holloway", date(1951, 3, 14), Sex.FEMALE, "ZZG01", "ZZP01"),
+    ("David", "Pritchard", date(1968, 11, 2), Sex.MALE, "ZZG01", "ZZP01"),
+    ("Aisha", "Rahman", date(1979, 6, 23), Sex.FEMALE, "ZZG02", "ZZP02"),
+    ("Gareth", "Lloyd", date(1960, 1, 9), Sex.MALE, "ZZG01", "ZZP01"),
+    ("Susan", "Whitfield", date(1957, 8, 30), Sex.FEMALE, "ZZG02", None),
+    ("Kwame", "Mensah", date(1972, 4, 17), Sex.MALE, "ZZG01", "ZZP02"),
+    ("Janet", "Clarke", date(1949, 12, 5), Sex.FEMALE, "ZZG01", "ZZP01"),
+    ("Robert", "Fenwick", date(1983, 2, 28), Sex.MALE, "ZZG02", "ZZP02"),
+    ("Helen", "Dawson", date(1965, 9, 12), Sex.FEMALE, "ZZG01", "ZZP01"),
+    ("Imran", "Qureshi", date(1976, 7, 4), Sex.MALE, "ZZG02", "ZZP02"),
+    ("Linda", "Baxter", date(1954, 5, 21), Sex.FEMALE, "ZZG01", None),
+    ("Stephen", "Marsh", date(1962, 10, 16), Sex.MALE, "ZZG01", "ZZP01"),
+    ("Olga", "Nowak", date(1970, 3, 3), Sex.FEMALE, "ZZG02", "ZZP02"),
+    ("Peter", "Gallagher", date(1958, 6, 8), Sex.MALE, "ZZG01", "ZZP01"),
+    ("Carol", "Hughes", date(1946, 1, 27), Sex.FEMALE, "ZZG02", "ZZP01"),
+    ("Daniel", "Osei", date(1988, 11, 19), Sex.MALE, "ZZG01", "ZZP02"),
+    ("Patricia", "Kerr", date(1961, 8, 2), Sex.FEMALE, "ZZG01", "ZZP01"),
+    ("Michael", "Dunne", date(1974, 12, 11), Sex.MALE, "ZZG02", None),
+    ("Fatima", "Begum", date(1981, 4, 29), Sex.FEMALE, "ZZG02", "ZZP02"),
+    ("Alan", "Stevens", date(1953, 9, 7), Sex.MALE, "ZZG01", "ZZP01"),
+    ("Joanne", "Price", date(1967, 2, 14), Sex.FEMALE, "ZZG01", "ZZP01"),
+    ("Wei", "Chen", date(1985, 7, 25), Sex.MALE, "ZZG02", "ZZP02"),
+    ("Sandra", "Moss", date(1959, 10, 1), Sex.FEMALE, "ZZG01", "ZZP01"),
+    ("Keith", "Barlow", date(1950, 5, 13), Sex.MALE, "ZZG02", "ZZP01"),
+]
+
+# Communication needs for a few patients, so the Accessible Information Standard banner shows.
+NEEDS = {
+    "Nowak": {"preferred_language": "Polish", "interpreter_needed": True},
+    "Hughes": {"large_print": True},
+    "Barlow": {"easy_read": True, "other_communication_needs": "Prefers appointments with a carer present"},
+}
+
+
+def synthetic_nhs_numbers(count: int) -> list[str]:
+    """Valid NHS numbers 999 000 0001 upwards (the 999 range is never issued: synthetic/test)."""
+    numbers: list[str] = []
+    stem = 999000000
+    while len(numbers) < count:
+        stem += 1
+        check = nhs_number.calculate_checksum(str(stem))
+        if check != 10:  # a check digit of 10 means the stem is never used
+            numbers.append(f"{stem}{check}")
+    return numbers
+
+
+def load_if_empty() -> bool:
+    """Load the demo organisations, users and patients unless the database already has any; True if loaded."""
+    if db.session.scalar(select(Organisation.id).limit(1)) or db.session.scalar(select(User.id).limit(1)):
+        return False
+    by_code: dict[str, Organisation] = {}
+    for kind, name, ods_code in ORGANISATIONS:
+        organisation = accounts.create_organisation(by=None, kind=kind, name=name, ods_code=ods_code)
+        organisation.synthetic = True
+        by_code[ods_code] = organisation
+    for email, full_name, role, ods_code in USERS:
+        accounts.create_user(by=None, email=email, full_name=full_name, role=role,
+                             organisation_id=by_code[ods_code].id if ods_code else None, password=DEMO_PASSWORD)
+    for number, (given, family, born_on, sex, practice, pharmacy) in zip(
+            synthetic_nhs_numbers(len(PATIENTS)), PATIENTS, strict=True):
+        patients.create_patient(by=None, clinic_id=by_code["ZZC01"].id, details=PatientDetails(
+            nhs_number=number, given_name=given, family_name=family, date_of_birth=born_on, sex=sex,
+            gp_practice_id=by_code[practice].id, pharmacy_id=by_code[pharmacy].id if pharmacy else None,
+            **NEEDS.get(family, {})))
+    return True
+
+
+def sign_in_help() -> str:
+    lines = ["Demo sign-ins (synthetic data only), all with the password " + DEMO_PASSWORD + ":"]
+    lines += [f"  {role.label:<28} {email}" for email, _, role, _ in USERS]
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""A clinic's patients: register, correct, find and view them, each change and view audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from taper import clock
+from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
+from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.patients import ImplausibleDateOfBirth, Sex, check_date_of_birth
+from taper.extensions import db
+from taper.models import Organisation, Patient, User
+from taper.services import audit
+from taper.services.common import check_version, flush_or_stale, required
+from taper.services.errors import InvalidInput, NotFound, PermissionDenied
+
+SEARCH_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """What a pharmacist records about a patient; plain values, as typed (the service normalises them)."""
+
+    nhs_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: Sex
+    gp_practice_id: int
+    pharmacy_id: int | None
+    preferred_language: str = "English"
+    interpreter_needed: bool = False
+    large_print: bool = False
+    easy_read: bool = False
+    other_communication_needs: str = ""
+
+
+_FIELDS = tuple(PatientDetails.__dataclass_fields__)
+
+
+def _require_pharmacist(by: User) -> int:
+    """The clinic whose caseload this user works on."""
+    if by.role is not Role.PHARMACIST or by.organisation_id is None:
+        raise PermissionDenied("only a clinic pharmacist may work on the clinic's patients")
+    return by.organisation_id
+
+
+def caseload(*, by: User) -> Select[tuple[Patient]]:
+    """The query for the patients this user may see, in name order."""
+    clinic_id = _require_pharmacist(by)
+    return (select(Patient).where(Patient.clinic_id == clinic_id)
+            .order_by(Patient.family_name, Patient.given_name, Patient.id))
+
+
+def create_patient(*, by: User | None, details: PatientDetails, clinic_id: int | None = None) -> Patient:
+    """Register a patient on the pharmacist's clinic caseload (`by=None` with `clinic_id`: the system,
+    loading demo data)."""
+    if by is not None:
+        clinic_id = _require_pharmacist(by)
+    elif clinic_id is None:
+        raise PermissionDenied("the system must name the clinic a patient joins")
+    patient = Patient(clinic_id=clinic_id, **asdict(_validated(details, own_id=None)))
+    db.session.add(patient)
+    _flush_or_duplicate(patient.nhs_number)
+    audit.record(action="create", by=by, entity_type="patient", entity_id=patient.id, patient_id=patient.id,
+                 changes=audit.snapshot(patient, _FIELDS))
+    return patient
+
+
+def update_patient(*, by: User, patient_id: int, expected_version: int, details: PatientDetails) -> Patient:
+    patient = _patient_in_scope(by, patient_id)
+    check_version(patient.version, expected_version)
+    before = audit.snapshot(patient, _FIELDS)
+    for field, value in asdict(_validated(details, own_id=patient.id)).items():
+        setattr(patient, field, value)
+    changes = audit.differences(before, audit.snapshot(patient, _FIELDS))
+    if not changes:
+        return patient
+    flush_or_stale()
+    audit.record(action="update", by=by, entity_type="patient", entity_id=patient.id, patient_id=patient.id,
+                 changes=changes)
+    return patient
+
+
+def view_patient(*, by: User, patient_id: int) -> Patient:
+    """The patient's record, for display; the view is audited."""
+    patient = _patient_in_scope(by, patient_id)
+    audit.record(action="view", by=by, entity_type="patient", entity_id=patient.id, patient_id=patient.id)
+    return patient
+
+
+def search_patients(*, by: User, text: str) -> list[Patient]:
+    """Patients on the caseload matching an NHS number, a date of birth (dd/mm/yyyy) or names.
+
+    The search term is not written to the audit trail (it may be an NHS number); the count is.
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidInput({"query": "Enter an NHS number, a name or a date of birth"})
+    query = caseload(by=by).where(_search_condition(text)).limit(SEARCH_LIMIT)
+    found = list(db.session.scalars(query))
+    audit.record(action="search", by=by, entity_type="patient", changes={"results": len(found)})
+    return found
+
+
+def _search_condition(text: str):  # type: ignore[no-untyped-def]
+    digits = re.sub(r"[\s-]", "", text)
+    if digits.isdigit() and len(digits) == 10:
+        return Patient.nhs_number == digits
+    born_on = _parse_date(text)
+    if born_on is not None:
+        return Patient.date_of_birth == born_on
+    terms = [term for term in re.split(r"[\s,]+", text) if term]
+    return and_(*(or_(Patient.given_name.ilike(f"%{_escape_like(term)}%", escape="\\"),
+                      Patient.family_name.ilike(f"%{_escape_like(term)}%", escape="\\")) for term in terms))
+
+
+def _parse_date(text: str) -> date | None:
+    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d %m %Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _patient_in_scope(by: User, patient_id: int) -> Patient:
+    """The patient if on this user's caseload; otherwise NotFound, and an attempt on another clinic's
+    patient is audited."""
+    clinic_id = _require_pharmacist(by)
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound("no such patient")
+    if patient.clinic_id != clinic_id:
+        audit.record(action="access_denied", by=by, entity_type="patient", entity_id=patient.id,
+                     patient_id=patient.id)
+        raise NotFound("no such patient")
+    return patient
+
+
+def _validated(details: PatientDetails, *, own_id: int | None) -> PatientDetails:
+    errors: dict[str, str] = {}
+    try:
+        nhs_number = normalise_nhs_number(details.nhs_number)
+    except InvalidNhsNumber as error:
+        errors["nhs_number"] = str(error)
+        nhs_number = details.nhs_number
+    else:
+        duplicate = db.session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
+        if duplicate is not None and duplicate.id != own_id:
+            errors["nhs_number"] = _duplicate_message(nhs_number)
+    try:
+        check_date_of_birth(details.date_of_birth, today=clock.today())
+    except ImplausibleDateOfBirth as error:
+        errors["date_of_birth"] = str(error)
+    if not _is_kind(details.gp_practice_id, OrganisationKind.GP_PRACTICE):
+        errors["gp_practice_id"] = "Select the patient's registered GP practice"
+    if details.pharmacy_id is not None and not _is_kind(details.pharmacy_id, OrganisationKind.COMMUNITY_PHARMACY):
+        errors["pharmacy_id"] = "Select a community pharmacy from the list"
+    given_name = _name(details.given_name, "given_name", "Enter the patient's first name", errors)
+    family_name = _name(details.family_name, "family_name", "Enter the patient's last name", errors)
+    if errors:
+        raise InvalidInput(errors)
+    return PatientDetails(
+        nhs_number=nhs_number,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=details.date_of_birth,
+        sex=Sex(details.sex),
+        gp_practice_id=details.gp_practice_id,
+        pharmacy_id=details.pharmacy_id,
+        preferred_language=details.preferred_language.strip() or "English",
+        interpreter_needed=details.interpreter_needed,
+        large_print=details.large_print,
+        easy_read=details.easy_read,
+        other_communication_needs=details.other_communication_needs.strip(),
+    )
+
+
+def _name(value: str, field: str, message: str, errors: dict[str, str]) -> str:
+    try:
+        return required(value, field, message)
+    except InvalidInput as error:
+        errors.update(error.errors)
+        return ""
+
+
+def _is_kind(organisation_id: int | None, kind: OrganisationKind) -> bool:
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
+    return organisation is not None and organisation.kind is kind
+
+
+def _duplicate_message(nhs_number: str) -> str:
+    return f"A patient with NHS number {nhs_number} is already registered. Search for them instead."
+
+
+def _flush_or_duplicate(nhs_number: str) -> None:
+    """Flush; two people registering the same NHS number at once: the database's unique constraint decides."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise InvalidInput({"nhs_number": _duplicate_message(nhs_number)}) from None

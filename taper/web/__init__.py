@@ -1,0 +1,32 @@
+"""The web layer: blueprints, security, error pages and filters."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+
+from taper import PACKAGE_ROOT
+from taper.web import errors, filters, security
+from taper.web.admin.views import blueprint as admin
+from taper.web.auth.views import blueprint as auth
+from taper.web.home.views import blueprint as home
+from taper.web.patients.views import blueprint as patients
+
+# The NHS.UK frontend's compiled CSS refers to its images at /assets/...
+nhsuk_assets = Blueprint("nhsuk", __name__, static_folder=str(PACKAGE_ROOT / "static" / "nhsuk" / "assets"),
+                         static_url_path="/assets")
+
+
+def configure_jinja(app: Flask) -> None:
+    """NHS.UK frontend macros (nhsuk-frontend-jinja) need ChainableUndefined and their package loader."""
+    app.jinja_env.undefined = ChainableUndefined
+    app.jinja_env.loader = ChoiceLoader([app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")])
+
+
+def init_app(app: Flask) -> None:
+    configure_jinja(app)
+    for blueprint in (nhsuk_assets, auth, home, patients, admin):
+        app.register_blueprint(blueprint)
+    security.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)

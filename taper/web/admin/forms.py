@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, \
+    StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from taper.domain.organisations import OrganisationKind, Role
+from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from taper.web.fields import optional_id
+
+_PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words is a good choice."
+
+
+class OrganisationForm(FlaskForm):
+    kind = RadioField("Type of organisation", choices=[(kind.value, kind.label) for kind in OrganisationKind],
+                      validators=[InputRequired("Select the type of organisation")])
+    name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
+    ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
+    full_name = StringField("Full name", validators=[InputRequired("Enter the person's full name"), Length(max=200)])
+    role = RadioField("Role", choices=[(role.value, role.label) for role in Role],
+                      validators=[InputRequired("Select the person's role")])
+    organisation_id = SelectField("Organisation", coerce=optional_id, validators=[Optional()])
+    active = BooleanField("Account is active", default=True)
+    password = PasswordField("Password", description=_PASSWORD_HINT,
+                             validators=[InputRequired("Enter a password"), Length(max=MAX_PASSWORD_LENGTH)])
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class EditUserForm(UserForm):
+    """Editing an account: the email address is its identity and the password is set separately."""
+
+    email = None
+    password = None
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", description=_PASSWORD_HINT,
+                             validators=[InputRequired("Enter a password"), Length(max=MAX_PASSWORD_LENGTH)])

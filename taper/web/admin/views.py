@@ -1,0 +1,102 @@
+"""Administration: user accounts and organisations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from taper.domain.organisations import OrganisationKind, Role
+from taper.services import accounts
+from taper.web.admin.forms import EditUserForm, OrganisationForm, PasswordForm, UserForm
+from taper.web.fields import organisation_choices, save
+from taper.web.security import roles
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@blueprint.route("/users")
+@roles(Role.ADMIN)
+def users() -> str:
+    return render_template("admin/users.html", users=accounts.users())
+
+
+@blueprint.route("/users/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def new_user() -> Response | str:
+    form = _with_organisations(UserForm())
+    if form.validate_on_submit():
+        user = save(form, lambda: accounts.create_user(
+            by=current_user, email=form.email.data, full_name=form.full_name.data, role=Role(form.role.data),
+            organisation_id=form.organisation_id.data, password=form.password.data))
+        if user is not None:
+            flash(f"Account created for {user.full_name}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@blueprint.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_user(user_id: int) -> Response | str:
+    user = accounts.get_user(user_id)
+    form = _with_organisations(EditUserForm(obj=user if request.method == "GET" else None))
+    if form.validate_on_submit():
+        saved = save(form, lambda: accounts.update_user(
+            by=current_user, user_id=user_id, expected_version=form.version.data or 0,
+            full_name=form.full_name.data, role=Role(form.role.data),
+            organisation_id=form.organisation_id.data, active=form.active.data))
+        if saved is not None:
+            flash(f"Account for {saved.full_name} saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=accounts.get_user(user_id))
+
+
+@blueprint.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def set_password(user_id: int) -> Response | str:
+    user = accounts.get_user(user_id)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        saved = save(form, lambda: accounts.set_password(by=current_user, user_id=user_id,
+                                                         password=form.password.data))
+        if saved is not None:
+            flash(f"New password set for {saved.full_name}. They have been signed out everywhere.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/password_form.html", form=form, user=accounts.get_user(user_id))
+
+
+@blueprint.route("/organisations")
+@roles(Role.ADMIN)
+def organisations() -> str:
+    return render_template("admin/organisations.html", organisations=accounts.organisations())
+
+
+@blueprint.route("/organisations/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def new_organisation() -> Response | str:
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        organisation = save(form, lambda: accounts.create_organisation(
+            by=current_user, kind=OrganisationKind(form.kind.data), name=form.name.data,
+            ods_code=form.ods_code.data))
+        if organisation is not None:
+            flash(f"{organisation.name} added.", "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisation_form.html", form=form, organisation=None)
+
+
+@blueprint.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_organisation(organisation_id: int) -> Response | str:
+    organisation = accounts.get_organisation(organisation_id)
+    form = OrganisationForm(obj=organisation if request.method == "GET" else None)
+    del form.kind  # the type of an existing organisation is fixed
+    if form.validate_on_submit():
+        saved = save(form, lambda: accounts.update_organisation(
+            by=current_user, organisation_id=organisation_id, expected_version=form.version.data or 0,
+            name=form.name.data, ods_code=form.ods_code.data))
+        if saved is not None:
+            flash(f"{saved.name} saved.", "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisation_form.html", form=form,
+                           organisation=accounts.get_organisation(organisation_id))

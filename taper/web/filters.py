@@ -1,0 +1,29 @@
+"""Jinja filters: dates and identifiers the way NHS pages show them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+from taper.clock import CLINIC_TIMEZONE
+from taper.domain.nhs_number import format_nhs_number
+
+
+def nhs_date(value: date | None) -> str:
+    """15 March 1984 (NHS.UK content style)."""
+    return "" if value is None else f"{value.day} {value:%B %Y}"
+
+
+def nhs_datetime(value: datetime | None) -> str:
+    """15 March 1984 at 2:05pm, in UK time."""
+    if value is None:
+        return ""
+    local = value.astimezone(CLINIC_TIMEZONE)
+    return f"{nhs_date(local.date())} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(nhs_date, "nhs_date")
+    app.add_template_filter(nhs_datetime, "nhs_datetime")
+    app.add_template_filter(format_nhs_number, "nhs_number")

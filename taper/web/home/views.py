@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from taper.domain.organisations import Role
+from taper.web.security import roles
+
+blueprint = Blueprint("home", __name__)
+
+
+@blueprint.route("/")
+@roles(*Role)
+def index() -> Response | str:
+    """Send each person to where their work starts."""
+    if current_user.role is Role.PHARMACIST:
+        return redirect(url_for("patients.index"))
+    if current_user.role is Role.ADMIN:
+        return redirect(url_for("admin.users"))
+    return render_template("home/index.html")

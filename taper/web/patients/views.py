@@ -1,0 +1,81 @@
+"""The clinic's patients. Searches are POSTed so NHS numbers never appear in URLs or server logs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from taper.domain.organisations import OrganisationKind, Role
+from taper.extensions import db
+from taper.services import accounts, patients
+from taper.web.fields import organisation_choices, save
+from taper.web.patients.forms import PatientForm, SearchForm
+from taper.web.security import roles
+
+blueprint = Blueprint("patients", __name__, url_prefix="/patients")
+PAGE_SIZE = 25
+
+
+@blueprint.route("/")
+@roles(Role.PHARMACIST)
+def index() -> str:
+    page = db.paginate(patients.caseload(by=current_user), per_page=PAGE_SIZE, error_out=False)
+    return render_template("patients/index.html", page=page, search=SearchForm(), results=None)
+
+
+@blueprint.route("/search", methods=["POST"])
+@roles(Role.PHARMACIST)
+def search() -> str:
+    form = SearchForm()
+    results = None
+    if form.validate_on_submit():
+        results = patients.search_patients(by=current_user, text=form.query.data)
+        db.session.commit()
+    return render_template("patients/index.html", page=None, search=form, results=results)
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def new() -> Response | str:
+    form = _with_choices(PatientForm())
+    if form.validate_on_submit():
+        patient = save(form, lambda: patients.create_patient(by=current_user, details=form.details()))
+        if patient is not None:
+            flash(f"{patient.given_name} {patient.family_name} has been added.", "success")
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=None)
+
+
+@blueprint.route("/<int:patient_id>")
+@roles(Role.PHARMACIST)
+def detail(patient_id: int) -> str:
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("patients/detail.html", patient=patient)
+
+
+@blueprint.route("/<int:patient_id>/edit", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def edit(patient_id: int) -> Response | str:
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    form = _with_choices(PatientForm(obj=patient if request.method == "GET" else None))
+    if form.validate_on_submit():
+        saved = save(form, lambda: patients.update_patient(
+            by=current_user, patient_id=patient_id, expected_version=form.version.data or 0,
+            details=form.details()))
+        if saved is not None:
+            flash("Patient details saved.", "success")
+            return redirect(url_for("patients.detail", patient_id=patient_id))
+        # The refused save rolled back the whole transaction, the first view's audit row included.
+        patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("patients/form.html", form=form, patient=patient)
+
+
+def _with_choices(form: PatientForm) -> PatientForm:
+    organisation_choices(form.gp_practice_id, accounts.organisations(OrganisationKind.GP_PRACTICE),
+                         blank="Select a GP practice")
+    organisation_choices(form.pharmacy_id, accounts.organisations(OrganisationKind.COMMUNITY_PHARMACY),
+                         blank="None nominated")
+    return form

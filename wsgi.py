@@ -1,0 +1,4 @@
+"""The WSGI entry point (`flask --app wsgi ...`, `gunicorn wsgi:app`)."""
+from taper import create_app
+
+app = create_app()
