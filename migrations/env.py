@@ -6,20 +6,12 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from taper.database import include_name
+
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
-
-# Tables that other libraries create for themselves (APScheduler's job store) are not ours to migrate.
-FOREIGN_TABLE_PREFIXES = ("apscheduler_",)
-
-
-def include_name(name, type_, parent_names):
-    if type_ == "table":
-        return not (name or "").startswith(FOREIGN_TABLE_PREFIXES)
-    return True
-
 
 def run_migrations_online():
     migrate = current_app.extensions["migrate"]

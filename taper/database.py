@@ -20,3 +20,14 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 def init_app(app: Flask) -> None:
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+# Tables that other libraries create for themselves (APScheduler's job store) are not ours to migrate.
+FOREIGN_TABLE_PREFIXES = ("apscheduler_",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic filter: compare and autogenerate only Taper's own tables."""
+    if type_ == "table":
+        return not (name or "").startswith(FOREIGN_TABLE_PREFIXES)
+    return True

@@ -1,0 +1,146 @@
+"""Fixtures: a fresh migrated database per test (SQLite or PostgreSQL), the app, a client, and helpers
+to make organisations, users and patients through the real services."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Iterator
+from datetime import date
+from itertools import count
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from taper import create_app
+from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.patients import Sex
+from taper.extensions import db
+from taper.models import Organisation, Patient, User
+from taper.services import accounts, patients
+from taper.services.demo_data import synthetic_nhs_numbers
+from taper.services.patients import PatientDetails
+from tests.databases import ThrowawayDatabases, settings_for
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from tests.databases import server_url
+
+    server = server_url()
+    return f"taper database: {'PostgreSQL at ' + server.render_as_string() if server else 'SQLite (temporary files)'}"
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayDatabases]:
+    store = ThrowawayDatabases(tmp_path_factory.mktemp("databases"))
+    yield store
+    store.close()
+
+
+class RequestIsolatedClient(FlaskClient):
+    """Each request runs in an empty context, as in a real server: its own app context, `g` and database
+    session, not the test's (Flask would otherwise reuse the app context the test holds open)."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(databases: ThrowawayDatabases, tmp_path: Path) -> Iterator[Flask]:
+    url = databases.migrated()
+    application = create_app(settings_for(url, tmp_path / "instance"))
+    application.test_client_class = RequestIsolatedClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+    databases.drop(url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Maker:
+    """Creates records through the real services, committing each, as an admin or pharmacist would."""
+
+    def __init__(self) -> None:
+        self._serial = count(1)
+        self._nhs_numbers = iter(synthetic_nhs_numbers(500))
+
+    def organisation(self, kind: OrganisationKind = OrganisationKind.PAIN_CLINIC, name: str | None = None) -> Organisation:
+        serial = next(self._serial)
+        organisation = accounts.create_organisation(by=None, kind=kind, name=name or f"{kind.label} {serial}",
+                                                    ods_code=f"T{serial:05d}")
+        db.session.commit()
+        return organisation
+
+    def user(self, role: Role = Role.PHARMACIST, organisation: Organisation | None = None,
+             email: str | None = None, password: str = PASSWORD) -> User:
+        if organisation is None and role.organisation_kind is not None:
+            organisation = self.organisation(role.organisation_kind)
+        user = accounts.create_user(by=None, email=email or f"user{next(self._serial)}@example.nhs.uk",
+                                    full_name=f"Test {role.label}", role=role,
+                                    organisation_id=organisation.id if organisation else None, password=password)
+        db.session.commit()
+        return user
+
+    def nhs_number(self) -> str:
+        return next(self._nhs_numbers)
+
+    def details(self, **overrides: object) -> PatientDetails:
+        if "gp_practice_id" not in overrides:
+            overrides["gp_practice_id"] = self.organisation(OrganisationKind.GP_PRACTICE).id
+        values: dict[str, object] = {"nhs_number": self.nhs_number(), "given_name": "Ada", "family_name": "Lovelace",
+                                     "date_of_birth": date(1960, 12, 10), "sex": Sex.FEMALE, "pharmacy_id": None}
+        values.update(overrides)
+        return PatientDetails(**values)  # type: ignore[arg-type]
+
+    def patient(self, by: User, **overrides: object) -> Patient:
+        patient = patients.create_patient(by=by, details=self.details(**overrides))
+        db.session.commit()
+        return patient
+
+
+@pytest.fixture
+def make(app: Flask) -> Maker:
+    return Maker()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token from the form on `url`, as a browser would send it back."""
+    page = client.get(url)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token in the form at {url} (status {page.status_code})"
+    return match.group(1)
+
+
+def submit(client: FlaskClient, url: str, data: dict[str, object], form_url: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    """Fill in and post the form found at `form_url` (default `url`) to `url`."""
+    return client.post(url, data={"csrf_token": csrf_token(client, form_url or url), **data}, **kwargs)
+
+
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    response = submit(client, "/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def pharmacist(make: Maker) -> User:
+    return make.user(Role.PHARMACIST)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, pharmacist: User) -> FlaskClient:
+    """A client signed in as a clinic pharmacist."""
+    sign_in(client, pharmacist)
+    return client

@@ -1,0 +1,104 @@
+"""Throwaway databases for tests: every test gets a fresh, fully migrated database of its own.
+
+SQLite (the default): the schema is migrated once into a template file, and each test gets a copy.
+PostgreSQL (when TAPER_DATABASE_URL names a PostgreSQL server): the schema is migrated once into a
+template database, and each test gets `CREATE DATABASE ... TEMPLATE`. Only databases this run creates
+(named taper_test_<pid>_...) are ever created or dropped; the database in the URL itself is left alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import NullPool
+
+from config import Settings
+from taper import PROJECT_ROOT, create_app
+
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+
+
+def server_url() -> URL | None:
+    """The PostgreSQL server to test against, if the environment names one."""
+    raw = os.environ.get("TAPER_DATABASE_URL", "")
+    return make_url(raw) if raw.startswith("postgresql") else None
+
+
+def settings_for(database_url: str, instance_path: Path) -> Settings:
+    return Settings(environment="test", secret_key=TEST_SECRET_KEY, database_url=database_url,
+                    instance_path=instance_path).validate()
+
+
+def migrate_to_head(database_url: str, instance_path: Path) -> None:
+    from flask_migrate import upgrade
+
+    from taper.extensions import db
+
+    app = create_app(settings_for(database_url, instance_path))
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        db.engine.dispose()
+
+
+class ThrowawayDatabases:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.server = server_url()
+        self.prefix = f"taper_test_{os.getpid()}"
+        self._numbers = itertools.count(1)
+        self._template: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.server is not None else "sqlite"
+
+    def empty(self) -> str:
+        """The URL of a new database with no tables at all."""
+        return self._create(template=None)
+
+    def migrated(self) -> str:
+        """The URL of a new database at the head migration, with no rows."""
+        if self._template is None:
+            self._template = self._create(template=None, name_suffix="template")
+            migrate_to_head(self._template, self.workdir)
+        return self._create(template=self._template)
+
+    def drop(self, url: str) -> None:
+        if self.server is None:
+            Path(make_url(url).database or "").unlink(missing_ok=True)
+            return
+        with self._admin() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        if self._template is not None:
+            self.drop(self._template)
+
+    def _create(self, *, template: str | None, name_suffix: str | None = None) -> str:
+        name = f"{self.prefix}_{name_suffix or next(self._numbers)}"
+        if self.server is None:
+            path = self.workdir / f"{name}.db"
+            if template is not None:
+                shutil.copyfile(make_url(template).database or "", path)
+            return f"sqlite:///{path}"
+        with self._admin() as connection:
+            clause = f' TEMPLATE "{make_url(template).database}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    @contextmanager
+    def _admin(self) -> Iterator[Connection]:
+        assert self.server is not None
+        engine = create_engine(self.server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                yield connection
+        finally:
+            engine.dispose()

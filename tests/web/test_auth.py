@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from taper import clock
+from taper.domain.organisations import Role
+from taper.extensions import db
+from taper.models import AuditEvent, Patient, User
+from tests.conftest import PASSWORD, Maker, csrf_token, sign_in, submit
+
+
+def _audit_actions(label: str) -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_label == label)
+                                   .order_by(AuditEvent.id)))
+
+
+def test_login_with_the_right_password_starts_a_session_and_is_audited(client: FlaskClient, make: Maker) -> None:
+    user = make.user(email="priya@example.nhs.uk")
+    response = submit(client, "/login", {"email": "Priya@Example.NHS.uk ", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/patients/").status_code == 200
+    assert _audit_actions(user.email)[-1] == "login_success"
+    assert db.session.get(User, user.id).last_login_at is not None
+
+
+def test_login_with_a_wrong_password_is_refused_and_audited(client: FlaskClient, make: Maker) -> None:
+    user = make.user(email="priya@example.nhs.uk")
+    response = submit(client, "/login", {"email": user.email, "password": "not the password"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The email address or password is not correct" in page
+    assert "nhsuk-error-summary" in page
+    assert client.get("/patients/").status_code == 302  # still signed out
+    assert _audit_actions(user.email)[-1] == "login_failure"
+
+
+def test_login_for_an_unknown_email_is_audited_with_what_was_typed(client: FlaskClient, make: Maker) -> None:
+    submit(client, "/login", {"email": "nobody@example.nhs.uk", "password": "whatever it is"})
+    assert _audit_actions("nobody@example.nhs.uk") == ["login_failure"]
+
+
+def test_login_of_a_deactivated_account_is_refused(client: FlaskClient, make: Maker) -> None:
+    user = make.user()
+    user.active = False
+    db.session.commit()
+    response = submit(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert "not correct" in response.get_data(as_text=True)
+    assert client.get("/patients/").status_code == 302
+
+
+def test_login_without_a_csrf_token_is_rejected(client: FlaskClient, make: Maker) -> None:
+    user = make.user()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "nothing was saved" in response.get_data(as_text=True)
+    assert client.get("/patients/").status_code == 302
+
+
+def test_login_ignores_a_next_address_on_another_site(client: FlaskClient, make: Maker) -> None:
+    user = make.user()
+    token = csrf_token(client, "/login")
+    response = client.post("/login?next=https://evil.example/", data={
+        "csrf_token": token, "email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, make: Maker) -> None:  # type: ignore[no-untyped-def]
+    user = make.user()
+    browser, thief = app.test_client(), app.test_client()
+    sign_in(browser, user)
+    cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    thief.set_cookie(cookie.key, cookie.value)
+    assert thief.get("/patients/").status_code == 200
+    response = submit(browser, "/logout", {}, form_url="/patients/")
+    assert response.headers["Location"] == "/login"
+    assert browser.get("/patients/").status_code == 302
+    assert thief.get("/patients/").status_code == 302
+    assert _audit_actions(user.email)[-1] == "logout"
+
+
+def test_logout_by_get_is_not_allowed(signed_in: FlaskClient) -> None:
+    assert signed_in.get("/logout").status_code == 405
+    assert signed_in.get("/patients/").status_code == 200
+
+
+def test_form_post_without_csrf_token_saves_nothing(signed_in: FlaskClient, make: Maker) -> None:
+    response = signed_in.post("/patients/new", data={"nhs_number": "9434765919", "given_name": "Ada"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(Patient).where(Patient.nhs_number == "9434765919")) is None
+
+
+def test_session_ends_after_the_absolute_time_limit(client: FlaskClient, make: Maker) -> None:
+    user = make.user()
+    sign_in(client, user)
+    with clock.freeze(datetime.now(UTC) + timedelta(hours=12, minutes=1)):
+        response = client.get("/patients/")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_deactivating_a_user_ends_their_sessions(client: FlaskClient, make: Maker) -> None:
+    user = make.user(Role.PHARMACIST)
+    sign_in(client, user)
+    admin = make.user(Role.ADMIN)
+    from taper.services import accounts
+
+    accounts.update_user(by=admin, user_id=user.id, expected_version=user.version, full_name=user.full_name,
+                         role=user.role, organisation_id=user.organisation_id, active=False)
+    db.session.commit()
+    assert client.get("/patients/").status_code == 302
