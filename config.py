@@ -49,6 +49,8 @@ class Settings:
     secure_cookies: bool = False
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    # Argon2's cheapest parameters, for test suites only (each test hashes passwords); never in production.
+    fast_password_hashing: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +67,8 @@ class Settings:
                 raise ConfigurationError("production refuses to run with TAPER_DEBUG on")
             if not self.secure_cookies:
                 raise ConfigurationError("production refuses to send cookies over plain HTTP (TAPER_SECURE_COOKIES)")
+            if self.fast_password_hashing:
+                raise ConfigurationError("production refuses weak password hashing parameters")
         if self.session_idle_minutes < 1 or self.session_max_hours < 1:
             raise ConfigurationError("session lifetimes must be positive")
         return self

@@ -22,6 +22,10 @@ def create_app(settings: Settings | None = None) -> Flask:
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
     app.config.from_mapping(settings.flask_config())
     app.extensions["taper.settings"] = settings
+    if settings.fast_password_hashing:
+        from taper.services.passwords import use_fast_hashing_for_tests
+
+        use_fast_hashing_for_tests()
     database.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import BytecodeCache, Bucket
 
 from taper import create_app
 from taper.domain.organisations import OrganisationKind, Role
@@ -41,6 +42,23 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayDat
     store.close()
 
 
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every test's app: compiling the NHS.UK macros once, not per test."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedBytecodeCache()
+
+
 class RequestIsolatedClient(FlaskClient):
     """Each request runs in an empty context, as in a real server: its own app context, `g` and database
     session, not the test's (Flask would otherwise reuse the app context the test holds open)."""
@@ -54,6 +72,7 @@ def app(databases: ThrowawayDatabases, tmp_path: Path) -> Iterator[Flask]:
     url = databases.migrated()
     application = create_app(settings_for(url, tmp_path / "instance"))
     application.test_client_class = RequestIsolatedClient
+    application.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with application.app_context():
         yield application
         db.session.remove()

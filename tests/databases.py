@@ -33,7 +33,7 @@ def server_url() -> URL | None:
 
 def settings_for(database_url: str, instance_path: Path) -> Settings:
     return Settings(environment="test", secret_key=TEST_SECRET_KEY, database_url=database_url,
-                    instance_path=instance_path).validate()
+                    instance_path=instance_path, fast_password_hashing=True).validate()
 
 
 def migrate_to_head(database_url: str, instance_path: Path) -> None:

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import Field, SelectField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation
 
 from taper.extensions import db
 from taper.services.errors import InvalidInput, StaleEdit
@@ -40,16 +41,16 @@ class DatePartsField(Field):
 
     def pre_validate(self, form: Any) -> None:
         if not any(self.typed.values()):
-            raise ValidationError(f"Enter the {self.label.text.lower()}")
+            raise StopValidation(f"Enter the {self.label.text.lower()}")
         missing = [part for part in self.PARTS if not self.typed.get(part)]
         if missing:
-            raise ValidationError(f"{self.label.text} must include a {' and '.join(missing)}")
+            raise StopValidation(f"{self.label.text} must include a {' and '.join(missing)}")
         if not all(self.typed[part].isdigit() for part in self.PARTS) or len(self.typed["year"]) != 4:
-            raise ValidationError(f"{self.label.text} must be a real date, like 15 3 1984")
+            raise StopValidation(f"{self.label.text} must be a real date, like 15 3 1984")
         try:
             self.data = date(int(self.typed["year"]), int(self.typed["month"]), int(self.typed["day"]))
         except ValueError:
-            raise ValidationError(f"{self.label.text} must be a real date, like 15 3 1984") from None
+            raise StopValidation(f"{self.label.text} must be a real date, like 15 3 1984") from None
 
 
 def optional_id(value: Any) -> int | None:
@@ -60,8 +61,9 @@ def optional_id(value: Any) -> int | None:
 
 
 def organisation_choices(field: SelectField, organisations: list[Any], *, blank: str | None) -> None:
-    field.choices = ([("", blank)] if blank is not None else []) + [
-        (str(organisation.id), f"{organisation.name} ({organisation.ods_code})") for organisation in organisations
+    field.choices = ([SelectChoice("", blank)] if blank is not None else []) + [
+        SelectChoice(str(organisation.id), f"{organisation.name} ({organisation.ods_code})")
+        for organisation in organisations
     ]
 
 

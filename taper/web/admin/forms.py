@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, \
     StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -13,7 +14,7 @@ _PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated wo
 
 
 class OrganisationForm(FlaskForm):
-    kind = RadioField("Type of organisation", choices=[(kind.value, kind.label) for kind in OrganisationKind],
+    kind = RadioField("Type of organisation", choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationKind],
                       validators=[InputRequired("Select the type of organisation")])
     name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
     ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])
@@ -23,7 +24,7 @@ class OrganisationForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
     full_name = StringField("Full name", validators=[InputRequired("Enter the person's full name"), Length(max=200)])
-    role = RadioField("Role", choices=[(role.value, role.label) for role in Role],
+    role = RadioField("Role", choices=[SelectChoice(role.value, role.label) for role in Role],
                       validators=[InputRequired("Select the person's role")])
     organisation_id = SelectField("Organisation", coerce=optional_id, validators=[Optional()])
     active = BooleanField("Account is active", default=True)

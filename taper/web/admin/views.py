@@ -100,3 +100,9 @@ def edit_organisation(organisation_id: int) -> Response | str:
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisation_form.html", form=form,
                            organisation=accounts.get_organisation(organisation_id))
+
+
+def _with_organisations(form: UserForm) -> UserForm:
+    organisation_choices(form.organisation_id, accounts.organisations(),
+                         blank="None (administrators only)")
+    return form

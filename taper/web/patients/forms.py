@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from taper.domain.patients import Sex
+from taper import clock
+from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
+from taper.domain.patients import ImplausibleDateOfBirth, Sex, check_date_of_birth
 from taper.services.patients import PatientDetails
 from taper.web.fields import DatePartsField, optional_id
 
@@ -16,7 +19,7 @@ class PatientForm(FlaskForm):
     family_name = StringField("Last name", validators=[InputRequired("Enter the patient's last name"),
                                                        Length(max=100)])
     date_of_birth = DatePartsField("Date of birth")
-    sex = RadioField("Sex", choices=[(sex.value, sex.label) for sex in Sex],
+    sex = RadioField("Sex", choices=[SelectChoice(sex.value, sex.label) for sex in Sex],
                      validators=[InputRequired("Select the patient's sex")])
     gp_practice_id = SelectField("Registered GP practice", coerce=optional_id,
                                  validators=[InputRequired("Select the patient's registered GP practice")])
@@ -27,6 +30,18 @@ class PatientForm(FlaskForm):
     easy_read = BooleanField("Easy read")
     other_communication_needs = TextAreaField("Other communication needs", validators=[Length(max=2000)])
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+    def validate_nhs_number(self, field: StringField) -> None:
+        try:
+            normalise_nhs_number(field.data)
+        except InvalidNhsNumber as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_date_of_birth(self, field: DatePartsField) -> None:
+        try:
+            check_date_of_birth(field.data, today=clock.today())
+        except ImplausibleDateOfBirth as error:
+            raise ValidationError(str(error)) from None
 
     def details(self) -> PatientDetails:
         return PatientDetails(

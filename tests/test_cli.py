@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from taper.domain.organisations import Role
+from taper.extensions import db
+from taper.models import AuditEvent, Organisation, Patient, User
+
+
+def test_create_user_makes_the_first_admin(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=[
+        "taper", "create-user", "--email", "Admin@Example.nhs.uk", "--name", "First Admin",
+        "--password", "a long enough passphrase"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert (user.email, user.role, user.organisation_id) == ("admin@example.nhs.uk", Role.ADMIN, None)
+    created = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "create"))
+    assert (created.actor_label, created.origin) == ("system", "cli")
+
+
+def test_create_user_refuses_a_weak_password_and_saves_nothing(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=[
+        "taper", "create-user", "--email", "a@example.nhs.uk", "--name", "A", "--password", "short"])
+    assert result.exit_code != 0
+    assert "at least 12 characters" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_data_loads_once_and_is_marked_synthetic(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["taper", "demo-data"])
+    assert first.exit_code == 0 and "Loaded synthetic demo data" in first.output
+    assert "pharmacist@demo.taper.invalid" in first.output
+    patients = db.session.scalars(select(Patient)).all()
+    assert len(patients) >= 20
+    assert all(patient.nhs_number.startswith("999") for patient in patients)
+    assert all(organisation.synthetic for organisation in db.session.scalars(select(Organisation)))
+    assert {user.role for user in db.session.scalars(select(User))} == set(Role)
+    second = runner.invoke(args=["taper", "demo-data"])
+    assert "already has data" in second.output
+    assert db.session.scalar(select(func.count()).select_from(Patient)) == len(patients)

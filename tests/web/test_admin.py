@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from taper.domain.organisations import OrganisationKind, Role
+from taper.extensions import db
+from taper.models import AuditEvent, Organisation, User
+from tests.conftest import Maker, sign_in, submit
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, make: Maker) -> FlaskClient:
+    sign_in(client, make.user(Role.ADMIN))
+    return client
+
+
+def test_admin_adds_an_organisation(admin_client: FlaskClient) -> None:
+    response = submit(admin_client, "/admin/organisations/new",
+                      {"kind": "gp_practice", "name": "Riverside Surgery", "ods_code": "a81001"},
+                      follow_redirects=True)
+    assert "Riverside Surgery added" in response.get_data(as_text=True)
+    organisation = db.session.scalar(select(Organisation).where(Organisation.ods_code == "A81001"))
+    assert organisation.kind is OrganisationKind.GP_PRACTICE
+
+
+def test_admin_cannot_reuse_an_ods_code(admin_client: FlaskClient, make: Maker) -> None:
+    existing = make.organisation(OrganisationKind.GP_PRACTICE)
+    response = submit(admin_client, "/admin/organisations/new",
+                      {"kind": "gp_practice", "name": "Copy", "ods_code": existing.ods_code})
+    assert f"ODS code {existing.ods_code} is already used" in response.get_data(as_text=True)
+
+
+def test_admin_adds_a_pharmacist_to_a_clinic(admin_client: FlaskClient, make: Maker) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "New.Person@Example.nhs.uk", "full_name": "New Person", "role": "pharmacist",
+        "organisation_id": str(clinic.id), "password": "a long enough passphrase"}, follow_redirects=True)
+    assert "Account created for New Person" in response.get_data(as_text=True)
+    user = db.session.scalar(select(User).where(User.email == "new.person@example.nhs.uk"))
+    assert (user.role, user.organisation_id) == (Role.PHARMACIST, clinic.id)
+    assert user.password_hash.startswith("$argon2id$")
+    created = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "create",
+                                                         AuditEvent.entity_type == "user",
+                                                         AuditEvent.entity_id == str(user.id)))
+    assert "password_hash" not in created.changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"password": "short"}, "Password must be at least 12 characters long"),
+        ({"password": "aaaaaaaaaaaaaaaa"}, "Choose a password that is harder to guess"),
+        ({"role": "gp"}, "A gp must belong to a gp practice"),
+        ({"organisation_id": ""}, "Select the pain clinic this person works for"),
+        ({"email": "not-an-email"}, "Enter an email address in the correct format"),
+    ],
+)
+def test_admin_user_form_refuses_bad_input(admin_client: FlaskClient, make: Maker, changes: dict[str, str],
+                                          message: str) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    form = {"email": "someone@example.nhs.uk", "full_name": "Someone", "role": "pharmacist",
+            "organisation_id": str(clinic.id), "password": "a long enough passphrase"}
+    response = submit(admin_client, "/admin/users/new", {**form, **changes})
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "someone@example.nhs.uk")) is None
+
+
+def test_admin_deactivates_an_account_and_it_cannot_sign_in(admin_client: FlaskClient, make: Maker) -> None:
+    user = make.user(Role.PHARMACIST)
+    response = submit(admin_client, f"/admin/users/{user.id}/edit", {
+        "full_name": user.full_name, "role": "pharmacist", "organisation_id": str(user.organisation_id),
+        "version": str(user.version)})  # "active" unticked
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).active is False
+    update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update",
+                                                        AuditEvent.entity_id == str(user.id)))
+    assert update.changes == {"active": {"before": True, "after": False}}
+
+
+def test_admin_sets_a_password_and_ends_the_users_sessions(app, make: Maker) -> None:  # type: ignore[no-untyped-def]
+    admin, user = make.user(Role.ADMIN), make.user(Role.PHARMACIST)
+    users_browser, admins_browser = app.test_client(), app.test_client()
+    sign_in(users_browser, user)
+    sign_in(admins_browser, admin)
+    response = submit(admins_browser, f"/admin/users/{user.id}/password", {"password": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert users_browser.get("/patients/").status_code == 302
+    sign_in(users_browser, user, password="a brand new passphrase")
