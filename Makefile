@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= $(or $(TAPER_PORT),5000)
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup setup-dev clean
+.PHONY: run test setup setup-dev browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Taper needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -27,13 +27,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
+# Browser tests use Debian's chromium package (never a browser downloaded by a test tool). Installed here
+# when missing and we may (root with apt-get, as on CI); otherwise those tests say why they are skipped.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi
+
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) taper demo-data
 	@echo "Taper is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
-test: setup-dev
+test: setup-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

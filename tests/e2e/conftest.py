@@ -1,0 +1,77 @@
+"""`make run` started for real, on a free port with its own instance folder, as a person would start it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from taper import PROJECT_ROOT
+
+STARTUP_SECONDS = 180
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"make run exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"make run did not serve {url} within {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The base URL of a `make run` server with demo data on SQLite, and what it printed while starting."""
+    instance = tmp_path_factory.mktemp("make-run-instance")
+    log = instance / "make-run.log"
+    port = _free_port()
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in {"TAPER_DATABASE_URL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+    environment |= {"TAPER_INSTANCE_PATH": str(instance), "TAPER_PORT": str(port)}
+    with log.open("wb") as output:
+        process = subprocess.Popen(["make", "run"], cwd=PROJECT_ROOT, env=environment, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(base_url + "/login", process, log)
+        yield base_url, log.read_text()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium; never a downloaded browser. Required in CI, skipped (with the reason) elsewhere."""
+    path = os.environ.get("TAPER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs Debian's chromium package for the browser tests (apt-get install chromium)")
+        pytest.skip("no chromium here: install Debian's chromium package to run the browser tests")
+    return path

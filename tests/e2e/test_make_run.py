@@ -1,0 +1,91 @@
+"""`make run` serves the login page; a demo pharmacist signs in, sees the patients and adds one:
+once over plain HTTP (always), once in a real browser (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+
+import pytest
+
+from taper.services.demo_data import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+PHARMACIST = "pharmacist@demo.taper.invalid"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Browserless:
+    """A cookie-keeping HTTP client that fills in forms the way a browser would."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base_url + path, timeout=10) as response:
+            return response.read().decode()
+
+    def submit(self, path: str, fields: dict[str, str]) -> str:
+        token = _CSRF.search(self.get(path))
+        assert token, f"no form at {path}"
+        body = urllib.parse.urlencode({"csrf_token": token.group(1), **fields}).encode()
+        with self.opener.open(self.base_url + path, data=body, timeout=10) as response:
+            return response.read().decode()
+
+
+def test_make_run_prints_the_demo_sign_ins(make_run: tuple[str, str]) -> None:
+    _, output = make_run
+    assert PHARMACIST in output and DEMO_PASSWORD in output and "http://127.0.0.1:" in output
+
+
+def test_make_run_demo_pharmacist_signs_in_sees_patients_and_adds_one(make_run: tuple[str, str]) -> None:
+    base_url, _ = make_run
+    client = Browserless(base_url)
+    assert "Sign in to Taper" in client.get("/login")
+    patients = client.submit("/login", {"email": PHARMACIST, "password": DEMO_PASSWORD})
+    assert "Synthetic demo data" in patients and "HOLLOWAY, Margaret" in patients
+    practice = re.search(r'<option value="(\d+)"[^>]*>\s*Demo Riverside Surgery', client.get("/patients/new"))
+    assert practice
+    added = client.submit("/patients/new", {
+        "nhs_number": "943 476 5919", "given_name": "Ada", "family_name": "Lovelace", "date_of_birth-day": "10",
+        "date_of_birth-month": "12", "date_of_birth-year": "1960", "sex": "female",
+        "gp_practice_id": practice.group(1), "pharmacy_id": "", "preferred_language": "English"})
+    assert "Ada Lovelace has been added" in added and "943 476 5919" in added
+    assert "LOVELACE, Ada" in client.get("/patients/")
+
+
+def test_make_run_in_a_real_browser(make_run: tuple[str, str], chromium_path: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_FLAGS
+
+    base_url, _ = make_run
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(base_url + "/login")
+        page.get_by_label("Email address").fill(PHARMACIST)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Patients", exact=True)).to_be_visible()
+        expect(page.get_by_role("link", name="HOLLOWAY, Margaret")).to_be_visible()
+
+        page.get_by_role("link", name="Add a patient").click()
+        page.get_by_role("button", name="Save patient").click()  # nothing filled in
+        expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter the NHS number")
+
+        page.get_by_label("NHS number").fill("450 557 7104")
+        page.get_by_label("First name").fill("Grace")
+        page.get_by_label("Last name").fill("Hopper")
+        page.get_by_label("Day").fill("9")
+        page.get_by_label("Month").fill("12")
+        page.get_by_label("Year").fill("1956")
+        page.get_by_label("Female").check()
+        page.get_by_label("Registered GP practice").select_option(label="Demo Hillview Medical Centre (ZZG02)")
+        page.get_by_role("button", name="Save patient").click()
+        expect(page.get_by_text("Grace Hopper has been added")).to_be_visible()
+        expect(page.get_by_role("heading", name="HOPPER, Grace")).to_be_visible()
+        browser.close()
