@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= $(or $(TAPER_PORT),5000)
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup setup-dev browser clean
+.PHONY: run test lint bench setup setup-dev browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Taper needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -44,6 +44,13 @@ run: setup
 
 test: setup-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup-dev
+	$(BIN)/python benchmarks/bench_patients.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2.bccache import BytecodeCache, Bucket
+from jinja2.bccache import Bucket, BytecodeCache
 
 from taper import create_app
 from taper.domain.organisations import OrganisationKind, Role
@@ -92,7 +92,8 @@ class Maker:
         self._serial = count(1)
         self._nhs_numbers = iter(synthetic_nhs_numbers(500))
 
-    def organisation(self, kind: OrganisationKind = OrganisationKind.PAIN_CLINIC, name: str | None = None) -> Organisation:
+    def organisation(self, kind: OrganisationKind = OrganisationKind.PAIN_CLINIC,
+                     name: str | None = None) -> Organisation:
         serial = next(self._serial)
         organisation = accounts.create_organisation(by=None, kind=kind, name=name or f"{kind.label} {serial}",
                                                     ods_code=f"T{serial:05d}")

@@ -10,7 +10,6 @@ path, ours or anyone's with the application's credentials, can rewrite history.
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '4c262b727266'
 down_revision = None

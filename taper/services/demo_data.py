@@ -5,6 +5,7 @@ the 999 range, which is never issued to real people."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import nhs_number
 from sqlalchemy import select
@@ -63,7 +64,7 @@ PATIENTS = [
 ]
 
 # Communication needs for a few patients, so the Accessible Information Standard banner shows.
-NEEDS = {
+NEEDS: dict[str, dict[str, Any]] = {
     "Nowak": {"preferred_language": "Polish", "interpreter_needed": True},
     "Hughes": {"large_print": True},
     "Barlow": {"easy_read": True, "other_communication_needs": "Prefers appointments with a carer present"},
@@ -91,9 +92,10 @@ def load_if_empty() -> bool:
         organisation = accounts.create_organisation(by=None, kind=kind, name=name, ods_code=ods_code)
         organisation.synthetic = True
         by_code[ods_code] = organisation
-    for email, full_name, role, ods_code in USERS:
+    for email, full_name, role, user_ods_code in USERS:
         accounts.create_user(by=None, email=email, full_name=full_name, role=role,
-                             organisation_id=by_code[ods_code].id if ods_code else None, password=DEMO_PASSWORD)
+                             organisation_id=by_code[user_ods_code].id if user_ods_code else None,
+                             password=DEMO_PASSWORD)
     for number, (given, family, born_on, sex, practice, pharmacy) in zip(
             synthetic_nhs_numbers(len(PATIENTS)), PATIENTS, strict=True):
         patients.create_patient(by=None, clinic_id=by_code["ZZC01"].id, details=PatientDetails(

@@ -50,7 +50,7 @@ def _require_pharmacist(by: User) -> int:
     return by.organisation_id
 
 
-def caseload(*, by: User) -> Select[tuple[Patient]]:
+def caseload(*, by: User) -> Select[Patient]:
     """The query for the patients this user may see, in name order."""
     clinic_id = _require_pharmacist(by)
     return (select(Patient).where(Patient.clinic_id == clinic_id)

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import Field, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
 from taper.extensions import db
@@ -31,7 +31,7 @@ class DatePartsField(Field):
         self.typed: dict[str, str] = {}
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
-        self.process_errors = []
+        self.process_errors: list[str] = []
         self.data = data if data is not None else self.default
         if isinstance(self.data, date):
             self.typed = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}

@@ -13,8 +13,8 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from taper.database import include_name
 from taper import PROJECT_ROOT, create_app
+from taper.database import include_name
 from taper.extensions import db
 from tests.databases import ThrowawayDatabases, settings_for
 

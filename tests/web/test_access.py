@@ -49,7 +49,7 @@ def test_every_route_is_public_or_declares_its_roles(app: Flask) -> None:
             assert allowed_roles(app, endpoint) == frozenset(expected), endpoint
 
 
-@pytest.mark.parametrize("url", ADMIN_PAGES + ["/patients/", "/patients/new", "/"])
+@pytest.mark.parametrize("url", [*ADMIN_PAGES, "/patients/", "/patients/new", "/"])
 def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 302

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, \
-    StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from taper.domain.organisations import OrganisationKind, Role
@@ -14,7 +22,8 @@ _PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated wo
 
 
 class OrganisationForm(FlaskForm):
-    kind = RadioField("Type of organisation", choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationKind],
+    kind = RadioField("Type of organisation",
+                      choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationKind],
                       validators=[InputRequired("Select the type of organisation")])
     name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
     ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])

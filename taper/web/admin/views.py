@@ -60,9 +60,9 @@ def set_password(user_id: int) -> Response | str:
         saved = save(form, lambda: accounts.set_password(by=current_user, user_id=user_id,
                                                          password=form.password.data))
         if saved is not None:
-            flash(f"New password set for {saved.full_name}. They have been signed out everywhere.", "success")
+            flash(f"New password set for {user.full_name}. They have been signed out everywhere.", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/password_form.html", form=form, user=accounts.get_user(user_id))
+    return render_template("admin/password_form.html", form=form, user=user)
 
 
 @blueprint.route("/organisations")
