@@ -18,7 +18,12 @@ nhsuk_assets = Blueprint("nhsuk", __name__, static_folder=str(PACKAGE_ROOT / "st
 
 
 def configure_jinja(app: Flask) -> None:
-    """NHS.UK frontend macros (nhsuk-frontend-jinja) need ChainableUndefined and their package loader."""
+    """NHS.UK frontend macros (nhsuk-frontend-jinja) need ChainableUndefined and their package loader.
+
+    Their files end in .jinja, which Flask does not autoescape by default: every template here is HTML, so
+    autoescaping is switched on for all of them (without it, text passed to a macro is emitted raw).
+    """
+    app.jinja_env.autoescape = True
     app.jinja_env.undefined = ChainableUndefined
     app.jinja_env.loader = ChoiceLoader([app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")])
 

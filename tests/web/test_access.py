@@ -125,3 +125,16 @@ def test_nhsuk_assets_are_served_where_the_css_expects_them(client: FlaskClient)
         response = client.get(url)
         assert response.status_code == 200, url
         response.close()
+
+
+@pytest.mark.parametrize(("role", "lands_on"), [(Role.PHARMACIST, "/patients/"), (Role.ADMIN, "/admin/users"),
+                                                (Role.GP, None), (Role.COMMUNITY_PHARMACIST, None)])
+def test_home_sends_each_role_to_where_their_work_starts(client: FlaskClient, make: Maker, role: Role,
+                                                         lands_on: str | None) -> None:
+    sign_in(client, make.user(role))
+    response = client.get("/")
+    if lands_on is None:
+        assert response.status_code == 200
+        assert "Welcome, Test" in response.get_data(as_text=True)
+    else:
+        assert response.headers["Location"] == lands_on

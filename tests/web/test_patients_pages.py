@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -65,7 +66,7 @@ def test_add_patient_with_bad_input_shows_errors_and_saves_nothing(
     assert f'href="#{field_id}"' in page  # links to the field
     error_id = field_id.removesuffix("-day").removesuffix("-1")
     assert re.search(f'class="nhsuk-error-message" id="{error_id}-error" > '
-                     f'<span class="nhsuk-u-visually-hidden">Error: </span>{re.escape(message)}', page), \
+                     f'<span class="nhsuk-u-visually-hidden">Error: </span>{re.escape(escape(message))}', page), \
         "message shown by the field"
     assert 'value="Lovelace"' in page or changes.get("family_name") == ""  # what was typed is kept
     assert _patients() == 0
@@ -128,3 +129,13 @@ def test_search_is_posted_and_finds_by_nhs_number(signed_in: FlaskClient, pharma
     page = response.get_data(as_text=True)
     assert "1 patient found" in page and "FOUND, Ada" in page and "OTHER" not in page
     assert signed_in.get("/patients/search").status_code == 405  # never in a URL
+
+
+def test_what_users_type_is_shown_as_text_never_run_as_html(signed_in: FlaskClient, pharmacist: User,
+                                                           make: Maker) -> None:
+    patient = make.patient(pharmacist, given_name="<script>alert(1)</script>",
+                           other_communication_needs="<img src=x onerror=alert(2)>")
+    for url in ["/patients/", f"/patients/{patient.id}", f"/patients/{patient.id}/edit"]:
+        page = signed_in.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in page and "<img src=x" not in page, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
