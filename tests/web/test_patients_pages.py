@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from markupsafe import escape
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from taper.domain.organisations import OrganisationKind
