@@ -1,0 +1,251 @@
+"""The formulary: opioid products available in England, their strengths and how they are given.
+
+The facts live in `data/formulary.csv`, one row per product with the source of its strengths; this module
+loads and validates them. Product keys are a stable interface (the engine's JSON, the CLI, other tools):
+never rename one. Amounts are `Decimal` throughout, so that no dose is ever rounded by binary floating point.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+DATA = Path(__file__).resolve().parent / "data"
+FORMULARY_FILE = DATA / "formulary.csv"
+# An oral syringe measures liquid doses to 0.1 mL (1 mL and 5 mL syringes are graduated in 0.1 mL steps).
+LIQUID_MEASURE_ML = Decimal("0.1")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Release(StrEnum):
+    IR = "ir"
+    MR_12H = "mr-12h"
+    MR_24H = "mr-24h"
+    PATCH = "patch"
+
+    @property
+    def kind(self) -> str:
+        """Immediate release, modified release or patch: the classes that should not be doubled up."""
+        return {"ir": "immediate-release", "mr-12h": "modified-release", "mr-24h": "modified-release",
+                "patch": "transdermal patch"}[self.value]
+
+
+class UnitForm(StrEnum):
+    TABLET = "tablet"
+    CAPSULE = "capsule"
+    PATCH = "patch"
+    ML = "mL"
+
+
+class DoseUnit(StrEnum):
+    MG = "mg"
+    MCG_PER_HOUR = "mcg/h"
+
+
+class FormularyDataError(ValueError):
+    """A row of a data file breaks a rule; the message names the file, row and column."""
+
+
+class UnknownProduct(KeyError):
+    """No product has this key."""
+
+
+@dataclass(frozen=True)
+class Product:
+    key: str
+    drug: str
+    form: str
+    release: Release
+    route: str
+    unit_form: UnitForm
+    dose_unit: DoseUnit
+    strengths: tuple[Decimal, ...]
+    release_rates: dict[Decimal, Decimal] = field(hash=False)
+    concentration_mg_per_ml: Decimal | None
+    usual_doses_per_day: int | None
+    patch_wear_hours: int | None
+    max_patches: int | None
+    paracetamol_mg_per_unit: Decimal | None
+    max_daily_dose: Decimal | None
+    max_daily_dose_source: str
+    may_halve: bool
+    taper_automatically: bool
+    strengths_source: str
+    reviewed_on: date
+    notes: str
+
+    @property
+    def is_patch(self) -> bool:
+        return self.release is Release.PATCH
+
+    @property
+    def is_liquid(self) -> bool:
+        return self.unit_form is UnitForm.ML
+
+    @property
+    def wear_days(self) -> Decimal | None:
+        return None if self.patch_wear_hours is None else Decimal(self.patch_wear_hours) / 24
+
+    def release_rate(self, strength: Decimal) -> Decimal:
+        """Micrograms an hour a patch of this labelled strength releases (the '12' fentanyl patch gives 12.5)."""
+        return self.release_rates.get(strength, strength)
+
+    def label(self) -> str:
+        return f"{self.drug.capitalize()} {self.form}"
+
+
+@dataclass(frozen=True)
+class Formulary:
+    products: dict[str, Product]
+    version: str  # the first 12 hex digits of the data file's SHA-256: every figure can name the data it used
+
+    def get(self, key: str) -> Product:
+        try:
+            return self.products[key]
+        except KeyError:
+            raise UnknownProduct(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.products
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.products.values())
+
+
+@cache
+def load_formulary(path: Path = FORMULARY_FILE) -> Formulary:
+    """Read and validate the formulary file (once per process)."""
+    raw = path.read_bytes()
+    products: dict[str, Product] = {}
+    for number, row in enumerate(csv.DictReader(raw.decode("utf-8").splitlines()), start=2):
+        product = _product(row, _Row(path.name, number))
+        if product.key in products:
+            raise FormularyDataError(f"{path.name} row {number}: duplicate key {product.key}")
+        products[product.key] = product
+    return Formulary(products=products, version=hashlib.sha256(raw).hexdigest()[:12])
+
+
+class _Row:
+    """Where a value came from, for error messages."""
+
+    def __init__(self, file: str, number: int):
+        self.where = f"{file} row {number}"
+
+    def fail(self, column: str, problem: str) -> FormularyDataError:
+        return FormularyDataError(f"{self.where}, column {column}: {problem}")
+
+
+def _product(row: dict[str, str], where: _Row) -> Product:
+    strengths = tuple(_decimal(value, "strengths", where) for value in row["strengths"].split(";"))
+    if not strengths or any(strength <= 0 for strength in strengths) or list(strengths) != sorted(set(strengths)):
+        raise where.fail("strengths", "need positive strengths in rising order, each once")
+    release = _enum(Release, row["release"], "release", where)
+    unit_form = _enum(UnitForm, row["unit_form"], "unit_form", where)
+    dose_unit = _enum(DoseUnit, row["dose_unit"], "dose_unit", where)
+    is_patch = release is Release.PATCH
+    if is_patch != (unit_form is UnitForm.PATCH) or is_patch != (dose_unit is DoseUnit.MCG_PER_HOUR):
+        raise where.fail("release", "patches, and only patches, are dosed in mcg/h and given as patches")
+    wear_hours = _optional_int(row["patch_wear_hours"], "patch_wear_hours", where)
+    if is_patch != (wear_hours is not None):
+        raise where.fail("patch_wear_hours", "every patch, and nothing else, has a wear time")
+    concentration = _optional_decimal(row["concentration_mg_per_ml"], "concentration_mg_per_ml", where)
+    if (unit_form is UnitForm.ML) != (concentration is not None):
+        raise where.fail("concentration_mg_per_ml", "every liquid, and nothing else, has a concentration")
+    if concentration is not None and strengths != (concentration,):
+        raise where.fail("strengths", "a liquid's only strength is its concentration in mg per mL")
+    max_daily_dose = _optional_decimal(row["max_daily_dose"], "max_daily_dose", where)
+    if max_daily_dose is not None and not row["max_daily_dose_source"].strip():
+        raise where.fail("max_daily_dose_source", "a maximum needs its source")
+    if not row["strengths_source"].strip():
+        raise where.fail("strengths_source", "strengths need their source")
+    return Product(
+        key=_required(row["key"], "key", where),
+        drug=_required(row["drug"], "drug", where),
+        form=_required(row["form"], "form", where),
+        release=release,
+        route=_required(row["route"], "route", where),
+        unit_form=unit_form,
+        dose_unit=dose_unit,
+        strengths=strengths,
+        release_rates=_release_rates(row["release_rate_overrides"], strengths, where),
+        concentration_mg_per_ml=concentration,
+        usual_doses_per_day=_optional_int(row["usual_doses_per_day"], "usual_doses_per_day", where),
+        patch_wear_hours=wear_hours,
+        max_patches=_optional_int(row["max_patches"], "max_patches", where),
+        paracetamol_mg_per_unit=_optional_decimal(row["paracetamol_mg_per_unit"], "paracetamol_mg_per_unit", where),
+        max_daily_dose=max_daily_dose,
+        max_daily_dose_source=row["max_daily_dose_source"].strip(),
+        may_halve=_yes_no(row["may_halve"], "may_halve", where),
+        taper_automatically=_yes_no(row["taper_automatically"], "taper_automatically", where),
+        strengths_source=row["strengths_source"].strip(),
+        reviewed_on=_date(row["reviewed_on"], "reviewed_on", where),
+        notes=row["notes"].strip(),
+    )
+
+
+def _release_rates(raw: str, strengths: tuple[Decimal, ...], where: _Row) -> dict[Decimal, Decimal]:
+    rates: dict[Decimal, Decimal] = {}
+    for pair in filter(None, raw.split(";")):
+        label, _, rate = pair.partition("=")
+        strength = _decimal(label, "release_rate_overrides", where)
+        if strength not in strengths:
+            raise where.fail("release_rate_overrides", f"{label} is not one of the strengths")
+        rates[strength] = _decimal(rate, "release_rate_overrides", where)
+    return rates
+
+
+def _required(value: str, column: str, where: _Row) -> str:
+    if not value.strip():
+        raise where.fail(column, "is empty")
+    return value.strip()
+
+
+def _decimal(value: str, column: str, where: _Row) -> Decimal:
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise where.fail(column, f"{value!r} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise where.fail(column, f"{value!r} must be a positive number")
+    return number
+
+
+def _optional_decimal(value: str, column: str, where: _Row) -> Decimal | None:
+    return _decimal(value, column, where) if value.strip() else None
+
+
+def _optional_int(value: str, column: str, where: _Row) -> int | None:
+    if not value.strip():
+        return None
+    number = _decimal(value, column, where)
+    if number != number.to_integral_value():
+        raise where.fail(column, f"{value!r} must be a whole number")
+    return int(number)
+
+
+def _enum(kind: type[E], value: str, column: str, where: _Row) -> E:
+    try:
+        return kind(value.strip())
+    except ValueError:
+        raise where.fail(column, f"unknown value {value!r}: expected one of {', '.join(kind)}") from None
+
+
+def _yes_no(value: str, column: str, where: _Row) -> bool:
+    if value.strip() not in ("yes", "no"):
+        raise where.fail(column, f"expected yes or no, not {value!r}")
+    return value.strip() == "yes"
+
+
+def _date(value: str, column: str, where: _Row) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise where.fail(column, f"{value!r} is not a date like 2026-11-28") from None

@@ -1,0 +1,241 @@
+"""A patient's current opioid regimen: regular doses at times of day, as-needed (PRN) doses and patches.
+
+`parse_regimen` reads the JSON shape shared with the tapering engine's contract (docs/schedule-api.md):
+
+    [{"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 30}, ...]},
+     {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4}},
+     {"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 37}]
+
+and refuses anything it cannot read exactly, naming the field (`regimen[1].prn.max_per_day`) and the value.
+Doses are in mg of the opioid (for co-codamol: mg of codeine); patches in micrograms an hour, as labelled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from taper.domain.formulary import Formulary, Product, UnknownProduct
+from taper.domain.makeable import Units, fewest_units
+
+# More patches than this at once is not a regimen anyone is on; refuse it as a typing error.
+MAX_PATCHES_RECORDED = 6
+MAX_DOSES_PER_DAY = 24
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+@dataclass(frozen=True)
+class TimedDose:
+    at: time
+    dose_mg: Decimal
+
+
+@dataclass(frozen=True)
+class RegularLine:
+    product: str
+    doses: tuple[TimedDose, ...]
+
+    def amount_per_day(self) -> Decimal:
+        return sum((dose.dose_mg for dose in self.doses), Decimal(0))
+
+
+@dataclass(frozen=True)
+class PrnLine:
+    product: str
+    dose_mg: Decimal
+    usual_per_day: int
+    max_per_day: int
+
+
+@dataclass(frozen=True)
+class PatchLine:
+    product: str
+    mcg_per_hour: Decimal  # the sum of the labelled strengths of the patches worn together
+    patches: Units  # which patches make it up (fewest patches)
+
+
+Line = RegularLine | PrnLine | PatchLine
+
+
+@dataclass(frozen=True)
+class Regimen:
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class RegimenError(ValueError):
+    """The regimen cannot be read exactly; `errors` says where and why. Nothing about it may be saved."""
+
+    def __init__(self, errors: Sequence[FieldError]):
+        super().__init__("; ".join(f"{error.field}: {error.message}" for error in errors))
+        self.errors = list(errors)
+
+
+def parse_regimen(data: Any, formulary: Formulary, *, field: str = "regimen") -> Regimen:
+    """Read a regimen from its JSON shape, or raise RegimenError listing every problem found."""
+    errors: list[FieldError] = []
+    if not isinstance(data, list) or not data:
+        raise RegimenError([FieldError(field, "must list at least one medicine")])
+    lines = []
+    for index, raw in enumerate(data):
+        line = _line(raw, formulary, f"{field}[{index}]", errors)
+        if line is not None:
+            lines.append(line)
+    if errors:
+        raise RegimenError(errors)
+    return Regimen(lines=tuple(lines))
+
+
+def regimen_to_json(regimen: Regimen) -> list[dict[str, Any]]:
+    """The JSON shape `parse_regimen` reads (numbers as JSON numbers, exact for these decimals)."""
+    shaped: list[dict[str, Any]] = []
+    for line in regimen.lines:
+        if isinstance(line, RegularLine):
+            shaped.append({"product": line.product, "doses": [
+                {"time": dose.at.strftime("%H:%M"), "dose_mg": json_number(dose.dose_mg)} for dose in line.doses]})
+        elif isinstance(line, PrnLine):
+            shaped.append({"product": line.product, "prn": {
+                "dose_mg": json_number(line.dose_mg), "usual_per_day": line.usual_per_day,
+                "max_per_day": line.max_per_day}})
+        else:
+            shaped.append({"product": line.product, "patch_mcg_per_hour": json_number(line.mcg_per_hour)})
+    return shaped
+
+
+def json_number(value: Decimal) -> int | float:
+    """A decimal as a JSON number: whole numbers as integers; the others (52.5, 1.3) as their shortest float."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _line(raw: Any, formulary: Formulary, field: str, errors: list[FieldError]) -> Line | None:
+    if not isinstance(raw, Mapping):
+        errors.append(FieldError(field, "must be an object with a product"))
+        return None
+    key = raw.get("product")
+    try:
+        product = formulary.get(key) if isinstance(key, str) else None
+    except UnknownProduct:
+        product = None
+    if product is None:
+        errors.append(FieldError(f"{field}.product", f"unknown product {key!r}: choose one from the formulary"))
+        return None
+    kinds = [name for name in ("doses", "prn", "patch_mcg_per_hour") if name in raw]
+    if len(kinds) != 1:
+        errors.append(FieldError(field, "give exactly one of doses (regular), prn (as needed) or "
+                                        "patch_mcg_per_hour (patches)"))
+        return None
+    kind = kinds[0]
+    if product.is_patch != (kind == "patch_mcg_per_hour"):
+        expected = "patch_mcg_per_hour" if product.is_patch else "doses or prn"
+        errors.append(FieldError(f"{field}.{kind}", f"{product.key} is recorded with {expected}"))
+        return None
+    if kind == "doses":
+        return _regular(product, raw["doses"], f"{field}.doses", errors)
+    if kind == "prn":
+        return _prn(product, raw["prn"], f"{field}.prn", errors)
+    return _patch(product, raw["patch_mcg_per_hour"], f"{field}.patch_mcg_per_hour", errors)
+
+
+def _regular(product: Product, raw: Any, field: str, errors: list[FieldError]) -> RegularLine | None:
+    if not isinstance(raw, list) or not raw:
+        errors.append(FieldError(field, "list at least one dose with its time"))
+        return None
+    if len(raw) > MAX_DOSES_PER_DAY:
+        errors.append(FieldError(field, f"at most {MAX_DOSES_PER_DAY} doses a day"))
+        return None
+    doses: list[TimedDose] = []
+    for index, entry in enumerate(raw):
+        where = f"{field}[{index}]"
+        if not isinstance(entry, Mapping):
+            errors.append(FieldError(where, "must give a time and a dose_mg"))
+            continue
+        at = _time(entry.get("time"), f"{where}.time", errors)
+        dose = _positive(entry.get("dose_mg"), f"{where}.dose_mg", "dose", errors)
+        if at is not None and dose is not None:
+            doses.append(TimedDose(at=at, dose_mg=dose))
+    times = [dose.at for dose in doses]
+    if len(times) != len(set(times)):
+        errors.append(FieldError(field, "two doses at the same time: give each time once, with its total dose"))
+        return None
+    if len(doses) != len(raw):
+        return None
+    return RegularLine(product=product.key, doses=tuple(sorted(doses, key=lambda dose: dose.at)))
+
+
+def _prn(product: Product, raw: Any, field: str, errors: list[FieldError]) -> PrnLine | None:
+    if not isinstance(raw, Mapping):
+        errors.append(FieldError(field, "give dose_mg, usual_per_day and max_per_day"))
+        return None
+    dose = _positive(raw.get("dose_mg"), f"{field}.dose_mg", "dose", errors)
+    usual = _count(raw.get("usual_per_day"), f"{field}.usual_per_day", errors, allow_zero=True,
+                   missing="give the usual number of doses a day (0 if rarely used)")
+    maximum = _count(raw.get("max_per_day"), f"{field}.max_per_day", errors, allow_zero=False,
+                     missing="an as-needed medicine needs a maximum number of doses a day")
+    if usual is not None and maximum is not None and usual > maximum:
+        errors.append(FieldError(f"{field}.usual_per_day", f"usual doses a day ({usual}) cannot be more than "
+                                                           f"the maximum ({maximum})"))
+        return None
+    if dose is None or usual is None or maximum is None:
+        return None
+    return PrnLine(product=product.key, dose_mg=dose, usual_per_day=usual, max_per_day=maximum)
+
+
+def _patch(product: Product, raw: Any, field: str, errors: list[FieldError]) -> PatchLine | None:
+    rate = _positive(raw, field, "patch strength", errors)
+    if rate is None:
+        return None
+    limit = product.max_patches or MAX_PATCHES_RECORDED
+    patches = fewest_units(rate, product.strengths, max_units=limit)
+    if patches is None:
+        strengths = ", ".join(str(strength) for strength in product.strengths)
+        errors.append(FieldError(field, f"{rate} micrograms an hour cannot be made from at most {limit} "
+                                        f"{product.key} patches ({strengths})"))
+        return None
+    return PatchLine(product=product.key, mcg_per_hour=rate, patches=patches)
+
+
+def _time(raw: Any, field: str, errors: list[FieldError]) -> time | None:
+    match = _TIME.fullmatch(raw) if isinstance(raw, str) else None
+    if match is None:
+        errors.append(FieldError(field, f"{raw!r} is not a time of day like 08:00"))
+        return None
+    return time(int(match[1]), int(match[2]))
+
+
+def _positive(raw: Any, field: str, what: str, errors: list[FieldError]) -> Decimal | None:
+    """A positive amount, exactly as given. Floats are read through their shortest decimal text (0.1 -> 0.1)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        errors.append(FieldError(field, f"{what} must be a number, not {raw!r}"))
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        errors.append(FieldError(field, f"{what} must be a number, not {raw!r}"))
+        return None
+    if not value.is_finite() or value <= 0:
+        errors.append(FieldError(field, f"{what} must be more than zero, not {raw!r}"))
+        return None
+    if value.as_tuple().exponent < -3 or value > 100_000:  # type: ignore[operator]
+        errors.append(FieldError(field, f"{what} {raw!r} is not a plausible amount"))
+        return None
+    return value
+
+
+def _count(raw: Any, field: str, errors: list[FieldError], *, allow_zero: bool, missing: str) -> int | None:
+    if raw is None or raw == "":
+        errors.append(FieldError(field, missing))
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < (0 if allow_zero else 1) or raw > MAX_DOSES_PER_DAY:
+        lowest = 0 if allow_zero else 1
+        errors.append(FieldError(field, f"must be a whole number from {lowest} to {MAX_DOSES_PER_DAY}, not {raw!r}"))
+        return None
+    return raw
