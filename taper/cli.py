@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from taper.domain.formulary import load_formulary
+from taper.domain.formulary_document import formulary_document
+from taper.domain.ome import UnknownFactorSet, default_factor_set, get_factor_set, load_factor_sets
 from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.services import accounts, audit, demo_data
@@ -53,6 +58,19 @@ def load_demo_data() -> None:
     else:
         click.echo("The database already has data: demo data not loaded.")
     click.echo(demo_data.sign_in_help())
+
+
+@taper.command("formulary")
+@click.option("--factor-set", "factor_set_key", default=None,
+              help="Factor set for the OME factors (default: the default set, fpm-2020)")
+def print_formulary(factor_set_key: str | None) -> None:
+    """Print the formulary as JSON: products, strengths, units, wear times, and OME factors with sources."""
+    try:
+        factor_set = get_factor_set(factor_set_key) if factor_set_key else default_factor_set()
+    except UnknownFactorSet:
+        known = ", ".join(load_factor_sets())
+        raise click.ClickException(f"unknown factor set {factor_set_key!r}: choose one of {known}") from None
+    click.echo(json.dumps(formulary_document(load_formulary(), factor_set), indent=2))
 
 
 def init_app(app: Flask) -> None:

@@ -38,6 +38,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayDatabases]:
     store = ThrowawayDatabases(tmp_path_factory.mktemp("databases"))
+    store.sweep_abandoned()
     yield store
     store.close()
 

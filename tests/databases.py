@@ -47,6 +47,16 @@ def migrate_to_head(database_url: str, instance_path: Path) -> None:
         db.engine.dispose()
 
 
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ThrowawayDatabases:
     def __init__(self, workdir: Path):
         self.workdir = workdir
@@ -54,6 +64,17 @@ class ThrowawayDatabases:
         self.prefix = f"taper_test_{os.getpid()}"
         self._numbers = itertools.count(1)
         self._template: str | None = None
+
+    def sweep_abandoned(self) -> None:
+        """Drop databases left by test runs that were killed (their process no longer exists)."""
+        if self.server is None:
+            return
+        with self._admin() as connection:
+            names = connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'taper_test_%'"))
+            for name in names.scalars().all():
+                pid = int(name.split("_")[2])
+                if pid != os.getpid() and not _process_exists(pid):
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     @property
     def dialect(self) -> str:

@@ -40,3 +40,34 @@ def test_demo_data_loads_once_and_is_marked_synthetic(app: Flask) -> None:
     second = runner.invoke(args=["taper", "demo-data"])
     assert "already has data" in second.output
     assert db.session.scalar(select(func.count()).select_from(Patient)) == len(patients)
+
+
+def test_formulary_prints_every_stable_key_with_factor_and_source(app: Flask) -> None:
+    import json
+
+    from tests.domain.test_formulary import REQUIRED
+
+    result = app.test_cli_runner().invoke(args=["taper", "formulary"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    products = {product["key"]: product for product in document["products"]}
+    assert set(REQUIRED) <= set(products)
+    assert document["factor_set"]["key"] == "fpm-2020"
+    fentanyl = products["fentanyl-patch-72h"]
+    assert (fentanyl["strengths"], fentanyl["patch_wear_hours"], fentanyl["dose_unit"]) == (
+        [12, 25, 37.5, 50, 75, 100], 72, "mcg/h")
+    assert fentanyl["ome"]["factor"] == 2.4 and fentanyl["ome"]["source"].startswith("FPM Opioids Aware")
+    methadone = products["methadone-oral-solution-1mg-ml"]["ome"]
+    assert (methadone["calculable"], methadone["factor"]) == (False, None)
+    assert "specialist" in methadone["notes"]
+
+
+def test_formulary_under_another_factor_set_and_an_unknown_one(app: Flask) -> None:
+    import json
+
+    runner = app.test_cli_runner()
+    cdc = json.loads(runner.invoke(args=["taper", "formulary", "--factor-set", "cdc-2022"]).output)
+    tramadol = next(product for product in cdc["products"] if product["key"] == "tramadol-capsule")
+    assert tramadol["ome"]["factor"] == 0.2
+    unknown = runner.invoke(args=["taper", "formulary", "--factor-set", "who-1986"])
+    assert unknown.exit_code != 0 and "unknown factor set 'who-1986'" in unknown.output

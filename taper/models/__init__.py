@@ -5,6 +5,7 @@ from taper.models.audit import AuditEvent
 from taper.models.base import Base
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
+from taper.models.regimen import RecordedRegimen
 from taper.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "User", "guards"]
+__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "RecordedRegimen", "User", "guards"]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taper import clock
@@ -23,6 +24,10 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     ods_code: Mapped[str] = mapped_column(String(10), unique=True)
     synthetic: Mapped[bool] = mapped_column(default=False)  # demo data: every page says so
+    # A pain clinic's OME settings (see taper.domain.ome and taper.domain.assessment for their sources).
+    factor_set: Mapped[str] = mapped_column(String(40), default="fpm-2020", server_default="fpm-2020")
+    high_dose_threshold_mg: Mapped[Decimal] = mapped_column(Numeric(8, 3), default=Decimal(120),
+                                                            server_default="120")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
