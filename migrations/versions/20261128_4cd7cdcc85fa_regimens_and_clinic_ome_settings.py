@@ -9,7 +9,6 @@ Existing organisations get the defaults: the FPM Opioids Aware 2020 factor set a
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '4cd7cdcc85fa'
 down_revision = '4c262b727266'
