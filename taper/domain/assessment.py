@@ -45,6 +45,7 @@ class Finding:
 @dataclass(frozen=True)
 class LineOme:
     index: int
+    line: Line
     product: Product
     kind: str  # "regular", "prn" or "patch"
     amount_per_day: Decimal  # mg a day (PRN: at the usual number of doses), or mcg/h for patches
@@ -105,15 +106,15 @@ def _line_ome(index: int, line: Line, product: Product, factor_set: FactorSet) -
         amount = line.amount_per_day()
         units = tuple(dose_units(product, dose.dose_mg) for dose in line.doses)
         ome = ome_mg_per_day(product, amount, factor_set)
-        return LineOme(index, product, "regular", amount, factor, ome, ome, units)
+        return LineOme(index, line, product, "regular", amount, factor, ome, ome, units)
     if isinstance(line, PrnLine):
         amount = line.dose_mg * line.usual_per_day
-        return LineOme(index, product, "prn", amount, factor, ome_mg_per_day(product, amount, factor_set),
+        return LineOme(index, line, product, "prn", amount, factor, ome_mg_per_day(product, amount, factor_set),
                        ome_mg_per_day(product, line.dose_mg * line.max_per_day, factor_set),
                        (dose_units(product, line.dose_mg),))
     released = sum((product.release_rate(strength) * count for strength, count in line.patches), Decimal(0))
     ome = ome_mg_per_day(product, released, factor_set)
-    return LineOme(index, product, "patch", line.mcg_per_hour, factor, ome, ome, (line.patches,))
+    return LineOme(index, line, product, "patch", line.mcg_per_hour, factor, ome, ome, (line.patches,))
 
 
 def _not_calculable(lines: tuple[LineOme, ...], factor_set: FactorSet) -> list[Finding]:
@@ -212,12 +213,12 @@ def _dose_bands(total: Decimal | None, total_max: Decimal | None, threshold: Dec
     if total >= threshold:
         findings.append(Finding("HIGH_DOSE", Severity.WARNING,
                                 f"Total {plain(total)} mg OME a day is at or above the high-dose threshold of "
-                                f"{threshold} mg a day, where the risk of harm rises with no added benefit "
+                                f"{plain(threshold)} mg a day, where the risk of harm rises with no added benefit "
                                 "(FPM Opioids Aware)."))
     elif total_max is not None and total_max >= threshold:
         findings.append(Finding("HIGH_DOSE_AT_MAXIMUM_PRN", Severity.INFO,
                                 f"With as-needed doses at their maximum the total would be {plain(total_max)} mg OME a "
-                                f"day, at or above the high-dose threshold of {threshold} mg a day."))
+                                f"day, at or above the high-dose threshold of {plain(threshold)} mg a day."))
     return findings
 
 

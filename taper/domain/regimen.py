@@ -135,8 +135,9 @@ def _line(raw: Any, formulary: Formulary, field: str, errors: list[FieldError]) 
         return None
     kind = kinds[0]
     if product.is_patch != (kind == "patch_mcg_per_hour"):
-        expected = "patch_mcg_per_hour" if product.is_patch else "doses or prn"
-        errors.append(FieldError(f"{field}.{kind}", f"{product.key} is recorded with {expected}"))
+        message = (f"{product.label()} is a patch: record the patches worn (patch_mcg_per_hour)" if product.is_patch
+                   else f"{product.label()} is not a patch: record regular doses or as-needed doses")
+        errors.append(FieldError(f"{field}.{kind}", message))
         return None
     if kind == "doses":
         return _regular(product, raw["doses"], f"{field}.doses", errors)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from taper import clock
+from taper.domain.assessment import HIGH_DOSE_THRESHOLDS_MG
+from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import InvalidOdsCode, OrganisationKind, Role, normalise_ods_code
 from taper.extensions import db
 from taper.models import Organisation, User
@@ -18,7 +21,7 @@ from taper.services.passwords import hash_password, needs_rehash, password_probl
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active")
-_ORGANISATION_FIELDS = ("kind", "name", "ods_code")
+_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "factor_set", "high_dose_threshold_mg")
 
 
 def _require_admin(by: User | None) -> None:
@@ -47,14 +50,24 @@ def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, o
     return organisation
 
 
-def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str,
-                        ods_code: str) -> Organisation:
+def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str, ods_code: str,
+                        factor_set: str | None = None, high_dose_threshold_mg: Decimal | None = None) -> Organisation:
+    """Change an organisation; for a pain clinic, also its OME factor set and high-dose threshold."""
     _require_admin(by)
     organisation = get_organisation(organisation_id)
     check_version(organisation.version, expected_version)
     before = audit.snapshot(organisation, _ORGANISATION_FIELDS)
     organisation.name = required(name, "name", "Enter the organisation's name")
     organisation.ods_code = _ods_code(ods_code)
+    if organisation.kind is OrganisationKind.PAIN_CLINIC:
+        if factor_set is not None:
+            if factor_set not in load_factor_sets():
+                raise InvalidInput({"factor_set": "Choose a factor set from the list"})
+            organisation.factor_set = factor_set
+        if high_dose_threshold_mg is not None:
+            if high_dose_threshold_mg not in HIGH_DOSE_THRESHOLDS_MG:
+                raise InvalidInput({"high_dose_threshold_mg": "Choose 120 or 90 mg a day"})
+            organisation.high_dose_threshold_mg = high_dose_threshold_mg
     _refuse_duplicate_ods_code(organisation.ods_code, organisation.id)
     flush_or_stale()
     audit.record(action="update", by=by, entity_type="organisation", entity_id=organisation.id,

@@ -6,9 +6,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from taper.domain.makeable import plain
 from taper.extensions import db
 from taper.models import AuditEvent, User
 
@@ -76,4 +78,6 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return plain(value)
     return value

@@ -73,7 +73,7 @@ def create_patient(*, by: User | None, details: PatientDetails, clinic_id: int |
 
 
 def update_patient(*, by: User, patient_id: int, expected_version: int, details: PatientDetails) -> Patient:
-    patient = _patient_in_scope(by, patient_id)
+    patient = patient_in_scope(by, patient_id)
     check_version(patient.version, expected_version)
     before = audit.snapshot(patient, _FIELDS)
     for field, value in asdict(_validated(details, own_id=patient.id)).items():
@@ -89,7 +89,7 @@ def update_patient(*, by: User, patient_id: int, expected_version: int, details:
 
 def view_patient(*, by: User, patient_id: int) -> Patient:
     """The patient's record, for display; the view is audited."""
-    patient = _patient_in_scope(by, patient_id)
+    patient = patient_in_scope(by, patient_id)
     audit.record(action="view", by=by, entity_type="patient", entity_id=patient.id, patient_id=patient.id)
     return patient
 
@@ -133,7 +133,7 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _patient_in_scope(by: User, patient_id: int) -> Patient:
+def patient_in_scope(by: User, patient_id: int) -> Patient:
     """The patient if on this user's caseload; otherwise NotFound, and an attempt on another clinic's
     patient is audited."""
     clinic_id = _require_pharmacist(by)

@@ -11,6 +11,8 @@ from taper.web.admin.views import blueprint as admin
 from taper.web.auth.views import blueprint as auth
 from taper.web.home.views import blueprint as home
 from taper.web.patients.views import blueprint as patients
+from taper.web.regimens import present
+from taper.web.regimens.views import blueprint as regimens
 
 # The NHS.UK frontend's compiled CSS refers to its images at /assets/...
 nhsuk_assets = Blueprint("nhsuk", __name__, static_folder=str(PACKAGE_ROOT / "static" / "nhsuk" / "assets"),
@@ -30,8 +32,9 @@ def configure_jinja(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     configure_jinja(app)
-    for blueprint in (nhsuk_assets, auth, home, patients, admin):
+    for blueprint in (nhsuk_assets, auth, home, patients, regimens, admin):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    present.init_app(app)

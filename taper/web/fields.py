@@ -67,15 +67,17 @@ def organisation_choices(field: SelectField, organisations: list[Any], *, blank:
     ]
 
 
-def save(form: FlaskForm, change: Callable[[], T]) -> T | None:
-    """Run one service change and commit it. If the service refuses the input, roll back, put its messages
-    on the form's fields and return None, so the view re-shows the form with nothing saved."""
+def save(form: FlaskForm, change: Callable[[], T], *, locate: Callable[[str], Field | None] | None = None,
+         commit: bool = True) -> T | None:
+    """Run one service change and commit it (or, with `commit=False`, just run it, as for a preview). If the
+    service refuses the input, roll back, put its messages on the form's fields (found by name, or by
+    `locate` for other kinds of path) and return None, so the view re-shows the form with nothing saved."""
     try:
         result = change()
     except InvalidInput as refusal:
         db.session.rollback()
         for name, message in refusal.errors.items():
-            field = getattr(form, name, None)
+            field = locate(name) if locate is not None else getattr(form, name, None)
             if field is None:
                 form.form_errors.append(message)
             else:
@@ -88,5 +90,6 @@ def save(form: FlaskForm, change: Callable[[], T]) -> T | None:
             "reload the page to see their changes, then make yours again."
         )
         return None
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result

@@ -61,9 +61,9 @@ def test_decimal_doses_are_read_exactly() -> None:
         ({"product": "buprenorphine-patch-7day", "patch_mcg_per_hour": 60}, "regimen[0].patch_mcg_per_hour",
          "at most 2"),
         ({"product": "fentanyl-patch-72h", "doses": [{"time": "08:00", "dose_mg": 25}]}, "regimen[0].doses",
-         "recorded with patch_mcg_per_hour"),
+         "is a patch: record the patches worn"),
         ({"product": "morphine-ir-tablet", "patch_mcg_per_hour": 25}, "regimen[0].patch_mcg_per_hour",
-         "recorded with doses or prn"),
+         "is not a patch: record regular doses"),
         ({"product": "morphine-ir-tablet"}, "regimen[0]", "give exactly one of"),
     ],
 )

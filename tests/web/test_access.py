@@ -25,6 +25,8 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "patients.new": {Role.PHARMACIST},
     "patients.detail": {Role.PHARMACIST},
     "patients.edit": {Role.PHARMACIST},
+    "regimens.new": {Role.PHARMACIST},
+    "regimens.history": {Role.PHARMACIST},
     "admin.users": {Role.ADMIN},
     "admin.new_user": {Role.ADMIN},
     "admin.edit_user": {Role.ADMIN},
@@ -84,13 +86,15 @@ def test_admin_pages_open_for_an_admin(client: FlaskClient, make: Maker) -> None
 def test_patient_pages_are_forbidden_to_other_roles(client: FlaskClient, make: Maker, role: Role) -> None:
     patient = make.patient(make.user(Role.PHARMACIST))
     sign_in(client, make.user(role))
-    for url in ["/patients/", "/patients/new", f"/patients/{patient.id}", f"/patients/{patient.id}/edit"]:
+    for url in ["/patients/", "/patients/new", f"/patients/{patient.id}", f"/patients/{patient.id}/edit",
+                f"/patients/{patient.id}/regimens/new", f"/patients/{patient.id}/regimens/"]:
         assert client.get(url).status_code == 403, url
 
 
 def test_another_clinics_patient_answers_404(signed_in: FlaskClient, make: Maker) -> None:
     elsewhere = make.patient(make.user(Role.PHARMACIST))
-    for url in [f"/patients/{elsewhere.id}", f"/patients/{elsewhere.id}/edit"]:
+    for url in [f"/patients/{elsewhere.id}", f"/patients/{elsewhere.id}/edit",
+                f"/patients/{elsewhere.id}/regimens/new", f"/patients/{elsewhere.id}/regimens/"]:
         response = signed_in.get(url)
         assert response.status_code == 404
         assert "Page not found" in response.get_data(as_text=True)

@@ -89,3 +89,34 @@ def test_admin_sets_a_password_and_ends_the_users_sessions(app, make: Maker) -> 
     assert response.status_code == 302
     assert users_browser.get("/patients/").status_code == 302
     sign_in(users_browser, user, password="a brand new passphrase")
+
+
+def test_admin_sets_a_clinics_factor_set_and_high_dose_threshold(admin_client: FlaskClient, make: Maker) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    page = admin_client.get(f"/admin/organisations/{clinic.id}/edit").get_data(as_text=True)
+    assert "OME factor set" in page and 'value="120" checked' in page
+    response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {
+        "name": clinic.name, "ods_code": clinic.ods_code, "factor_set": "cdc-2022", "high_dose_threshold_mg": "90",
+        "version": str(clinic.version)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Organisation, clinic.id)
+    assert (saved.factor_set, saved.high_dose_threshold_mg) == ("cdc-2022", 90)
+    update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update",
+                                                        AuditEvent.entity_type == "organisation"))
+    assert update.changes["high_dose_threshold_mg"] == {"before": "120", "after": "90"}
+
+
+def test_a_threshold_other_than_120_or_90_is_refused(admin_client: FlaskClient, make: Maker) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {
+        "name": clinic.name, "ods_code": clinic.ods_code, "factor_set": "fpm-2020", "high_dose_threshold_mg": "500",
+        "version": str(clinic.version)})
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Organisation, clinic.id).high_dose_threshold_mg == 120
+
+
+def test_a_gp_practice_has_no_ome_settings(admin_client: FlaskClient, make: Maker) -> None:
+    practice = make.organisation(OrganisationKind.GP_PRACTICE)
+    assert "OME factor set" not in admin_client.get(f"/admin/organisations/{practice.id}/edit").get_data(as_text=True)

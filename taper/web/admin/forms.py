@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import OrganisationKind, Role
 from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from taper.web.fields import optional_id
@@ -28,6 +29,19 @@ class OrganisationForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
     ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class ClinicSettingsForm(OrganisationForm):
+    """A pain clinic's organisation form, with its OME settings."""
+
+    factor_set = RadioField("OME factor set", choices=[
+        SelectChoice(factor_set.key, factor_set.label) for factor_set in load_factor_sets().values()],
+        validators=[InputRequired("Choose the factor set the clinic uses")],
+        description="Oral morphine equivalents are calculated with these factors. The UK default is FPM 2020.")
+    high_dose_threshold_mg = RadioField("High-dose threshold", choices=[
+        SelectChoice("120", "120 mg OME a day (FPM key message; the national analysis)"),
+        SelectChoice("90", "90 mg OME a day (reported FPM update, 2025)")],
+        validators=[InputRequired("Choose the high-dose threshold")])
 
 
 class UserForm(FlaskForm):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from taper.domain.makeable import plain
 from taper.domain.organisations import OrganisationKind, Role
 from taper.services import accounts
-from taper.web.admin.forms import EditUserForm, OrganisationForm, PasswordForm, UserForm
+from taper.web.admin.forms import ClinicSettingsForm, EditUserForm, OrganisationForm, PasswordForm, UserForm
 from taper.web.fields import organisation_choices, save
 from taper.web.security import roles
 
@@ -89,12 +92,18 @@ def new_organisation() -> Response | str:
 @roles(Role.ADMIN)
 def edit_organisation(organisation_id: int) -> Response | str:
     organisation = accounts.get_organisation(organisation_id)
-    form = OrganisationForm(obj=organisation if request.method == "GET" else None)
+    is_clinic = organisation.kind is OrganisationKind.PAIN_CLINIC
+    form_class = ClinicSettingsForm if is_clinic else OrganisationForm
+    form = form_class(obj=organisation if request.method == "GET" else None)
+    if is_clinic and request.method == "GET":
+        form.high_dose_threshold_mg.data = plain(organisation.high_dose_threshold_mg)
     del form.kind  # the type of an existing organisation is fixed
     if form.validate_on_submit():
         saved = save(form, lambda: accounts.update_organisation(
             by=current_user, organisation_id=organisation_id, expected_version=form.version.data or 0,
-            name=form.name.data, ods_code=form.ods_code.data))
+            name=form.name.data, ods_code=form.ods_code.data,
+            factor_set=form.factor_set.data if is_clinic else None,
+            high_dose_threshold_mg=Decimal(form.high_dose_threshold_mg.data) if is_clinic else None))
         if saved is not None:
             flash(f"{saved.name} saved.", "success")
             return redirect(url_for("admin.organisations"))

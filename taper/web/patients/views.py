@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from taper.domain.organisations import OrganisationKind, Role
 from taper.extensions import db
-from taper.services import accounts, patients
+from taper.services import accounts, patients, regimens
 from taper.web.fields import organisation_choices, save
 from taper.web.patients.forms import PatientForm, SearchForm
 from taper.web.security import roles
@@ -51,8 +51,12 @@ def new() -> Response | str:
 @roles(Role.PHARMACIST)
 def detail(patient_id: int) -> str:
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    recorded = regimens.history(by=current_user, patient_id=patient_id)
+    current = recorded[0] if recorded else None
     db.session.commit()
-    return render_template("patients/detail.html", patient=patient)
+    return render_template("patients/detail.html", patient=patient, regimen=current,
+                           assessment=regimens.assessment_of(current) if current else None,
+                           earlier_regimens=len(recorded) - 1)
 
 
 @blueprint.route("/<int:patient_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,151 @@
+"""The regimen form: a few medicine lines (more on request, no JavaScript needed), each taken regularly at
+up to four times of day, as needed, or as patches; turned into the regimen's JSON shape for the domain."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from taper import clock
+from taper.domain.formulary import Product, load_formulary
+from taper.domain.makeable import plain
+from taper.services.regimens import RegimenEntry
+from taper.web.fields import DatePartsField
+
+DOSE_SLOTS = (1, 2, 3, 4)
+DEFAULT_TIMES = {1: "08:00", 2: "12:00", 3: "18:00", 4: "22:00"}
+MAX_LINES = 8
+_PATCH_SEPARATORS = re.compile(r"\s*(?:\+|,|and)\s*")
+
+
+def _product_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "Choose a medicine")] + [
+        SelectChoice(product.key, f"{product.label()} ({_strengths(product)})") for product in load_formulary()]
+
+
+def _strengths(product: Product) -> str:
+    if product.is_liquid:
+        return f"{plain(product.concentration_mg_per_ml or Decimal(0))} mg/mL"
+    unit = "micrograms/hour" if product.is_patch else "mg"
+    return ", ".join(plain(strength) for strength in product.strengths) + f" {unit}"
+
+
+class LineForm(Form):
+    product = SelectField("Medicine", choices=_product_choices(), validators=[Optional()])
+    taken = RadioField("How it is taken", default="regular", choices=[
+        SelectChoice("regular", "Regular doses at set times"),
+        SelectChoice("prn", "When needed (PRN)"),
+        SelectChoice("patch", "Patches")])
+    time_1 = StringField("Time", default=DEFAULT_TIMES[1], validators=[Length(max=5)])
+    dose_1 = StringField("Dose (mg)", validators=[Length(max=12)])
+    time_2 = StringField("Time", default=DEFAULT_TIMES[2], validators=[Length(max=5)])
+    dose_2 = StringField("Dose (mg)", validators=[Length(max=12)])
+    time_3 = StringField("Time", default=DEFAULT_TIMES[3], validators=[Length(max=5)])
+    dose_3 = StringField("Dose (mg)", validators=[Length(max=12)])
+    time_4 = StringField("Time", default=DEFAULT_TIMES[4], validators=[Length(max=5)])
+    dose_4 = StringField("Dose (mg)", validators=[Length(max=12)])
+    prn_dose = StringField("Dose each time (mg)", validators=[Length(max=12)])
+    prn_usual = StringField("Usual doses a day", validators=[Length(max=3)])
+    prn_max = StringField("Maximum doses a day", validators=[Length(max=3)])
+    patches = StringField("Patches worn together (micrograms/hour)", validators=[Length(max=60)],
+                          description="For example 25 + 12 for one 25 and one 12 microgram/hour patch")
+
+
+class RegimenForm(FlaskForm):
+    lines = FieldList(FormField(LineForm), min_entries=2, max_entries=MAX_LINES)
+    benzodiazepine = BooleanField("Co-prescribed benzodiazepine")
+    gabapentinoid = BooleanField("Co-prescribed gabapentinoid (pregabalin or gabapentin)")
+    recorded_on = DatePartsField("Date recorded")
+    notes = TextAreaField("Notes", validators=[Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.recorded_on.process(None, clock.today())
+        self.paths: dict[str, Field] = {}
+
+    def entry(self) -> RegimenEntry:
+        """The regimen in its JSON shape, remembering which form field each JSON path came from, so the
+        domain's messages can be shown by the right field."""
+        lines: list[dict[str, Any]] = []
+        self.paths = {}
+        for line_form in (entry.form for entry in self.lines):
+            if not line_form.product.data:
+                continue
+            path = f"regimen[{len(lines)}]"
+            self.paths[path] = line_form.product
+            lines.append(self._line(line_form, path))
+        if not lines:
+            self.paths["regimen"] = self.lines.entries[0].form.product
+        return RegimenEntry(lines=lines, benzodiazepine=self.benzodiazepine.data,
+                            gabapentinoid=self.gabapentinoid.data, recorded_on=self.recorded_on.data,
+                            notes=self.notes.data or "")
+
+    def has_field_errors(self) -> bool:
+        """True if building the entry found problems of its own (a patch strength not in the formulary)."""
+        return any(entry.form.patches.errors for entry in self.lines)
+
+    def field_for(self, path: str) -> Field | None:
+        """The form field a domain error path points at (the closest one known)."""
+        while path:
+            if path in self.paths:
+                return self.paths[path]
+            path = path.rpartition(".")[0] if "." in path else ""
+        return None
+
+    def _line(self, line: LineForm, path: str) -> dict[str, Any]:
+        product = line.product.data
+        if line.taken.data == "patch":
+            self.paths[f"{path}.patch_mcg_per_hour"] = line.patches
+            return {"product": product, "patch_mcg_per_hour": self._patch_total(line, product)}
+        if line.taken.data == "prn":
+            self.paths[f"{path}.prn"] = line.prn_dose
+            self.paths[f"{path}.prn.dose_mg"] = line.prn_dose
+            self.paths[f"{path}.prn.usual_per_day"] = line.prn_usual
+            self.paths[f"{path}.prn.max_per_day"] = line.prn_max
+            return {"product": product, "prn": {"dose_mg": _text(line.prn_dose),
+                                                "usual_per_day": _whole(_text(line.prn_usual)),
+                                                "max_per_day": _whole(_text(line.prn_max))}}
+        doses: list[dict[str, Any]] = []
+        self.paths[f"{path}.doses"] = line.dose_1
+        for slot in DOSE_SLOTS:
+            dose = _text(getattr(line, f"dose_{slot}"))
+            if dose:
+                self.paths[f"{path}.doses[{len(doses)}].dose_mg"] = getattr(line, f"dose_{slot}")
+                self.paths[f"{path}.doses[{len(doses)}].time"] = getattr(line, f"time_{slot}")
+                doses.append({"time": _text(getattr(line, f"time_{slot}")), "dose_mg": dose})
+        return {"product": product, "doses": doses}
+
+    def _patch_total(self, line: LineForm, product_key: str) -> str:
+        """The patches typed ("25 + 12"), each checked against the product's strengths, added up."""
+        typed = [part for part in _PATCH_SEPARATORS.split(_text(line.patches)) if part]
+        strengths = load_formulary().get(product_key).strengths if product_key in load_formulary() else ()
+        total = Decimal(0)
+        for part in typed:
+            try:
+                strength = Decimal(part)
+            except InvalidOperation:
+                return part  # not a number: the domain says so, by this field
+            if strengths and strength not in strengths:
+                line.patches.errors = [*line.patches.errors,
+                                       f"{part} micrograms/hour is not a strength of this patch: choose from "
+                                       + ", ".join(plain(value) for value in strengths)]
+            total += strength
+        return plain(total) if typed else ""
+
+
+def _text(field: Field) -> str:
+    return str(field.data or "").strip()
+
+
+def _whole(text: str) -> int | str | None:
+    """A count as typed: a whole number if it is one, otherwise the text, for the domain to refuse by name."""
+    if not text:
+        return None
+    return int(text) if text.isdigit() else text

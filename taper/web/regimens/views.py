@@ -1,0 +1,54 @@
+"""Recording a patient's current regimen and seeing its OME breakdown and findings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from taper.domain.organisations import Role
+from taper.extensions import db
+from taper.services import patients, regimens
+from taper.web.fields import save
+from taper.web.regimens.forms import MAX_LINES, RegimenForm
+from taper.web.security import roles
+
+blueprint = Blueprint("regimens", __name__, url_prefix="/patients/<int:patient_id>/regimens")
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def new(patient_id: int) -> Response | str:
+    """Record the current regimen. "Check" shows the OME and findings without saving; "Save" records it."""
+    form = RegimenForm()
+    assessment = None
+    if form.validate_on_submit():
+        if "add_line" in request.form:
+            if len(form.lines) < MAX_LINES:
+                form.lines.append_entry()
+        else:
+            entry = form.entry()
+            if not form.has_field_errors():
+                if "save" in request.form:
+                    record = save(form, lambda: regimens.record_regimen(by=current_user, patient_id=patient_id,
+                                                                        entry=entry), locate=form.field_for)
+                    if record is not None:
+                        flash("Regimen recorded.", "success")
+                        return redirect(url_for("patients.detail", patient_id=patient_id))
+                else:
+                    assessment = save(form, lambda: regimens.preview(by=current_user, patient_id=patient_id,
+                                                                     entry=entry),
+                                      locate=form.field_for, commit=False)
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("regimens/new.html", form=form, patient=patient, assessment=assessment)
+
+
+@blueprint.route("/")
+@roles(Role.PHARMACIST)
+def history(patient_id: int) -> str:
+    records = regimens.history(by=current_user, patient_id=patient_id)
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("regimens/history.html", patient=patient,
+                           records=[(record, regimens.assessment_of(record)) for record in records])
