@@ -71,3 +71,14 @@ def test_formulary_under_another_factor_set_and_an_unknown_one(app: Flask) -> No
     assert tramadol["ome"]["factor"] == 0.2
     unknown = runner.invoke(args=["taper", "formulary", "--factor-set", "who-1986"])
     assert unknown.exit_code != 0 and "unknown factor set 'who-1986'" in unknown.output
+
+
+def test_demo_data_includes_recorded_regimens_with_their_ome(app: Flask) -> None:
+    from taper.models import RecordedRegimen
+
+    app.test_cli_runner().invoke(args=["taper", "demo-data"])
+    records = db.session.scalars(select(RecordedRegimen)).all()
+    assert len(records) >= 5
+    totals = {record.lines[0]["product"]: record.total_ome_mg_per_day for record in records}
+    assert totals["morphine-mr-tablet-12h"] == 140  # 2 x 60 mg regular + usually 2 x 10 mg when needed
+    assert totals["fentanyl-patch-72h"] == 120  # FPM: 50 micrograms/hour = 120 mg a day

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import Sex
 from taper.extensions import db
-from taper.models import Organisation, User
-from taper.services import accounts, patients
+from taper.models import Organisation, Patient, User
+from taper.services import accounts, patients, regimens
 from taper.services.patients import PatientDetails
+from taper.services.regimens import RegimenEntry
 
 DEMO_PASSWORD = "taper-demo-only-password"  # printed for the demo; demo data is refused in production
 
@@ -71,6 +72,26 @@ NEEDS: dict[str, dict[str, Any]] = {
 }
 
 
+def _twice_daily(product: str, dose_mg: float) -> dict[str, Any]:
+    return {"product": product, "doses": [{"time": "08:00", "dose_mg": dose_mg}, {"time": "20:00", "dose_mg": dose_mg}]}
+
+
+# Current regimens for some demo patients: (family name, lines, benzodiazepine, gabapentinoid)
+REGIMENS: list[tuple[str, list[dict[str, Any]], bool, bool]] = [
+    ("Holloway", [_twice_daily("morphine-mr-tablet-12h", 60),
+                  {"product": "morphine-oral-solution-10mg-5ml",
+                   "prn": {"dose_mg": 10, "usual_per_day": 2, "max_per_day": 4}}], False, True),
+    ("Pritchard", [_twice_daily("oxycodone-mr-tablet-12h", 40),
+                   {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 10, "usual_per_day": 1, "max_per_day": 4}}],
+     True, False),
+    ("Rahman", [{"product": "co-codamol-30-500-tablet", "doses": [
+        {"time": at, "dose_mg": 60} for at in ("08:00", "12:00", "16:00", "22:00")]}], False, False),
+    ("Lloyd", [{"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 50}], False, True),
+    ("Whitfield", [{"product": "buprenorphine-patch-7day", "patch_mcg_per_hour": 20}], False, False),
+    ("Mensah", [_twice_daily("tramadol-mr-tablet-12h", 150)], False, False),
+]
+
+
 def synthetic_nhs_numbers(count: int) -> list[str]:
     """Valid NHS numbers 999 000 0001 upwards (the 999 range is never issued: synthetic/test)."""
     numbers: list[str] = []
@@ -92,16 +113,23 @@ def load_if_empty() -> bool:
         organisation = accounts.create_organisation(by=None, kind=kind, name=name, ods_code=ods_code)
         organisation.synthetic = True
         by_code[ods_code] = organisation
-    for email, full_name, role, user_ods_code in USERS:
-        accounts.create_user(by=None, email=email, full_name=full_name, role=role,
-                             organisation_id=by_code[user_ods_code].id if user_ods_code else None,
-                             password=DEMO_PASSWORD)
+    users = {email: accounts.create_user(by=None, email=email, full_name=full_name, role=role,
+                                         organisation_id=by_code[user_ods_code].id if user_ods_code else None,
+                                         password=DEMO_PASSWORD)
+             for email, full_name, role, user_ods_code in USERS}
+    by_family_name: dict[str, Patient] = {}
     for number, (given, family, born_on, sex, practice, pharmacy) in zip(
             synthetic_nhs_numbers(len(PATIENTS)), PATIENTS, strict=True):
-        patients.create_patient(by=None, clinic_id=by_code["ZZC01"].id, details=PatientDetails(
-            nhs_number=number, given_name=given, family_name=family, date_of_birth=born_on, sex=sex,
-            gp_practice_id=by_code[practice].id, pharmacy_id=by_code[pharmacy].id if pharmacy else None,
-            **NEEDS.get(family, {})))
+        by_family_name[family] = patients.create_patient(
+            by=None, clinic_id=by_code["ZZC01"].id, details=PatientDetails(
+                nhs_number=number, given_name=given, family_name=family, date_of_birth=born_on, sex=sex,
+                gp_practice_id=by_code[practice].id, pharmacy_id=by_code[pharmacy].id if pharmacy else None,
+                **NEEDS.get(family, {})))
+    pharmacist = users[USERS[0][0]]  # the demo clinic's lead pharmacist recorded the regimens
+    for family, lines, benzodiazepine, gabapentinoid in REGIMENS:
+        regimens.record_regimen(by=pharmacist, patient_id=by_family_name[family].id, entry=RegimenEntry(
+            lines=lines, benzodiazepine=benzodiazepine, gabapentinoid=gabapentinoid,
+            notes="Synthetic demo regimen."))
     return True
 
 
