@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask import Flask, current_app
@@ -12,6 +13,8 @@ from taper.domain.formulary import load_formulary
 from taper.domain.formulary_document import formulary_document
 from taper.domain.ome import UnknownFactorSet, default_factor_set, get_factor_set, load_factor_sets
 from taper.domain.organisations import Role
+from taper.domain.regimen import RegimenError
+from taper.domain.schedule_contract import errors_document, schedule_from_request
 from taper.extensions import db
 from taper.services import accounts, audit, demo_data
 from taper.services.errors import InvalidInput
@@ -71,6 +74,23 @@ def print_formulary(factor_set_key: str | None) -> None:
         known = ", ".join(load_factor_sets())
         raise click.ClickException(f"unknown factor set {factor_set_key!r}: choose one of {known}") from None
     click.echo(json.dumps(formulary_document(load_formulary(), factor_set), indent=2))
+
+
+@taper.command("schedule")
+def print_schedule() -> None:
+    """Read a schedule request (JSON) on standard input; write the schedule (JSON) on standard output.
+    Invalid input: exit status 2 and {"errors": [...]} (docs/schedule-api.md)."""
+    try:
+        request = json.loads(sys.stdin.read())
+    except json.JSONDecodeError as error:
+        click.echo(json.dumps({"errors": [{"field": "request", "message": f"malformed JSON: {error}"}]}))
+        sys.exit(2)
+    try:
+        document = schedule_from_request(request, load_formulary())
+    except RegimenError as refusal:
+        click.echo(json.dumps(errors_document(refusal)))
+        sys.exit(2)
+    click.echo(json.dumps(document, indent=2))
 
 
 def init_app(app: Flask) -> None:

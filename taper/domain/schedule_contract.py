@@ -1,0 +1,195 @@
+"""The engine's JSON contract (docs/schedule-api.md), shared by `flask taper schedule` and
+`POST /api/v1/schedules/preview`: read a request exactly or refuse it field by field; write a schedule.
+
+A stable interface: extend it, never rename or remove a field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from taper.domain.engine import Basis, Hold, LineState, Policy, Schedule, Step, build_schedule
+from taper.domain.formulary import Formulary
+from taper.domain.makeable import Units
+from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, get_factor_set
+from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen
+
+REQUEST_FIELDS = {"start_on", "regimen", "policy", "holds", "factor_set"}
+POLICY_FIELDS = {"reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "larger_dose_at",
+                 "max_patches"}
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
+    """The response document for a request document; RegimenError lists every problem with the request."""
+    if not isinstance(request, Mapping):
+        raise RegimenError([FieldError("request", "must be a JSON object")])
+    errors: list[FieldError] = []
+    unknown = sorted(set(request) - REQUEST_FIELDS)
+    if unknown:
+        errors.append(FieldError(unknown[0], f"unknown field {unknown[0]!r}: expected one of "
+                                             + ", ".join(sorted(REQUEST_FIELDS))))
+    start_on = _start_on(request.get("start_on"), errors)
+    factor_set = _factor_set(request.get("factor_set"), errors)
+    policy = _policy(request.get("policy", {}), errors)
+    holds = _holds(request.get("holds", []), errors)
+    try:
+        regimen = parse_regimen(request.get("regimen"), formulary)
+    except RegimenError as refusal:
+        errors.extend(refusal.errors)
+        regimen = None
+    if errors or regimen is None or start_on is None or factor_set is None or policy is None:
+        raise RegimenError(errors)
+    schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
+                              policy=policy, holds=holds)
+    return schedule_document(schedule, formulary)
+
+
+def schedule_document(schedule: Schedule, formulary: Formulary) -> dict[str, Any]:
+    return {
+        "factor_set": schedule.factor_set.key,
+        "factor_set_version": schedule.factor_set.version,
+        "formulary_version": formulary.version,
+        "starting_ome_mg_per_day": json_number(schedule.starting_ome_mg_per_day),
+        "steps": [_step(step) for step in schedule.steps],
+        "warnings": list(schedule.warnings),
+    }
+
+
+def errors_document(refusal: RegimenError) -> dict[str, Any]:
+    return {"errors": [{"field": error.field, "message": error.message} for error in refusal.errors]}
+
+
+def _step(step: Step) -> dict[str, Any]:
+    return {
+        "number": step.number,
+        "starts_on": step.starts_on.isoformat(),
+        "ends_on": step.ends_on.isoformat() if step.ends_on else None,
+        "ome_mg_per_day": json_number(step.ome_mg_per_day),
+        "lines": [_line(line) for line in step.lines],
+        "explanation": step.explanation,
+        "warnings": list(step.warnings),
+    }
+
+
+def _line(line: LineState) -> dict[str, Any]:
+    product = line.product
+    if line.patch_mcg_per_hour is not None:
+        return {"product": product.key, "patch_mcg_per_hour": json_number(line.patch_mcg_per_hour),
+                "units": _units(line.patch_units, liquid=False)}
+    if line.prn_dose_mg is not None:
+        return {"product": product.key, "prn": {
+            "dose_mg": json_number(line.prn_dose_mg), "usual_per_day": line.prn_usual_per_day,
+            "max_per_day": line.prn_max_per_day, "units": _units(line.prn_units, liquid=product.is_liquid)}}
+    return {"product": product.key, "doses": [
+        {"time": dose.at.strftime("%H:%M"), "dose_mg": json_number(dose.dose_mg),
+         "units": _units(dose.units, liquid=product.is_liquid)} for dose in line.doses]}
+
+
+def _units(units: Units, *, liquid: bool) -> list[dict[str, Any]]:
+    if liquid:
+        return [{"volume_ml": json_number(volume)} for volume, _ in units]
+    return [{"strength": json_number(strength), "count": count} for strength, count in units]
+
+
+def _start_on(raw: Any, errors: list[FieldError]) -> date | None:
+    if raw is None:
+        errors.append(FieldError("start_on", "give the date the first step starts, like 2027-01-04"))
+        return None
+    try:
+        if isinstance(raw, str):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    errors.append(FieldError("start_on", f"{raw!r} is not a date like 2027-01-04"))
+    return None
+
+
+def _factor_set(raw: Any, errors: list[FieldError]) -> FactorSet | None:
+    if raw is None:
+        return default_factor_set()
+    try:
+        if isinstance(raw, str):
+            return get_factor_set(raw)
+    except UnknownFactorSet:
+        pass
+    errors.append(FieldError("factor_set", f"unknown factor set {raw!r}"))
+    return None
+
+
+def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
+    if not isinstance(raw, Mapping):
+        errors.append(FieldError("policy", "must be an object"))
+        return None
+    before = len(errors)
+    unknown = sorted(set(raw) - POLICY_FIELDS)
+    if unknown:
+        errors.append(FieldError(f"policy.{unknown[0]}", f"unknown field {unknown[0]!r}"))
+    defaults = Policy()
+    reduction = _number(raw.get("reduction_pct", defaults.reduction_pct), "policy.reduction_pct", errors)
+    interval = _whole(raw.get("interval_days", defaults.interval_days), "policy.interval_days", errors)
+    target = _number(raw.get("target_ome_mg_per_day", 0), "policy.target_ome_mg_per_day", errors)
+    max_patches = _whole(raw.get("max_patches", defaults.max_patches), "policy.max_patches", errors)
+    basis_raw = raw.get("basis", defaults.basis.value)
+    basis = Basis(basis_raw) if basis_raw in {basis.value for basis in Basis} else None
+    if basis is None:
+        errors.append(FieldError("policy.basis", f"{basis_raw!r} is not one of starting, current, phased"))
+    order = raw.get("order", [])
+    if not isinstance(order, list) or not all(isinstance(key, str) for key in order):
+        errors.append(FieldError("policy.order", "must be a list of product keys"))
+        order = []
+    larger_at = raw.get("larger_dose_at")
+    larger_time = None
+    if larger_at is not None:
+        match = _TIME.fullmatch(larger_at) if isinstance(larger_at, str) else None
+        if match is None:
+            errors.append(FieldError("policy.larger_dose_at", f"{larger_at!r} is not a time of day like 20:00"))
+        else:
+            larger_time = time(int(match[1]), int(match[2]))
+    if len(errors) > before or reduction is None or interval is None or target is None or max_patches is None \
+            or basis is None:
+        return None
+    return Policy(reduction_pct=reduction, interval_days=interval, basis=basis, target_ome_mg_per_day=target,
+                  order=tuple(order), larger_dose_at=larger_time, max_patches=max_patches)
+
+
+def _holds(raw: Any, errors: list[FieldError]) -> list[Hold]:
+    if not isinstance(raw, list):
+        errors.append(FieldError("holds", "must be a list of {\"step\": n, \"extra_days\": n}"))
+        return []
+    holds = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, Mapping):
+            errors.append(FieldError(f"holds[{index}]", "must be an object with step and extra_days"))
+            continue
+        step = _whole(entry.get("step"), f"holds[{index}].step", errors)
+        extra = _whole(entry.get("extra_days"), f"holds[{index}].extra_days", errors)
+        if step is not None and extra is not None:
+            holds.append(Hold(step=step, extra_days=extra))
+    return holds
+
+
+def _number(raw: Any, field: str, errors: list[FieldError]) -> Decimal | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        errors.append(FieldError(field, f"must be a number, not {raw!r}"))
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        errors.append(FieldError(field, f"must be a number, not {raw!r}"))
+        return None
+    if not value.is_finite():
+        errors.append(FieldError(field, f"must be a number, not {raw!r}"))
+        return None
+    return value
+
+
+def _whole(raw: Any, field: str, errors: list[FieldError]) -> int | None:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        errors.append(FieldError(field, f"must be a whole number, not {raw!r}"))
+        return None
+    return raw
