@@ -108,6 +108,7 @@ class Schedule:
     starting_ome_mg_per_day: Decimal
     steps: tuple[Step, ...]
     warnings: tuple[str, ...] = ()
+    starting_lines: tuple[LineState, ...] = ()  # the regimen as taken before step 1
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: Factor
                                        f"the starting dose ({plain(starting)} mg a day)")])
     configurations = _configurations(ordered, starting, policy)
     steps = _date_steps(configurations, ordered, starting, policy, holds, start_on)
-    return Schedule(factor_set=factor_set, starting_ome_mg_per_day=starting, steps=tuple(steps))
+    return Schedule(factor_set=factor_set, starting_ome_mg_per_day=starting, steps=tuple(steps),
+                    starting_lines=tuple(ladder.rungs[0] for ladder in ladders))
 
 
 def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy, holds: Sequence[Hold] = (),
@@ -172,7 +174,7 @@ def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy
     offset = len(history)
     steps = history + [replace(step, number=step.number + offset) for step in rest.steps]
     return Schedule(factor_set=previous.factor_set, starting_ome_mg_per_day=previous.starting_ome_mg_per_day,
-                    steps=tuple(steps), warnings=previous.warnings)
+                    steps=tuple(steps), warnings=previous.warnings, starting_lines=previous.starting_lines)
 
 
 def regimen_of(step: Step) -> Regimen:

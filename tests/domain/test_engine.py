@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -65,7 +66,7 @@ def test_co_codamol_two_tablets_four_times_a_day_drops_one_tablet_at_a_time() ->
     first = schedule.steps[0].lines[0]
     assert doses(first) == {"08:00": 30, "12:00": 60, "16:00": 60, "22:00": 60}  # the evening keeps the larger dose
     assert first.doses[0].units == ((D(30), 1),)
-    later = [step for step in schedule.steps if step.lines and len(step.lines[0].doses) == 3][0]
+    later = next(step for step in schedule.steps if step.lines and len(step.lines[0].doses) == 3)
     assert "stop the morning (08:00) dose" in later.explanation
 
 
@@ -215,8 +216,8 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def test_total_ome_never_rises_and_ends_at_the_target(request) -> None:  # type: ignore[no-untyped-def]
     schedule = _plan(request)
     totals = [schedule.starting_ome_mg_per_day] + [step.ome_mg_per_day for step in schedule.steps]
-    assert all(later <= earlier for earlier, later in zip(totals, totals[1:], strict=False))
-    assert all(later < earlier for earlier, later in zip(totals, totals[1:], strict=False))  # every step changes
+    assert all(later <= earlier for earlier, later in itertools.pairwise(totals))
+    assert all(later < earlier for earlier, later in itertools.pairwise(totals))  # every step changes
     assert schedule.steps[-1].ome_mg_per_day == 0 and schedule.steps[-1].lines == ()
     assert len(schedule.steps) <= MAX_STEPS
 
@@ -226,7 +227,7 @@ def test_total_ome_never_rises_and_ends_at_the_target(request) -> None:  # type:
 def test_no_step_removes_more_than_the_pace_plus_one_unit_unless_it_says_why(request) -> None:  # type: ignore[no-untyped-def]
     schedule = _plan(request)
     previous_total = schedule.starting_ome_mg_per_day
-    previous_lines = {line.product.key: line for line in _start_lines(request)}
+    previous_lines = {line.product.key: line for line in schedule.starting_lines}
     for step in schedule.steps:
         now = {line.product.key: line for line in step.lines}
         changed = [key for key in previous_lines if previous_lines[key] != now.get(key)]
@@ -236,21 +237,11 @@ def test_no_step_removes_more_than_the_pace_plus_one_unit_unless_it_says_why(req
         previous_total, previous_lines = step.ome_mg_per_day, now
 
 
-def _start_lines(request) -> list[LineState]:  # type: ignore[no-untyped-def]
-    """The starting regimen as line states (the engine's step 0), for comparison."""
-    lines, policy, holds = request
-    regimen = parse_regimen(lines, FORMULARY)
-    schedule = build_schedule(regimen, formulary=FORMULARY, factor_set=UK, start_on=START, policy=policy)
-    from taper.domain.engine import _ladders
-
-    return [ladder.rungs[0] for ladder in _ladders(regimen, FORMULARY, UK, policy)] if schedule else []
-
-
 @SETTINGS
 @given(requests())
 def test_every_dose_is_made_exactly_from_available_strengths_and_balanced(request) -> None:  # type: ignore[no-untyped-def]
     schedule = _plan(request)
-    starting = {line.product.key: line for line in _start_lines(request)}
+    starting = {line.product.key: line for line in schedule.starting_lines}
     for step in schedule.steps:
         for line in step.lines:
             product = line.product
@@ -283,7 +274,7 @@ def test_dates_are_contiguous_and_patches_change_on_patch_days(request) -> None:
         assert step.ends_on is not None and following.starts_on == step.ends_on + timedelta(days=1)
         assert step.ends_on >= step.starts_on
     assert schedule.steps[-1].ends_on is None
-    previous = {line.product.key: line for line in _start_lines(request)}
+    previous = {line.product.key: line for line in schedule.starting_lines}
     for step in schedule.steps:
         now = {line.product.key: line for line in step.lines}
         for key, line in previous.items():

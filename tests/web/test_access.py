@@ -27,6 +27,7 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "patients.edit": {Role.PHARMACIST},
     "regimens.new": {Role.PHARMACIST},
     "regimens.history": {Role.PHARMACIST},
+    "api.schedule_preview": set(Role),
     "admin.users": {Role.ADMIN},
     "admin.new_user": {Role.ADMIN},
     "admin.edit_user": {Role.ADMIN},
