@@ -1,0 +1,101 @@
+"""The engine's contract: `flask taper schedule` (JSON on stdin and stdout) and POST /api/v1/schedules/preview."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import csrf_token
+
+REQUEST = {
+    "start_on": "2027-01-04",
+    "regimen": [
+        {"product": "morphine-mr-tablet-12h",
+         "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]},
+        {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4}},
+        {"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 25},
+    ],
+    "policy": {"reduction_pct": 10, "interval_days": 14, "basis": "starting", "target_ome_mg_per_day": 0,
+               "order": ["oxycodone-ir-capsule", "morphine-mr-tablet-12h", "fentanyl-patch-72h"],
+               "larger_dose_at": "20:00"},
+    "holds": [{"step": 3, "extra_days": 14}],
+    "factor_set": "fpm-2020",
+}
+
+INVALID = [
+    ({**REQUEST, "regimen": [{"product": "morphine-mr-tablet-8h", "doses": []}]}, "regimen[0].product",
+     "morphine-mr-tablet-8h"),
+    ({**REQUEST, "regimen": [{"product": "morphine-ir-tablet", "doses": [{"time": "08:00", "dose_mg": -10}]}]},
+     "regimen[0].doses[0].dose_mg", "-10"),
+    ({**REQUEST, "policy": {"reduction_pct": 0}}, "policy.reduction_pct", "not 0"),
+    ({**REQUEST, "policy": {"reduction_pct": 80}}, "policy.reduction_pct", "not 80"),
+    ({key: value for key, value in REQUEST.items() if key != "start_on"}, "start_on", "give the date"),
+    ({**REQUEST, "start_on": "4 January 2027"}, "start_on", "'4 January 2027'"),
+    ({**REQUEST, "factor_set": "who-1986"}, "factor_set", "'who-1986'"),
+    ({**REQUEST, "speed": "fast"}, "speed", "unknown field 'speed'"),
+]
+
+
+def test_cli_schedule_follows_the_contract(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(REQUEST))
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert (document["factor_set"], document["starting_ome_mg_per_day"]) == ("fpm-2020", 195)
+    first, last = document["steps"][0], document["steps"][-1]
+    assert (first["number"], first["starts_on"], first["ends_on"]) == (1, "2027-01-04", "2027-01-17")
+    morphine = next(line for line in first["lines"] if line["product"] == "morphine-mr-tablet-12h")
+    assert morphine["doses"][1] == {"time": "20:00", "dose_mg": 60, "units": [{"strength": 60, "count": 1}]}
+    assert {"explanation", "warnings", "ome_mg_per_day", "lines"} <= set(first)
+    assert (last["ome_mg_per_day"], last["lines"], last["ends_on"]) == (0, [], None)
+    days = [step["starts_on"] for step in document["steps"]]
+    assert days == sorted(days)
+    assert document["steps"][3]["starts_on"] == "2027-03-01"  # step 3 held 14 extra days
+
+
+@pytest.mark.parametrize(("request_body", "field", "named"), INVALID)
+def test_cli_schedule_refuses_invalid_input_with_status_2(app: Flask, request_body: dict[str, object], field: str,
+                                                          named: str) -> None:
+    result = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(request_body))
+    assert result.exit_code == 2
+    errors = json.loads(result.output)["errors"]
+    assert any(error["field"] == field and named in error["message"] for error in errors), errors
+
+
+def test_cli_schedule_refuses_malformed_json(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["taper", "schedule"], input='{"start_on": ')
+    assert result.exit_code == 2
+    assert json.loads(result.output)["errors"][0]["message"].startswith("malformed JSON")
+
+
+def test_http_preview_gives_the_same_schedule_as_the_cli(app: Flask, signed_in: FlaskClient) -> None:
+    token = csrf_token(signed_in, "/patients/")
+    response = signed_in.post("/api/v1/schedules/preview", json=REQUEST, headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    cli = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(REQUEST))
+    assert response.get_json() == json.loads(cli.output)
+
+
+@pytest.mark.parametrize(("request_body", "field", "named"), INVALID)
+def test_http_preview_answers_422_for_invalid_input(signed_in: FlaskClient, request_body: dict[str, object],
+                                                    field: str, named: str) -> None:
+    token = csrf_token(signed_in, "/patients/")
+    response = signed_in.post("/api/v1/schedules/preview", json=request_body, headers={"X-CSRFToken": token})
+    assert response.status_code == 422
+    assert any(error["field"] == field and named in error["message"] for error in response.get_json()["errors"])
+
+
+def test_http_preview_refuses_malformed_json_and_needs_a_csrf_token(signed_in: FlaskClient) -> None:
+    token = csrf_token(signed_in, "/patients/")
+    response = signed_in.post("/api/v1/schedules/preview", data="{not json", content_type="application/json",
+                              headers={"X-CSRFToken": token})
+    assert response.status_code == 422 and "malformed JSON" in response.get_data(as_text=True)
+    assert signed_in.post("/api/v1/schedules/preview", json=REQUEST).status_code == 400  # no CSRF token
+
+
+def test_http_preview_needs_sign_in(client: FlaskClient) -> None:
+    response = client.post("/api/v1/schedules/preview", json=REQUEST)
+    assert response.status_code in (302, 400)  # sent to sign in (or refused for want of a CSRF token)
+    assert response.status_code != 200
