@@ -50,6 +50,7 @@ lint: setup-dev
 	$(BIN)/mypy
 
 bench: setup-dev
+	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_patients.py
 
 clean:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from itertools import combinations_with_replacement
 
 from taper.domain.formulary import LIQUID_MEASURE_ML, Formulary, Product
@@ -120,7 +121,6 @@ class _Ladder:
     smallest_unit_ome: Decimal  # the OME of the smallest change this line can make
     index: int  # position in the regimen
     patch_wear_days: int | None = None
-    names: tuple[str, ...] = field(default=())
 
 
 def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet, start_on: date,
@@ -208,20 +208,24 @@ def _ladders(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, poli
             errors.append(FieldError(where, f"{product.key} has no OME factor in {factor_set.key}, so it cannot be "
                                             "tapered by OME under that factor set"))
             continue
-        ladders.append(_ladder(index, line, product, factor_set, policy))
+        ladder = _ladder(line, product, factor_set, policy.max_patches, policy.larger_dose_at)
+        ladders.append(replace(ladder, index=index))
     if errors:
         raise RegimenError(errors)
     return ladders
 
 
-def _ladder(index: int, line: Line, product: Product, factor_set: FactorSet, policy: Policy) -> _Ladder:
+@lru_cache(maxsize=512)
+def _ladder(line: Line, product: Product, factor_set: FactorSet, max_patches: int,
+            larger_dose_at: time | None) -> _Ladder:
+    """A line's ladder; pure, so kept for the next plan of the same line (a pharmacist trying paces)."""
     def ome(amount: Decimal) -> Decimal:
         value = ome_mg_per_day(product, amount, factor_set)
         assert value is not None  # checked by the caller
         return value
 
     if isinstance(line, PatchLine):
-        return _patch_ladder(index, line, product, ome, policy)
+        return _patch_ladder(line, product, ome, max_patches)
     if isinstance(line, PrnLine):
         units = _dose_units(product, line.dose_mg)
         rungs = tuple(
@@ -229,17 +233,22 @@ def _ladder(index: int, line: Line, product: Product, factor_set: FactorSet, pol
                       prn_dose_mg=line.dose_mg, prn_usual_per_day=max(line.usual_per_day - step, 0),
                       prn_max_per_day=line.max_per_day - step, prn_units=units or ())
             for step in range(line.max_per_day + 1))
-        return _Ladder(product, rungs, ome(line.dose_mg), index)
-    return _regular_ladder(index, line, product, ome, policy)
+        return _Ladder(product, rungs, ome(line.dose_mg), index=0)
+    return _regular_ladder(line, product, ome, larger_dose_at)
 
 
-def _regular_ladder(index: int, line: RegularLine, product: Product, ome, policy: Policy) -> _Ladder:  # type: ignore[no-untyped-def]
+def forget_ladders() -> None:
+    """Empty the ladder cache (benchmarks use it to time a first build)."""
+    _ladder.cache_clear()
+
+
+def _regular_ladder(line: RegularLine, product: Product, ome, larger_dose_at: time | None) -> _Ladder:  # type: ignore[no-untyped-def]
     times = [dose.at for dose in line.doses]
     first = LineState(product=product, ome_mg_per_day=ome(line.amount_per_day()),
                       doses=tuple(Dose(dose.at, dose.dose_mg, _dose_units(product, dose.dose_mg) or ())
                                   for dose in line.doses))
     grain = _granularity(product)
-    priority = _larger_dose_order(times, policy.larger_dose_at)
+    priority = _larger_dose_order(times, larger_dose_at)
     rungs = [first]
     multiple = math.floor(line.amount_per_day() / grain)
     if multiple * grain == line.amount_per_day():
@@ -248,7 +257,7 @@ def _regular_ladder(index: int, line: RegularLine, product: Product, ome, policy
         doses = _balanced(count, grain, priority, product)
         if doses is not None:
             rungs.append(LineState(product=product, ome_mg_per_day=ome(count * grain), doses=doses))
-    return _Ladder(product, tuple(rungs), ome(grain), index)
+    return _Ladder(product, tuple(rungs), ome(grain), index=0)
 
 
 def _balanced(count: int, grain: Decimal, priority: list[time], product: Product) -> tuple[Dose, ...] | None:
@@ -258,8 +267,9 @@ def _balanced(count: int, grain: Decimal, priority: list[time], product: Product
     total = count * grain
     spread = product.strengths[0] if product.concentration_mg_per_ml is None else grain
     share = total / len(priority)
-    amounts = [Decimal(0)] + [grain * step for step in range(1, count + 1)
-                              if abs(grain * step - share) <= spread and _dose_units(product, grain * step)]
+    lowest, highest = max(math.ceil((share - spread) / grain), 1), min(math.floor((share + spread) / grain), count)
+    amounts = [Decimal(0)] + [grain * step for step in range(lowest, highest + 1)
+                              if _dose_units(product, grain * step)]
     best: tuple[tuple[Decimal, int], tuple[Decimal, ...]] | None = None
     for split in combinations_with_replacement(sorted(amounts, reverse=True), len(priority)):
         if sum(split, Decimal(0)) != total or split[0] - split[-1] > spread:
@@ -275,13 +285,13 @@ def _balanced(count: int, grain: Decimal, priority: list[time], product: Product
     return tuple(sorted(doses, key=lambda dose: dose.at))
 
 
-def _patch_ladder(index: int, line: PatchLine, product: Product, ome, policy: Policy) -> _Ladder:  # type: ignore[no-untyped-def]
+def _patch_ladder(line: PatchLine, product: Product, ome, max_patches: int) -> _Ladder:  # type: ignore[no-untyped-def]
     def delivered(units: Units) -> Decimal:
         return sum((product.release_rate(strength) * count for strength, count in units), Decimal(0))
 
     first = LineState(product=product, ome_mg_per_day=ome(delivered(line.patches)),
                       patch_mcg_per_hour=line.mcg_per_hour, patch_units=line.patches)
-    limit = min(policy.max_patches, product.max_patches or policy.max_patches)
+    limit = min(max_patches, product.max_patches or max_patches)
     by_ome: dict[Decimal, LineState] = {}  # one rung per OME: the fewest patches, then the larger label
     for size in range(1, limit + 1):
         for picked in combinations_with_replacement(product.strengths, size):
@@ -297,8 +307,7 @@ def _patch_ladder(index: int, line: PatchLine, product: Product, ome, policy: Po
     rungs.append(LineState(product=product, ome_mg_per_day=Decimal(0), patch_mcg_per_hour=Decimal(0)))
     smallest = ome(product.release_rate(product.strengths[0]))
     wear = product.wear_days
-    return _Ladder(product, tuple(rungs), smallest, index,
-                   patch_wear_days=int(wear) if wear is not None else None)
+    return _Ladder(product, tuple(rungs), smallest, index=0, patch_wear_days=int(wear) if wear is not None else None)
 
 
 def _fewer_patches(rung: LineState, other: LineState) -> bool:
@@ -409,8 +418,17 @@ def _nearest(ladders: list[_Ladder], current: tuple[int, ...], reduction: Decima
         remaining -= start_ome - target
         direction = -1 if reached else 1
         here = ladder.rungs[now].ome_mg_per_day
-        candidates = [now] + [i for i in range(now + 1, len(ladder.rungs)) if ladder.rungs[i].ome_mg_per_day < here]
-        rungs.append(min(candidates, key=lambda i: (abs(ladder.rungs[i].ome_mg_per_day - target), direction * i)))
+        best, best_key = now, (abs(here - target), direction * now)
+        for i in range(now + 1, len(ladder.rungs)):  # rungs fall in OME: stop once past the target and worse
+            value = ladder.rungs[i].ome_mg_per_day
+            if value >= here:
+                continue
+            key = (abs(value - target), direction * i)
+            if key < best_key:
+                best, best_key = i, key
+            elif value < target and key[0] > best_key[0]:
+                break
+        rungs.append(best)
     return tuple(rungs)
 
 
@@ -423,19 +441,24 @@ def _total(ladders: list[_Ladder], rungs: tuple[int, ...]) -> Decimal:
 
 def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], starting: Decimal, policy: Policy,
                 holds: Sequence[Hold], start_on: date) -> list[Step]:
+    """Date the configurations (dates follow the pace's step index, plus holds, moved to patch-change days
+    where a patch changes) and explain each."""
     extra = {hold.step: hold.extra_days for hold in holds}
-    steps: list[Step] = []
-    previous_rungs = tuple(0 for _ in ladders)
-    previous_total = starting
     first_k = configurations[0].k
+    starts: list[date] = []
     held_days = 0
+    previous_rungs = tuple(0 for _ in ladders)
     for number, configuration in enumerate(configurations, start=1):
         held_days += extra.get(number - 1, 0)
-        starts_on = start_on + timedelta(days=(configuration.k - first_k) * policy.interval_days + held_days)
-        if steps:
-            starts_on = _patch_day(max(starts_on, steps[-1].starts_on + timedelta(days=1)), ladders,
-                                   previous_rungs, configuration.rungs, start_on)
-            steps[-1] = replace(steps[-1], ends_on=starts_on - timedelta(days=1))
+        day = start_on + timedelta(days=(configuration.k - first_k) * policy.interval_days + held_days)
+        if starts:
+            day = _patch_day(max(day, starts[-1] + timedelta(days=1)), ladders, previous_rungs, configuration.rungs,
+                             start_on)
+        starts.append(day)
+        previous_rungs = configuration.rungs
+    steps: list[Step] = []
+    previous_rungs, previous_total = tuple(0 for _ in ladders), starting
+    for number, (configuration, starts_on) in enumerate(zip(configurations, starts, strict=True), start=1):
         total = _total(ladders, configuration.rungs)
         is_last = number == len(configurations)
         stopped = is_last and total == 0
@@ -443,13 +466,13 @@ def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], st
             ladder.rungs[rung] for ladder, rung in sorted(zip(ladders, configuration.rungs, strict=True),
                                                           key=lambda pair: pair[0].index)
             if not ladder.rungs[rung].is_stopped)
-        warnings = _warnings(configuration, ladders, previous_rungs, previous_total - total)
-        steps.append(Step(number=number, starts_on=starts_on, ends_on=None, ome_mg_per_day=total, lines=lines,
-                          explanation=_explain(configuration, ladders, previous_rungs, policy, total, stopped),
-                          warnings=warnings, pace_mg_per_day=configuration.pace_mg))
+        steps.append(Step(
+            number=number, starts_on=starts_on, ends_on=None if is_last else starts[number] - timedelta(days=1),
+            ome_mg_per_day=total, lines=lines,
+            explanation=_explain(configuration, ladders, previous_rungs, policy, total, stopped),
+            warnings=_warnings(configuration, ladders, previous_rungs, previous_total - total),
+            pace_mg_per_day=configuration.pace_mg))
         previous_rungs, previous_total = configuration.rungs, total
-    if steps and steps[-1].ome_mg_per_day > 0 and policy.target_ome_mg_per_day == 0:
-        raise AssertionError("a plan to stop must end at zero")  # pragma: no cover - guarded by _configurations
     return steps
 
 

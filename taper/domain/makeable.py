@@ -13,6 +13,11 @@ Units = tuple[tuple[Decimal, int], ...]  # (strength, count), largest strength f
 def fewest_units(amount: Decimal, strengths: Sequence[Decimal], *, max_units: int | None = None) -> Units | None:
     """The combination of strengths adding up to exactly `amount` with the fewest units (ties: the one using
     larger strengths), or None if none exists within `max_units`."""
+    return _fewest_units(amount, tuple(strengths), max_units)
+
+
+@cache
+def _fewest_units(amount: Decimal, strengths: tuple[Decimal, ...], max_units: int | None) -> Units | None:
     if amount <= 0:
         return None
     scale = _scale([amount, *strengths])
