@@ -264,6 +264,13 @@ def _balanced(count: int, grain: Decimal, priority: list[time], product: Product
     """`count` grains a day over the dose times, each dose made from the strengths available, the doses
     differing by at most the smallest strength (as even as possible; then the fewest tablets); larger doses
     at the priority times first, and a dose of zero dropped. None if no such split exists."""
+    base, extra = divmod(count, len(priority))
+    even = [(base + (1 if position < extra else 0)) * grain for position in range(len(priority))]
+    made = [_dose_units(product, amount) if amount else () for amount in even]
+    if all(units is not None for units in made):  # the usual case: the most even split can be made
+        return tuple(sorted((Dose(at, amount, units or ()) for at, amount, units in zip(priority, even, made,
+                                                                                          strict=True) if amount),
+                            key=lambda dose: dose.at))
     total = count * grain
     spread = product.strengths[0] if product.concentration_mg_per_ml is None else grain
     share = total / len(priority)
