@@ -20,7 +20,7 @@ REQUEST = {
     ],
     "policy": {"reduction_pct": 10, "interval_days": 14, "basis": "starting", "target_ome_mg_per_day": 0,
                "order": ["oxycodone-ir-capsule", "morphine-mr-tablet-12h", "fentanyl-patch-72h"],
-               "larger_dose_at": "20:00"},
+               "order_reason": "She finds the rescue capsules the easiest to do without.", "larger_dose_at": "20:00"},
     "holds": [{"step": 3, "extra_days": 14}],
     "factor_set": "fpm-2020",
 }
@@ -44,6 +44,7 @@ def test_cli_schedule_follows_the_contract(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert (document["factor_set"], document["starting_ome_mg_per_day"]) == ("fpm-2020", 195)
+    assert document["policy"]["order_reason"].startswith("She finds") and document["policy"]["basis"] == "starting"
     first, last = document["steps"][0], document["steps"][-1]
     assert (first["number"], first["starts_on"], first["ends_on"]) == (1, "2027-01-04", "2027-01-17")
     morphine = next(line for line in first["lines"] if line["product"] == "morphine-mr-tablet-12h")

@@ -51,6 +51,7 @@ class Policy:
     basis: Basis = Basis.STARTING
     target_ome_mg_per_day: Decimal = Decimal(0)
     order: tuple[str, ...] = ()  # product keys, first reduced first; empty: the order of the regimen
+    order_reason: str = ""  # why the pharmacist chose this order (recorded with the plan)
     larger_dose_at: time | None = None  # where an unequal split puts the larger dose; None: the evening (latest)
     max_patches: int = 2
 
@@ -570,6 +571,8 @@ def _check_policy(policy: Policy, regimen: Regimen, holds: Sequence[Hold]) -> No
         errors.append(FieldError("policy.interval_days", f"must be from 3 to 56 days, not {policy.interval_days}"))
     if policy.target_ome_mg_per_day < 0:
         errors.append(FieldError("policy.target_ome_mg_per_day", "must be 0 (stop) or a positive maintenance dose"))
+    if len(policy.order_reason) > 500:
+        errors.append(FieldError("policy.order_reason", "must be 500 characters or fewer"))
     if not 1 <= policy.max_patches <= 4:
         errors.append(FieldError("policy.max_patches", f"must be from 1 to 4, not {policy.max_patches}"))
     keys = [line.product for line in regimen.lines]

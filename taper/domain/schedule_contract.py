@@ -19,8 +19,8 @@ from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, ge
 from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen
 
 REQUEST_FIELDS = {"start_on", "regimen", "policy", "holds", "factor_set"}
-POLICY_FIELDS = {"reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "larger_dose_at",
-                 "max_patches"}
+POLICY_FIELDS = {"reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "order_reason",
+                 "larger_dose_at", "max_patches"}
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
@@ -46,17 +46,30 @@ def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
         raise RegimenError(errors)
     schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
                               policy=policy, holds=holds)
-    return schedule_document(schedule, formulary)
+    return schedule_document(schedule, formulary, policy)
 
 
-def schedule_document(schedule: Schedule, formulary: Formulary) -> dict[str, Any]:
+def schedule_document(schedule: Schedule, formulary: Formulary, policy: Policy) -> dict[str, Any]:
     return {
+        "policy": _policy_document(policy, schedule),
         "factor_set": schedule.factor_set.key,
         "factor_set_version": schedule.factor_set.version,
         "formulary_version": formulary.version,
         "starting_ome_mg_per_day": json_number(schedule.starting_ome_mg_per_day),
         "steps": [_step(step) for step in schedule.steps],
         "warnings": list(schedule.warnings),
+    }
+
+
+def _policy_document(policy: Policy, schedule: Schedule) -> dict[str, Any]:
+    """The settings the schedule was built with, defaults filled in, so a stored plan can say exactly how."""
+    return {
+        "reduction_pct": json_number(policy.reduction_pct), "interval_days": policy.interval_days,
+        "basis": policy.basis.value, "target_ome_mg_per_day": json_number(policy.target_ome_mg_per_day),
+        "order": list(policy.order) or list(dict.fromkeys(line.product.key for line in schedule.starting_lines)),
+        "order_reason": policy.order_reason,
+        "larger_dose_at": policy.larger_dose_at.strftime("%H:%M") if policy.larger_dose_at else None,
+        "max_patches": policy.max_patches,
     }
 
 
@@ -138,6 +151,10 @@ def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
     basis = Basis(basis_raw) if basis_raw in {basis.value for basis in Basis} else None
     if basis is None:
         errors.append(FieldError("policy.basis", f"{basis_raw!r} is not one of starting, current, phased"))
+    order_reason = raw.get("order_reason", "")
+    if not isinstance(order_reason, str):
+        errors.append(FieldError("policy.order_reason", "must be text"))
+        order_reason = ""
     order = raw.get("order", [])
     if not isinstance(order, list) or not all(isinstance(key, str) for key in order):
         errors.append(FieldError("policy.order", "must be a list of product keys"))
@@ -154,7 +171,8 @@ def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
             or basis is None:
         return None
     return Policy(reduction_pct=reduction, interval_days=interval, basis=basis, target_ome_mg_per_day=target,
-                  order=tuple(order), larger_dose_at=larger_time, max_patches=max_patches)
+                  order=tuple(order), order_reason=order_reason.strip(), larger_dose_at=larger_time,
+                  max_patches=max_patches)
 
 
 def _holds(raw: Any, errors: list[FieldError]) -> list[Hold]:
