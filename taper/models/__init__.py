@@ -6,6 +6,8 @@ from taper.models.base import Base
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
 from taper.models.regimen import RecordedRegimen
+from taper.models.risk import RecordedRiskAssessment
 from taper.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "RecordedRegimen", "User", "guards"]
+__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "RecordedRegimen", "RecordedRiskAssessment", "User",
+           "guards"]

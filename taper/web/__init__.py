@@ -14,6 +14,7 @@ from taper.web.home.views import blueprint as home
 from taper.web.patients.views import blueprint as patients
 from taper.web.regimens import present
 from taper.web.regimens.views import blueprint as regimens
+from taper.web.risk.views import blueprint as risk
 
 # The NHS.UK frontend's compiled CSS refers to its images at /assets/...
 nhsuk_assets = Blueprint("nhsuk", __name__, static_folder=str(PACKAGE_ROOT / "static" / "nhsuk" / "assets"),
@@ -33,7 +34,7 @@ def configure_jinja(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     configure_jinja(app)
-    for blueprint in (nhsuk_assets, auth, home, patients, regimens, admin, api):
+    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, admin, api):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)

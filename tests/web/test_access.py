@@ -27,6 +27,7 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "patients.edit": {Role.PHARMACIST},
     "regimens.new": {Role.PHARMACIST},
     "regimens.history": {Role.PHARMACIST},
+    "risk.new": {Role.PHARMACIST},
     "api.schedule_preview": set(Role),
     "admin.users": {Role.ADMIN},
     "admin.new_user": {Role.ADMIN},
@@ -88,14 +89,16 @@ def test_patient_pages_are_forbidden_to_other_roles(client: FlaskClient, make: M
     patient = make.patient(make.user(Role.PHARMACIST))
     sign_in(client, make.user(role))
     for url in ["/patients/", "/patients/new", f"/patients/{patient.id}", f"/patients/{patient.id}/edit",
-                f"/patients/{patient.id}/regimens/new", f"/patients/{patient.id}/regimens/"]:
+                f"/patients/{patient.id}/regimens/new", f"/patients/{patient.id}/regimens/",
+                f"/patients/{patient.id}/risk/new"]:
         assert client.get(url).status_code == 403, url
 
 
 def test_another_clinics_patient_answers_404(signed_in: FlaskClient, make: Maker) -> None:
     elsewhere = make.patient(make.user(Role.PHARMACIST))
     for url in [f"/patients/{elsewhere.id}", f"/patients/{elsewhere.id}/edit",
-                f"/patients/{elsewhere.id}/regimens/new", f"/patients/{elsewhere.id}/regimens/"]:
+                f"/patients/{elsewhere.id}/regimens/new", f"/patients/{elsewhere.id}/regimens/",
+                f"/patients/{elsewhere.id}/risk/new"]:
         response = signed_in.get(url)
         assert response.status_code == 404
         assert "Page not found" in response.get_data(as_text=True)

@@ -7,8 +7,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.risk import RiskFactor, SupportLevel
 from taper.extensions import db
-from taper.services import accounts, patients, regimens
+from taper.services import accounts, patients, regimens, risk
 from taper.web.fields import organisation_choices, save
 from taper.web.patients.forms import PatientForm, SearchForm
 from taper.web.security import roles
@@ -53,10 +54,13 @@ def detail(patient_id: int) -> str:
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     recorded = regimens.history(by=current_user, patient_id=patient_id)
     current = recorded[0] if recorded else None
+    risk_assessment = risk.latest(by=current_user, patient_id=patient_id)
     db.session.commit()
     return render_template("patients/detail.html", patient=patient, regimen=current,
                            assessment=regimens.assessment_of(current) if current else None,
-                           earlier_regimens=len(recorded) - 1)
+                           earlier_regimens=len(recorded) - 1, risk_assessment=risk_assessment,
+                           factor_labels={factor.value: factor.label for factor in RiskFactor},
+                           level_labels={level.value: level.label for level in SupportLevel})
 
 
 @blueprint.route("/<int:patient_id>/edit", methods=["GET", "POST"])
