@@ -35,6 +35,7 @@ PHASED_SWITCH_FRACTION = Decimal("0.3")  # CDC 2022: switch to % of the remainin
 MINIMUM_PACE_SHARE = Decimal("0.25")
 MIN_REDUCTION_PCT, MAX_REDUCTION_PCT = Decimal(1), Decimal(50)
 MIN_INTERVAL_DAYS, MAX_INTERVAL_DAYS = 3, 56
+THOUSANDTH = Decimal("0.001")
 MAX_STEPS = 400  # far beyond any real plan: reaching it means a bug, and the engine refuses rather than loops
 
 
@@ -176,6 +177,31 @@ def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy
     steps = history + [replace(step, number=step.number + offset) for step in rest.steps]
     return Schedule(factor_set=previous.factor_set, starting_ome_mg_per_day=previous.starting_ome_mg_per_day,
                     steps=tuple(steps), warnings=previous.warnings, starting_lines=previous.starting_lines)
+
+
+def hold(previous: Schedule, *, on: date, extra_days: int) -> Schedule:
+    """Hold the step in force on `on` for `extra_days` more days: every later step keeps its doses and moves
+    by exactly that many days (rounded up to the next patch-change day if a later step changes a patch, and
+    said so). Steps begun before `on` are unchanged."""
+    if extra_days < 1:
+        raise RegimenError([FieldError("extra_days", "a hold must be at least 1 day")])
+    current = [step for step in previous.steps if step.starts_on <= on]
+    later = [step for step in previous.steps if step.starts_on > on]
+    if not current or not later:
+        raise RegimenError([FieldError("on", "there is no later step to hold back")])
+    wears = {int(line.product.wear_days) for step in later for line in step.lines  # type: ignore[arg-type]
+             if line.patch_mcg_per_hour is not None and line.product.wear_days}
+    shift = extra_days
+    for wear in wears:
+        shift = math.ceil(shift / wear) * wear
+    note = (f" Held {extra_days} more days" + (f" (to {shift}, so patches still change on patch days)"
+                                                if shift != extra_days else "") + ".")
+    in_force = current[-1]
+    held = replace(in_force, ends_on=in_force.ends_on + timedelta(days=shift) if in_force.ends_on else None,
+                   explanation=in_force.explanation + note)
+    moved = [replace(step, starts_on=step.starts_on + timedelta(days=shift),
+                     ends_on=step.ends_on + timedelta(days=shift) if step.ends_on else None) for step in later]
+    return replace(previous, steps=(*current[:-1], held, *moved))
 
 
 def regimen_of(step: Step) -> Regimen:
@@ -401,7 +427,9 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
         at_target = ideal <= policy.target_ome_mg_per_day
         rungs = _nearest(ladders, current, starting - ideal)
         if rungs != current:
-            chosen.append(_Configuration(k, rungs, ideal, previous_ideal - ideal, interval_pace))
+            # The pace's ask is shown and stored to a thousandth of a mg (it is guidance, not a dose).
+            chosen.append(_Configuration(k, rungs, ideal, (previous_ideal - ideal).quantize(THOUSANDTH),
+                                         interval_pace))
             current, previous_ideal = rungs, ideal
         if at_target:
             break

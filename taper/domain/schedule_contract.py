@@ -12,10 +12,10 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from taper.domain.engine import Basis, Hold, LineState, Policy, Schedule, Step, build_schedule
-from taper.domain.formulary import Formulary
+from taper.domain.engine import Basis, Dose, Hold, LineState, Policy, Schedule, Step, build_schedule
+from taper.domain.formulary import Formulary, Product
 from taper.domain.makeable import Units
-from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, get_factor_set
+from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, get_factor_set, ome_mg_per_day
 from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen
 
 REQUEST_FIELDS = {"start_on", "regimen", "policy", "holds", "factor_set"}
@@ -61,6 +61,58 @@ def schedule_document(schedule: Schedule, formulary: Formulary, policy: Policy) 
     }
 
 
+def schedule_from_document(document: Mapping[str, Any], formulary: Formulary) -> Schedule:
+    """Read back a stored schedule document exactly (for re-planning from it). The document must be one this
+    module wrote; anything else is a programming error, not user input."""
+    factor_set = get_factor_set(document["factor_set"])
+    steps = tuple(Step(
+        number=step["number"], starts_on=date.fromisoformat(step["starts_on"]),
+        ends_on=date.fromisoformat(step["ends_on"]) if step["ends_on"] else None,
+        ome_mg_per_day=_exact(step["ome_mg_per_day"]),
+        lines=tuple(_line_state(line, formulary, factor_set) for line in step["lines"]),
+        explanation=step["explanation"], warnings=tuple(step["warnings"]),
+        pace_mg_per_day=_exact(step.get("pace_mg_per_day", 0))) for step in document["steps"])
+    return Schedule(factor_set=factor_set, starting_ome_mg_per_day=_exact(document["starting_ome_mg_per_day"]),
+                    steps=steps, warnings=tuple(document["warnings"]))
+
+
+def _line_state(line: Mapping[str, Any], formulary: Formulary, factor_set: FactorSet) -> LineState:
+    product = formulary.get(line["product"])
+
+    def units(entries: list[Mapping[str, Any]]) -> Units:
+        if product.is_liquid:
+            return tuple((_exact(entry["volume_ml"]), 1) for entry in entries)
+        return tuple((_exact(entry["strength"]), entry["count"]) for entry in entries)
+
+    if "patch_mcg_per_hour" in line:
+        patches = units(line["units"])
+        released = sum((product.release_rate(strength) * count for strength, count in patches), Decimal(0))
+        return LineState(product=product, ome_mg_per_day=_ome(product, released, factor_set),
+                         patch_mcg_per_hour=_exact(line["patch_mcg_per_hour"]), patch_units=patches)
+    if "prn" in line:
+        prn = line["prn"]
+        dose = _exact(prn["dose_mg"])
+        return LineState(product=product, ome_mg_per_day=_ome(product, dose * prn["usual_per_day"], factor_set),
+                         prn_dose_mg=dose, prn_usual_per_day=prn["usual_per_day"], prn_max_per_day=prn["max_per_day"],
+                         prn_units=units(prn["units"]))
+    doses = tuple(Dose(time.fromisoformat(dose["time"]), _exact(dose["dose_mg"]), units(dose["units"]))
+                  for dose in line["doses"])
+    return LineState(product=product, ome_mg_per_day=_ome(product, sum((d.dose_mg for d in doses), Decimal(0)),
+                                                         factor_set), doses=doses)
+
+
+def _ome(product: Product, amount: Decimal, factor_set: FactorSet) -> Decimal:
+    value = ome_mg_per_day(product, amount, factor_set)
+    if value is None:
+        raise ValueError(f"stored schedule names {product.key}, which has no factor in {factor_set.key}")
+    return value
+
+
+def _exact(number: int | float | str) -> Decimal:
+    """A JSON number as the decimal it was written from (floats through their shortest text: 187.5, 1.3)."""
+    return Decimal(str(number))
+
+
 def _policy_document(policy: Policy, schedule: Schedule) -> dict[str, Any]:
     """The settings the schedule was built with, defaults filled in, so a stored plan can say exactly how."""
     return {
@@ -86,6 +138,7 @@ def _step(step: Step) -> dict[str, Any]:
         "lines": [_line(line) for line in step.lines],
         "explanation": step.explanation,
         "warnings": list(step.warnings),
+        "pace_mg_per_day": json_number(step.pace_mg_per_day),
     }
 
 

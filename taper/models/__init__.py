@@ -5,9 +5,10 @@ from taper.models.audit import AuditEvent
 from taper.models.base import Base
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
+from taper.models.plan import Plan, PlanVersion, SharedDecision
 from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
 from taper.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "RecordedRegimen", "RecordedRiskAssessment", "User",
-           "guards"]
+__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "Plan", "PlanVersion", "RecordedRegimen",
+           "RecordedRiskAssessment", "SharedDecision", "User", "guards"]

@@ -1,4 +1,5 @@
-"""ORM-level refusal to change or delete audit rows (the database triggers are the second line)."""
+"""ORM-level refusal to change or delete append-only rows: audit events and plan versions (database
+triggers are the second line)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from taper.models.audit import AuditEvent
+from taper.models.plan import PlanVersion
+
+APPEND_ONLY = (AuditEvent, PlanVersion)
 
 
-class AuditTrailIsAppendOnly(RuntimeError):
-    pass
+class AppendOnly(RuntimeError):
+    """Something tried to change or delete a row that may only ever be added."""
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session: Session, flush_context: Any, instances: Any) -> None:
+def _refuse_append_only_changes(session: Session, flush_context: Any, instances: Any) -> None:
     for instance in list(session.dirty) + list(session.deleted):
-        if isinstance(instance, AuditEvent):
-            raise AuditTrailIsAppendOnly("audit events can be added, never changed or deleted")
+        if isinstance(instance, APPEND_ONLY) and (instance in session.deleted or session.is_modified(instance)):
+            raise AppendOnly(f"{type(instance).__name__} rows can be added, never changed or deleted")

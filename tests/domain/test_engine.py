@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -297,3 +298,16 @@ def test_a_replan_leaves_every_past_step_unchanged(request, days_in: int, go_bac
     assert (in_force.starts_on, in_force.lines, in_force.ome_mg_per_day) == (
         past[-1].starts_on, past[-1].lines, past[-1].ome_mg_per_day)
     assert in_force.ends_on == on - timedelta(days=1)
+
+
+@SETTINGS
+@given(requests())
+def test_a_schedule_document_reads_back_exactly(request) -> None:  # type: ignore[no-untyped-def]
+    from taper.domain.schedule_contract import schedule_document, schedule_from_document
+
+    _, policy, _ = request
+    schedule = _plan(request)
+    document = json.loads(json.dumps(schedule_document(schedule, FORMULARY, policy)))  # through real JSON text
+    again = schedule_from_document(document, FORMULARY)
+    assert again.steps == schedule.steps
+    assert again.starting_ome_mg_per_day == schedule.starting_ome_mg_per_day

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DatabaseError
 
 from taper.extensions import db
 from taper.models import AuditEvent
-from taper.models.guards import AuditTrailIsAppendOnly
+from taper.models.guards import AppendOnly
 from taper.services import audit
 from tests.conftest import Maker
 
@@ -23,7 +23,7 @@ def event(make: Maker) -> AuditEvent:
 
 def test_orm_change_to_an_audit_event_is_refused(event: AuditEvent) -> None:
     event.action = "tampered"
-    with pytest.raises(AuditTrailIsAppendOnly):
+    with pytest.raises(AppendOnly):
         db.session.flush()
     db.session.rollback()
     assert db.session.get(AuditEvent, event.id).action != "tampered"
@@ -31,7 +31,7 @@ def test_orm_change_to_an_audit_event_is_refused(event: AuditEvent) -> None:
 
 def test_orm_delete_of_an_audit_event_is_refused(event: AuditEvent) -> None:
     db.session.delete(event)
-    with pytest.raises(AuditTrailIsAppendOnly):
+    with pytest.raises(AppendOnly):
         db.session.flush()
 
 

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from taper import clock
+from taper.domain.plans import PlanStatus
+from taper.models.base import Base, UtcDateTime
+from taper.models.user import User
+
+RUNNING = "status IN ('active', 'paused')"
+
+
+class Plan(Base):
+    """A patient's tapering plan. Its schedule lives in immutable versions; the plan holds the status."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint("instalment_days IN (7, 14, 28)", name="instalment_days"),
+        # Only one active (or paused) plan per patient, enforced by the database on SQLite and PostgreSQL.
+        Index("uq_plans_one_running_per_patient", "patient_id", unique=True,
+              sqlite_where=text(RUNNING), postgresql_where=text(RUNNING)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    status: Mapped[PlanStatus] = mapped_column(
+        Enum(PlanStatus, name="status", native_enum=False, create_constraint=True, length=20,
+             values_callable=lambda statuses: [status.value for status in statuses]))
+    instalment_days: Mapped[int] = mapped_column(default=14)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    ended_on: Mapped[date | None]
+    final_ome_mg_per_day: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    outcome_reason: Mapped[str] = mapped_column(Text, default="")
+    current_version_number: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+
+    versions: Mapped[list[PlanVersion]] = relationship(order_by="PlanVersion.number", back_populates="plan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def current(self) -> PlanVersion:
+        return self.versions[-1]
+
+
+class PlanVersion(Base):
+    """One version of a plan's schedule: the engine request and the schedule it produced, with the reason
+    and author. Append-only: the ORM guard and database triggers refuse changes."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_versions_plan_id_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    number: Mapped[int]
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    starting_ome_mg_per_day: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    factor_set: Mapped[str] = mapped_column(String(40))
+    factor_set_version: Mapped[str] = mapped_column(String(40))
+    formulary_version: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+
+    plan: Mapped[Plan] = relationship(back_populates="versions")
+    created_by: Mapped[User] = relationship()
+
+
+class SharedDecision(Base):
+    """What the patient and pharmacist agreed before the plan starts (append-only; the latest counts)."""
+
+    __tablename__ = "shared_decisions"
+    __table_args__ = (CheckConstraint("prescriber IN ('pharmacist', 'gp')", name="prescriber"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    what_matters: Mapped[str] = mapped_column(Text)
+    goals: Mapped[str] = mapped_column(Text)
+    agreed_pace: Mapped[str] = mapped_column(Text)
+    prescriber: Mapped[str] = mapped_column(String(20))
+    consent_share_with_gp: Mapped[bool]
+    consent_share_with_pharmacy: Mapped[bool]
+    agreed_on: Mapped[date]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)

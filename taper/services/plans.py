@@ -1,0 +1,264 @@
+"""Tapering plans: drafted from the current regimen, agreed with the patient, run, revised and ended.
+
+Every schedule a plan has ever had is an immutable version; a revision keeps every step already taken exactly
+as it was and lets the engine plan the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from taper import clock
+from taper.domain.engine import Basis, Policy, hold, replan
+from taper.domain.formulary import load_formulary
+from taper.domain.plans import IllegalMove, PlanStatus, check_move
+from taper.domain.regimen import RegimenError
+from taper.domain.schedule_contract import schedule_document, schedule_from_document, schedule_from_request
+from taper.extensions import db
+from taper.models import Plan, PlanVersion, SharedDecision, User
+from taper.services import audit, regimens
+from taper.services.common import check_version, flush_or_stale
+from taper.services.errors import InvalidInput, NotFound
+from taper.services.patients import patient_in_scope
+
+# How far in the past a plan may start (a plan is agreed in clinic and starts then or soon after).
+MAX_START_DAYS_IN_PAST = 7
+INSTALMENT_DAYS = (7, 14, 28)
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """What the pharmacist chooses in the plan builder; the engine's policy plus dates and instalments."""
+
+    start_on: date
+    reduction_pct: Decimal = Decimal(10)
+    interval_days: int = 14
+    basis: str = Basis.STARTING.value
+    target_ome_mg_per_day: Decimal = Decimal(0)
+    order: tuple[str, ...] = ()
+    order_reason: str = ""
+    larger_dose_at: str | None = None
+    instalment_days: int = 14
+    holds: tuple[dict[str, int], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Decision:
+    what_matters: str
+    goals: str
+    agreed_pace: str
+    prescriber: str  # "pharmacist" (an independent prescriber) or "gp"
+    consent_share_with_gp: bool
+    consent_share_with_pharmacy: bool
+    agreed_on: date
+
+
+def preview(*, by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any]:
+    """The schedule these settings give from the patient's current regimen; nothing is saved."""
+    patient = patient_in_scope(by, patient_id)
+    return _schedule(_request(by, patient.id, settings))
+
+
+def create_draft(*, by: User, patient_id: int, settings: PlanSettings) -> Plan:
+    patient = patient_in_scope(by, patient_id)
+    request = _request(by, patient.id, settings)
+    schedule = _schedule(request)
+    plan = Plan(patient_id=patient.id, status=PlanStatus.DRAFT, instalment_days=settings.instalment_days,
+                created_by_id=by.id)
+    db.session.add(plan)
+    db.session.flush()
+    _add_version(plan, by, request, schedule, "First draft")
+    audit.record(action="create", by=by, entity_type="plan", entity_id=plan.id, patient_id=patient.id,
+                 changes={"status": plan.status.value, "version": 1})
+    return plan
+
+
+def revise_draft(*, by: User, plan_id: int, expected_version: int, settings: PlanSettings) -> Plan:
+    """A draft's settings changed before it starts: a new version from the current regimen."""
+    plan = get_plan(by=by, plan_id=plan_id)
+    check_version(plan.version, expected_version)
+    if plan.status is not PlanStatus.DRAFT:
+        raise InvalidInput({"plan": "Only a draft plan can be rebuilt; revise a running plan at a follow-up"})
+    request = _request(by, plan.patient_id, settings)
+    plan.instalment_days = settings.instalment_days
+    _add_version(plan, by, request, _schedule(request), "Draft changed")
+    return plan
+
+
+def record_decision(*, by: User, plan_id: int, decision: Decision) -> SharedDecision:
+    plan = get_plan(by=by, plan_id=plan_id)
+    errors = {name: message for name, message in (
+        ("what_matters", "Record what matters to the patient"), ("goals", "Record the patient's goals"),
+        ("agreed_pace", "Record the pace the patient agreed")) if not getattr(decision, name).strip()}
+    if decision.prescriber not in ("pharmacist", "gp"):
+        errors["prescriber"] = "Choose who prescribes"
+    if decision.agreed_on > clock.today():
+        errors["agreed_on"] = "The date agreed must be today or in the past"
+    if errors:
+        raise InvalidInput(errors)
+    record = SharedDecision(plan_id=plan.id, what_matters=decision.what_matters.strip(),
+                            goals=decision.goals.strip(), agreed_pace=decision.agreed_pace.strip(),
+                            prescriber=decision.prescriber, consent_share_with_gp=decision.consent_share_with_gp,
+                            consent_share_with_pharmacy=decision.consent_share_with_pharmacy,
+                            agreed_on=decision.agreed_on, recorded_by_id=by.id)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(action="create", by=by, entity_type="shared_decision", entity_id=record.id,
+                 patient_id=plan.patient_id, changes={"plan": plan.id, "prescriber": record.prescriber,
+                                                      "consent_gp": record.consent_share_with_gp,
+                                                      "consent_pharmacy": record.consent_share_with_pharmacy})
+    return record
+
+
+def latest_decision(plan: Plan) -> SharedDecision | None:
+    return db.session.scalar(select(SharedDecision).where(SharedDecision.plan_id == plan.id)
+                             .order_by(SharedDecision.id.desc()).limit(1))
+
+
+def change_status(*, by: User, plan_id: int, expected_version: int, to: PlanStatus, reason: str = "") -> Plan:
+    """Move a plan through its lifecycle. Starting needs the shared decision; ending needs a reason; only one
+    plan per patient may be running (the database refuses a second)."""
+    plan = get_plan(by=by, plan_id=plan_id)
+    check_version(plan.version, expected_version)
+    try:
+        check_move(plan.status, to)
+    except IllegalMove as refusal:
+        raise InvalidInput({"status": str(refusal)}) from None
+    if to is PlanStatus.ACTIVE and plan.status is PlanStatus.DRAFT and latest_decision(plan) is None:
+        raise InvalidInput({"status": "Record the shared decision with the patient before the plan starts"})
+    if to.is_ended:
+        if not reason.strip():
+            raise InvalidInput({"reason": "Say why the plan is ending"})
+        plan.ended_on = clock.today()
+        plan.outcome_reason = reason.strip()
+        plan.final_ome_mg_per_day = _ome_on(plan.current.schedule, clock.today())
+    before = plan.status
+    plan.status = to
+    try:
+        flush_or_stale()
+    except IntegrityError:
+        raise InvalidInput({"status": "This patient already has a running plan: end it before starting another"}) \
+            from None
+    audit.record(action="update", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id,
+                 changes={"status": {"before": before.value, "after": to.value}, "reason": reason.strip()})
+    return plan
+
+
+def revise_running(*, by: User, plan_id: int, expected_version: int, on: date, reason: str,
+                   hold_days: int = 0, reduction_pct: Decimal | None = None, interval_days: int | None = None,
+                   go_back: bool = False) -> Plan:
+    """Change a running plan from `on`: hold the current step `hold_days` more days, slow the pace, or go back
+    one step. Every step begun before `on` is kept exactly; a new version records why and who."""
+    plan = get_plan(by=by, plan_id=plan_id)
+    check_version(plan.version, expected_version)
+    if not plan.status.is_running:
+        raise InvalidInput({"plan": "Only an active or paused plan can be revised"})
+    if not reason.strip():
+        raise InvalidInput({"reason": "Say why the plan is changing"})
+    if hold_days < 0 or hold_days > 365:
+        raise InvalidInput({"hold_days": "A hold must be from 0 to 365 days"})
+    current = plan.current
+    policy = _policy_of(current.request, reduction_pct, interval_days)
+    formulary = load_formulary()
+    schedule = schedule_from_document(current.schedule, formulary)
+    try:
+        if hold_days:
+            schedule = hold(schedule, on=on, extra_days=hold_days)
+        revised = schedule
+        if go_back or reduction_pct is not None or interval_days is not None:
+            start = on if go_back else _next_change(schedule, on)
+            revised = replan(schedule, formulary=formulary, on=start, policy=policy, go_back=go_back)
+    except RegimenError as refusal:
+        raise InvalidInput({error.field: error.message for error in refusal.errors}) from None
+    if revised is schedule and not hold_days:
+        raise InvalidInput({"reason": "Choose a change: a hold, a slower pace or going back a step"})
+    request = {**current.request, "policy": schedule_document(revised, formulary, policy)["policy"]}
+    _add_version(plan, by, request, schedule_document(revised, formulary, policy), reason.strip())
+    return plan
+
+
+def get_plan(*, by: User, plan_id: int) -> Plan:
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("no such plan")
+    patient_in_scope(by, plan.patient_id)
+    return plan
+
+
+def plans_of(*, by: User, patient_id: int) -> list[Plan]:
+    patient = patient_in_scope(by, patient_id)
+    return list(db.session.scalars(select(Plan).where(Plan.patient_id == patient.id).order_by(Plan.id.desc())))
+
+
+def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any]:
+    current = regimens.history(by=by, patient_id=patient_id)
+    if not current:
+        raise InvalidInput({"regimen": "Record the patient's current regimen before building a plan"})
+    if settings.instalment_days not in INSTALMENT_DAYS:
+        raise InvalidInput({"instalment_days": "Choose instalments of 7, 14 or 28 days"})
+    if settings.start_on < clock.today() - timedelta(days=MAX_START_DAYS_IN_PAST):
+        raise InvalidInput({"start_on": f"The start date can be at most {MAX_START_DAYS_IN_PAST} days ago"})
+    policy: dict[str, Any] = {
+        "reduction_pct": str(settings.reduction_pct), "interval_days": settings.interval_days,
+        "basis": settings.basis, "target_ome_mg_per_day": str(settings.target_ome_mg_per_day),
+        "order_reason": settings.order_reason}
+    if settings.order:
+        policy["order"] = list(settings.order)
+    if settings.larger_dose_at:
+        policy["larger_dose_at"] = settings.larger_dose_at
+    return {"start_on": settings.start_on.isoformat(), "regimen": current[0].lines, "policy": policy,
+            "holds": list(settings.holds), "factor_set": current[0].factor_set}
+
+
+def _schedule(request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schedule_from_request(request, load_formulary())
+    except RegimenError as refusal:
+        raise InvalidInput({error.field: error.message for error in refusal.errors}) from None
+
+
+def _add_version(plan: Plan, by: User, request: dict[str, Any], schedule: dict[str, Any], reason: str) -> None:
+    number = len(plan.versions) + 1
+    version = PlanVersion(plan=plan, number=number, request=request, schedule=schedule, reason=reason,
+                          starting_ome_mg_per_day=Decimal(str(schedule["starting_ome_mg_per_day"])),
+                          factor_set=schedule["factor_set"], factor_set_version=schedule["factor_set_version"],
+                          formulary_version=schedule["formulary_version"], created_by_id=by.id)
+    db.session.add(version)
+    # Naming the current version changes the plan row, so its version counter refuses a concurrent revision.
+    plan.current_version_number = number
+    flush_or_stale()
+    audit.record(action="create", by=by, entity_type="plan_version", entity_id=version.id,
+                 patient_id=plan.patient_id, changes={"plan": plan.id, "number": number, "reason": reason})
+
+
+def _policy_of(request: dict[str, Any], reduction_pct: Decimal | None, interval_days: int | None) -> Policy:
+    policy = request.get("policy", {})
+    larger = policy.get("larger_dose_at")
+    return Policy(
+        reduction_pct=reduction_pct if reduction_pct is not None else Decimal(str(policy.get("reduction_pct", 10))),
+        interval_days=interval_days if interval_days is not None else int(policy.get("interval_days", 14)),
+        basis=Basis(policy.get("basis", "starting")),
+        target_ome_mg_per_day=Decimal(str(policy.get("target_ome_mg_per_day", 0))),
+        order=tuple(policy.get("order", ())), order_reason=policy.get("order_reason", ""),
+        larger_dose_at=time.fromisoformat(larger) if larger else None)
+
+
+def _next_change(schedule: Any, on: date) -> date:
+    """The first day on or after `on` when a new step was due: a hold of N days delays it by N."""
+    for step in schedule.steps:
+        if step.starts_on >= on:
+            return step.starts_on
+    return on
+
+
+def _ome_on(schedule: dict[str, Any], on: date) -> Decimal | None:
+    for step in reversed(schedule["steps"]):
+        if date.fromisoformat(step["starts_on"]) <= on:
+            return Decimal(str(step["ome_mg_per_day"]))
+    return Decimal(str(schedule["starting_ome_mg_per_day"]))

@@ -1,0 +1,185 @@
+"""Plans: drafted from the regimen, agreed, run, revised (new immutable versions), ended."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from taper import clock
+from taper.domain.plans import PlanStatus
+from taper.extensions import db
+from taper.models import Patient, Plan, PlanVersion, User
+from taper.models.guards import AppendOnly
+from taper.services import plans, regimens
+from taper.services.errors import InvalidInput, StaleEdit
+from taper.services.regimens import RegimenEntry
+from tests.conftest import Maker
+
+TODAY = clock.today()
+MORPHINE_BD = {"product": "morphine-mr-tablet-12h",
+               "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
+DECISION = plans.Decision(what_matters="Playing with my grandchildren", goals="Off opioids by summer",
+                          agreed_pace="10% every two weeks", prescriber="pharmacist", consent_share_with_gp=True,
+                          consent_share_with_pharmacy=True, agreed_on=TODAY)
+
+
+@pytest.fixture
+def patient(make: Maker, pharmacist: User) -> Patient:
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
+    db.session.commit()
+    return patient
+
+
+def _draft(pharmacist: User, patient: Patient, **settings: object) -> Plan:
+    plan = plans.create_draft(by=pharmacist, patient_id=patient.id,
+                              settings=plans.PlanSettings(start_on=TODAY, **settings))  # type: ignore[arg-type]
+    db.session.commit()
+    return plan
+
+
+def _activate(pharmacist: User, plan: Plan) -> Plan:
+    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=DECISION)
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    db.session.commit()
+    return plan
+
+
+def test_a_draft_is_built_from_the_current_regimen(pharmacist: User, patient: Patient) -> None:
+    plan = _draft(pharmacist, patient)
+    version = plan.current
+    assert (plan.status, version.number, version.starting_ome_mg_per_day) == (PlanStatus.DRAFT, 1, 120)
+    assert version.schedule["steps"][0]["starts_on"] == TODAY.isoformat()
+    assert version.request["regimen"] == [MORPHINE_BD]
+
+
+def test_a_plan_needs_a_recorded_regimen(pharmacist: User, make: Maker) -> None:
+    bare = make.patient(pharmacist)
+    with pytest.raises(InvalidInput, match="current regimen"):
+        plans.create_draft(by=pharmacist, patient_id=bare.id, settings=plans.PlanSettings(start_on=TODAY))
+
+
+def test_a_start_date_too_far_in_the_past_is_refused(pharmacist: User, patient: Patient) -> None:
+    with pytest.raises(InvalidInput) as refusal:
+        plans.create_draft(by=pharmacist, patient_id=patient.id,
+                           settings=plans.PlanSettings(start_on=TODAY - timedelta(days=8)))
+    assert "at most 7 days ago" in refusal.value.errors["start_on"]
+
+
+def test_starting_needs_the_shared_decision(pharmacist: User, patient: Patient) -> None:
+    plan = _draft(pharmacist, patient)
+    with pytest.raises(InvalidInput, match="shared decision"):
+        plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    _activate(pharmacist, plan)
+    assert plan.status is PlanStatus.ACTIVE
+
+
+def test_a_decision_with_missing_answers_is_refused(pharmacist: User, patient: Patient) -> None:
+    plan = _draft(pharmacist, patient)
+    from dataclasses import replace
+
+    with pytest.raises(InvalidInput) as refusal:
+        plans.record_decision(by=pharmacist, plan_id=plan.id,
+                              decision=replace(DECISION, goals=" ", prescriber="nurse"))
+    assert set(refusal.value.errors) == {"goals", "prescriber"}
+
+
+def test_illegal_moves_are_refused_and_ending_needs_a_reason(pharmacist: User, patient: Patient) -> None:
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    with pytest.raises(InvalidInput, match="Say why"):
+        plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.STOPPED)
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.COMPLETED,
+                        reason="Reached the target")
+    db.session.commit()
+    assert (plan.final_ome_mg_per_day, plan.ended_on) == (110, TODAY)  # step 1 was in force today
+    with pytest.raises(InvalidInput, match="start a new plan"):
+        plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+
+
+def test_only_one_running_plan_per_patient_enforced_by_the_database(pharmacist: User, patient: Patient) -> None:
+    _activate(pharmacist, _draft(pharmacist, patient))
+    second = _draft(pharmacist, patient)
+    plans.record_decision(by=pharmacist, plan_id=second.id, decision=DECISION)
+    with pytest.raises(InvalidInput, match="already has a running plan"):
+        plans.change_status(by=pharmacist, plan_id=second.id, expected_version=second.version,
+                            to=PlanStatus.ACTIVE)
+    db.session.rollback()
+    with pytest.raises(DatabaseError):  # the database itself refuses, whatever code path tries
+        db.session.execute(text("UPDATE plans SET status = 'paused' WHERE id = :id"), {"id": second.id})
+    db.session.rollback()
+
+
+def test_a_hold_makes_a_new_version_moving_later_steps_by_exactly_the_hold(pharmacist: User,
+                                                                            patient: Patient) -> None:
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    first = plan.current.schedule["steps"]
+    on = TODAY + timedelta(days=30)  # during step 3
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=on, hold_days=14,
+                         reason="Withdrawal symptoms at the follow-up")
+    db.session.commit()
+    second = plan.current.schedule["steps"]
+    assert plan.current.number == 2 and plan.current.reason == "Withdrawal symptoms at the follow-up"
+    assert second[:2] == first[:2]
+    assert date.fromisoformat(second[2]["ends_on"]) == date.fromisoformat(first[2]["ends_on"]) + timedelta(days=14)
+    for before, after in zip(first[3:], second[3:], strict=True):
+        assert date.fromisoformat(after["starts_on"]) == date.fromisoformat(before["starts_on"]) + timedelta(days=14)
+        assert (after["lines"], after["ome_mg_per_day"]) == (before["lines"], before["ome_mg_per_day"])
+
+
+def test_slowing_down_and_going_back_keep_past_steps(pharmacist: User, patient: Patient) -> None:
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    original = plan.current.schedule["steps"]
+    on = TODAY + timedelta(days=30)
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=on,
+                         reduction_pct=Decimal(5), reason="Slower pace agreed")
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=on + timedelta(days=1),
+                         go_back=True, reason="Pain flare: back one step")
+    db.session.commit()
+    assert plan.current.number == 3
+    assert plan.current.schedule["steps"][:2] == original[:2]
+
+
+def test_versions_cannot_be_changed_by_the_orm_or_the_database(pharmacist: User, patient: Patient) -> None:
+    plan = _draft(pharmacist, patient)
+    version = plan.current
+    version.reason = "rewritten"
+    with pytest.raises(AppendOnly):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text("UPDATE plan_versions SET reason = 'rewritten'"))
+    db.session.rollback()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text("DELETE FROM plan_versions"))
+    db.session.rollback()
+    assert db.session.scalar(select(PlanVersion.reason)) == "First draft"
+
+
+def test_a_concurrent_revision_is_refused_and_the_first_kept(app: Flask, pharmacist: User, patient: Patient) -> None:
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    plan_id, opened = plan.id, plan.version
+    with app.app_context():  # another pharmacist, another session, saves first
+        other = db.session.get(User, pharmacist.id)
+        plans.revise_running(by=other, plan_id=plan_id, expected_version=opened, on=TODAY + timedelta(days=30),
+                             hold_days=7, reason="First pharmacist's hold")
+        db.session.commit()
+    with pytest.raises(StaleEdit):  # this session still holds the plan as it was opened
+        plans.revise_running(by=pharmacist, plan_id=plan_id, expected_version=opened,
+                             on=TODAY + timedelta(days=30), hold_days=14, reason="Second pharmacist's hold")
+    db.session.rollback()
+    reasons = db.session.scalars(select(PlanVersion.reason).where(PlanVersion.plan_id == plan_id)
+                                 .order_by(PlanVersion.number)).all()
+    assert reasons[-1] == "First pharmacist's hold" and "Second pharmacist's hold" not in reasons
+
+
+def test_a_hold_of_minus_three_days_is_refused(pharmacist: User, patient: Patient) -> None:
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    with pytest.raises(InvalidInput) as refusal:
+        plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=TODAY,
+                             hold_days=-3, reason="typo")
+    assert "hold_days" in refusal.value.errors
