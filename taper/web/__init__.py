@@ -12,6 +12,7 @@ from taper.web.api.views import blueprint as api
 from taper.web.auth.views import blueprint as auth
 from taper.web.home.views import blueprint as home
 from taper.web.patients.views import blueprint as patients
+from taper.web.plans.views import blueprint as plans
 from taper.web.regimens import present
 from taper.web.regimens.views import blueprint as regimens
 from taper.web.risk.views import blueprint as risk
@@ -34,7 +35,7 @@ def configure_jinja(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     configure_jinja(app)
-    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, admin, api):
+    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, admin, api):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 
 from flask import Flask
@@ -23,7 +24,17 @@ def nhs_datetime(value: datetime | None) -> str:
     return f"{nhs_date(local.date())} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
 
 
+def iso_date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(iso_date, "iso_date")
+    app.add_template_filter(b64, "b64")
     app.add_template_filter(nhs_date, "nhs_date")
     app.add_template_filter(nhs_datetime, "nhs_datetime")
     app.add_template_filter(format_nhs_number, "nhs_number")

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.risk import RiskFactor, SupportLevel
 from taper.extensions import db
-from taper.services import accounts, patients, regimens, risk
+from taper.services import accounts, patients, plans, regimens, risk
 from taper.web.fields import organisation_choices, save
 from taper.web.patients.forms import PatientForm, SearchForm
 from taper.web.security import roles
@@ -55,10 +55,11 @@ def detail(patient_id: int) -> str:
     recorded = regimens.history(by=current_user, patient_id=patient_id)
     current = recorded[0] if recorded else None
     risk_assessment = risk.latest(by=current_user, patient_id=patient_id)
+    patient_plans = plans.plans_of(by=current_user, patient_id=patient_id)
     db.session.commit()
     return render_template("patients/detail.html", patient=patient, regimen=current,
                            assessment=regimens.assessment_of(current) if current else None,
-                           earlier_regimens=len(recorded) - 1, risk_assessment=risk_assessment,
+                           earlier_regimens=len(recorded) - 1, risk_assessment=risk_assessment, plans=patient_plans,
                            factor_labels={factor.value: factor.label for factor in RiskFactor},
                            level_labels={level.value: level.label for level in SupportLevel})
 

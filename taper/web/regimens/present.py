@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask
 
 from taper.domain.assessment import LineOme
-from taper.domain.formulary import Product
+from taper.domain.formulary import Product, load_formulary
 from taper.domain.makeable import Units, plain
 from taper.domain.regimen import PatchLine, PrnLine
 
@@ -44,6 +45,28 @@ def describe(line: LineOme) -> str:
                      for dose, units in zip(line.line.doses, line.units, strict=True))
 
 
+def describe_scheduled(line: dict[str, Any]) -> str:
+    """A line of a schedule document (docs/schedule-api.md) in words, with how each dose is made up."""
+    product = load_formulary().get(line["product"])
+
+    def units(entries: list[dict[str, Any]]) -> Units:
+        key = "volume_ml" if product.is_liquid else "strength"
+        return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
+
+    if "patch_mcg_per_hour" in line:
+        return (f"{product.label()}: {plain(Decimal(str(line['patch_mcg_per_hour'])))} micrograms/hour "
+                f"({units_words(product, units(line['units']))})")
+    if "prn" in line:
+        prn = line["prn"]
+        return (f"{product.label()} when needed: {plain(Decimal(str(prn['dose_mg'])))} mg "
+                f"({units_words(product, units(prn['units']))}), usually {prn['usual_per_day']}, at most "
+                f"{prn['max_per_day']} a day")
+    return f"{product.label()}: " + "; ".join(
+        f"{dose['time']} {plain(Decimal(str(dose['dose_mg'])))} mg ({units_words(product, units(dose['units']))})"
+        for dose in line["doses"])
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(describe, "describe_line")
+    app.add_template_global(describe_scheduled, "describe_scheduled")
     app.add_template_filter(lambda value: "" if value is None else plain(Decimal(value)), "plain")

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from taper.domain.engine import MAX_INTERVAL_DAYS, MAX_REDUCTION_PCT, MIN_INTERVAL_DAYS, MIN_REDUCTION_PCT
+from taper.services.plans import Decision, PlanSettings
+from taper.web.fields import DatePartsField
+
+
+class PlanForm(FlaskForm):
+    start_on = DatePartsField("Start date")
+    reduction_pct = StringField("Reduce by (%)", default="10", validators=[InputRequired("Enter the percentage"),
+                                                                          Length(max=6)])
+    interval_days = IntegerField("Every (days)", default=14,
+                                 validators=[InputRequired("Enter how many days between reductions"),
+                                             NumberRange(MIN_INTERVAL_DAYS, MAX_INTERVAL_DAYS,
+                                                         f"Choose from {MIN_INTERVAL_DAYS} to "
+                                                         f"{MAX_INTERVAL_DAYS} days")])
+    basis = RadioField("Percentage of", default="starting", choices=[
+        SelectChoice("starting", "the starting dose (the same amount each time)"),
+        SelectChoice("current", "the current dose (smaller steps as the dose falls)"),
+        SelectChoice("phased", "the starting dose, then the current dose from 30% (CDC pattern)")])
+    target = RadioField("Target", default="stop", choices=[
+        SelectChoice("stop", "Stop opioids"), SelectChoice("maintenance", "A maintenance dose")])
+    maintenance_ome = StringField("Maintenance dose (mg OME a day)", validators=[Length(max=8)])
+    first = SelectField("Reduce first", validators=[Optional()])
+    order_reason = TextAreaField("Why this medicine first", validators=[Length(max=500)])
+    instalment_days = RadioField("Instalments from the pharmacy", default="14", choices=[
+        SelectChoice("7", "Every 7 days"), SelectChoice("14", "Every 14 days"), SelectChoice("28", "Every 28 days")])
+
+    def validate_reduction_pct(self, field: StringField) -> None:
+        try:
+            value = Decimal(field.data.strip())
+        except InvalidOperation:
+            raise ValidationError("Enter the percentage as a number, like 10") from None
+        if not MIN_REDUCTION_PCT <= value <= MAX_REDUCTION_PCT:
+            raise ValidationError(f"Choose from {MIN_REDUCTION_PCT} to {MAX_REDUCTION_PCT}%")
+
+    def validate_maintenance_ome(self, field: StringField) -> None:
+        if self.target.data != "maintenance":
+            return
+        try:
+            value = Decimal((field.data or "").strip())
+        except InvalidOperation:
+            raise ValidationError("Enter the maintenance dose in mg OME a day, like 40") from None
+        if value <= 0:
+            raise ValidationError("A maintenance dose must be more than 0 mg a day")
+
+    def settings(self, products: list[str]) -> PlanSettings:
+        order = tuple([self.first.data] + [key for key in products if key != self.first.data]) \
+            if self.first.data else ()
+        return PlanSettings(
+            start_on=self.start_on.data, reduction_pct=Decimal(self.reduction_pct.data.strip()),
+            interval_days=self.interval_days.data, basis=self.basis.data,
+            target_ome_mg_per_day=Decimal(self.maintenance_ome.data.strip())
+            if self.target.data == "maintenance" else Decimal(0),
+            order=order, order_reason=self.order_reason.data or "", instalment_days=int(self.instalment_days.data))
+
+
+class DecisionForm(FlaskForm):
+    what_matters = TextAreaField("What matters to the patient", validators=[InputRequired("Record what matters"),
+                                                                            Length(max=2000)])
+    goals = TextAreaField("Their goals", validators=[InputRequired("Record the patient's goals"), Length(max=2000)])
+    agreed_pace = StringField("The pace they agreed", validators=[InputRequired("Record the pace agreed"),
+                                                                  Length(max=200)])
+    prescriber = RadioField("Who prescribes", choices=[
+        SelectChoice("pharmacist", "The pharmacist (independent prescriber)"), SelectChoice("gp", "The GP")],
+                            validators=[InputRequired("Choose who prescribes")])
+    consent_share_with_gp = BooleanField("The patient agrees to share the plan with their GP")
+    consent_share_with_pharmacy = BooleanField("The patient agrees to share the plan with their pharmacy")
+    agreed_on = DatePartsField("Date agreed")
+
+    def decision(self) -> Decision:
+        return Decision(what_matters=self.what_matters.data, goals=self.goals.data,
+                        agreed_pace=self.agreed_pace.data, prescriber=self.prescriber.data,
+                        consent_share_with_gp=self.consent_share_with_gp.data,
+                        consent_share_with_pharmacy=self.consent_share_with_pharmacy.data,
+                        agreed_on=self.agreed_on.data)
+
+
+class StatusForm(FlaskForm):
+    to = RadioField("Change", choices=[SelectChoice("active", "Start or resume"), SelectChoice("paused", "Pause"),
+                                       SelectChoice("completed", "Complete"), SelectChoice("stopped", "Stop")],
+                    validators=[InputRequired("Choose a change")])
+    reason = TextAreaField("Reason (needed to complete or stop)", validators=[Length(max=2000)])
+    version = IntegerField(validators=[InputRequired()])

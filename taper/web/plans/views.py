@@ -1,0 +1,103 @@
+"""Building, agreeing and running a tapering plan."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
+
+from taper import clock
+from taper.documents.chart import ome_chart_svg
+from taper.domain.formulary import load_formulary
+from taper.domain.organisations import Role
+from taper.domain.plans import PlanStatus
+from taper.extensions import db
+from taper.services import patients, plans, regimens
+from taper.web.fields import save
+from taper.web.plans.forms import DecisionForm, PlanForm, StatusForm
+from taper.web.security import roles
+
+blueprint = Blueprint("plans", __name__)
+
+
+@blueprint.route("/patients/<int:patient_id>/plans/new", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def new(patient_id: int) -> WerkzeugResponse | str:
+    """Choose the pace and see the schedule; "Preview" keeps everything typed, "Save draft" creates the plan."""
+    current = regimens.history(by=current_user, patient_id=patient_id)
+    products = [line["product"] for line in current[0].lines] if current else []
+    form = PlanForm()
+    form.first.choices = [SelectChoice("", "In the order of the regimen")] + [
+        SelectChoice(key, load_formulary().get(key).label()) for key in dict.fromkeys(products)]
+    if not form.is_submitted():
+        form.start_on.process(None, clock.today())
+    schedule = None
+    if form.validate_on_submit():
+        if "save" in request.form:
+            plan = save(form, lambda: plans.create_draft(by=current_user, patient_id=patient_id,
+                                                         settings=form.settings(products)))
+            if plan is not None:
+                flash("Draft plan saved. Record the shared decision with the patient, then start it.", "success")
+                return redirect(url_for("plans.detail", plan_id=plan.id))
+        else:
+            schedule = save(form, lambda: plans.preview(by=current_user, patient_id=patient_id,
+                                                        settings=form.settings(products)), commit=False)
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("plans/new.html", form=form, patient=patient, schedule=schedule,
+                           has_regimen=bool(current),
+                           chart=ome_chart_svg(schedule) if schedule else None)
+
+
+@blueprint.route("/plans/<int:plan_id>")
+@roles(Role.PHARMACIST)
+def detail(plan_id: int) -> str:
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    decision = plans.latest_decision(plan)
+    db.session.commit()
+    decision_form = DecisionForm()
+    if decision is None:
+        decision_form.agreed_on.process(None, clock.today())
+    return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
+                           decision_form=decision_form, status_form=StatusForm(version=plan.version))
+
+
+@blueprint.route("/plans/<int:plan_id>/chart.svg")
+@roles(Role.PHARMACIST)
+def chart(plan_id: int) -> Response:
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    return Response(ome_chart_svg(plan.current.schedule), mimetype="image/svg+xml")
+
+
+@blueprint.route("/plans/<int:plan_id>/decision", methods=["POST"])
+@roles(Role.PHARMACIST)
+def decision(plan_id: int) -> WerkzeugResponse | str:
+    form = DecisionForm()
+    if form.validate_on_submit() and save(form, lambda: plans.record_decision(by=current_user, plan_id=plan_id,
+                                                                               decision=form.decision())):
+        flash("Shared decision recorded.", "success")
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    db.session.commit()
+    return render_template("plans/detail.html", plan=plan, patient=patient, decision=None, decision_form=form,
+                           status_form=StatusForm(version=plan.version))
+
+
+@blueprint.route("/plans/<int:plan_id>/status", methods=["POST"])
+@roles(Role.PHARMACIST)
+def status(plan_id: int) -> WerkzeugResponse | str:
+    form = StatusForm()
+    if form.validate_on_submit() and save(form, lambda: plans.change_status(
+            by=current_user, plan_id=plan_id, expected_version=form.version.data, to=PlanStatus(form.to.data),
+            reason=form.reason.data or "")):
+        flash(f"Plan {PlanStatus(form.to.data).value}.", "success")
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    decision_record = plans.latest_decision(plan)
+    db.session.commit()
+    return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision_record,
+                           decision_form=DecisionForm(formdata=None), status_form=form)

@@ -1,0 +1,108 @@
+"""Building, agreeing and running a plan in the browser's forms."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from taper import clock
+from taper.domain.plans import PlanStatus
+from taper.extensions import db
+from taper.models import Patient, Plan, SharedDecision, User
+from taper.services import regimens
+from taper.services.regimens import RegimenEntry
+from tests.conftest import Maker, submit
+
+TODAY = clock.today()
+
+
+@pytest.fixture
+def patient(make: Maker, pharmacist: User) -> Patient:
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 60},
+                                                        {"time": "20:00", "dose_mg": 60}]},
+        {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4}}]))
+    db.session.commit()
+    return patient
+
+
+def _settings(**changes: str) -> dict[str, str]:
+    return {"start_on-day": str(TODAY.day), "start_on-month": str(TODAY.month), "start_on-year": str(TODAY.year),
+            "reduction_pct": "10", "interval_days": "14", "basis": "starting", "target": "stop",
+            "first": "oxycodone-ir-capsule", "order_reason": "Rescue doses first", "instalment_days": "14",
+            **changes}
+
+
+def _page(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def _plans() -> int:
+    return db.session.scalar(select(func.count()).select_from(Plan))
+
+
+def test_preview_shows_the_steps_and_chart_and_keeps_what_was_typed(signed_in: FlaskClient,
+                                                                    patient: Patient) -> None:
+    page = _page(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(preview="1")))
+    assert "from 135 mg OME a day" in page
+    assert 'src="data:image/svg+xml;base64,' in page and 'id="steps"' in page
+    assert "Morphine modified-release tablet: 08:00" in page and "No opioids" in page
+    assert 'value="Rescue doses first"' in page or "Rescue doses first</textarea>" in page
+    assert _plans() == 0
+
+
+def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patient) -> None:
+    response = submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1"))
+    plan = db.session.scalar(select(Plan))
+    assert response.headers["Location"] == f"/plans/{plan.id}"
+    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    assert "Draft" in page and "Record shared decision" in page
+    assert signed_in.get(f"/plans/{plan.id}/chart.svg").mimetype == "image/svg+xml"
+    refused = _page(submit(signed_in, f"/plans/{plan.id}/status", {"to": "active", "version": str(plan.version)},
+                           form_url=f"/plans/{plan.id}"))
+    assert str(escape("Record the shared decision with the patient before the plan starts")) in refused
+    submit(signed_in, f"/plans/{plan.id}/decision", {
+        "what_matters": "Walking the dog", "goals": "Fewer side effects", "agreed_pace": "10% every 2 weeks",
+        "prescriber": "gp", "consent_share_with_gp": "y", "consent_share_with_pharmacy": "y",
+        "agreed_on-day": str(TODAY.day), "agreed_on-month": str(TODAY.month), "agreed_on-year": str(TODAY.year)},
+        form_url=f"/plans/{plan.id}")
+    assert db.session.scalar(select(SharedDecision.goals)) == "Fewer side effects"
+    submit(signed_in, f"/plans/{plan.id}/status", {"to": "active", "version": str(plan.version)},
+           form_url=f"/plans/{plan.id}")
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).status is PlanStatus.ACTIVE
+    stopped = _page(submit(signed_in, f"/plans/{plan.id}/status",
+                           {"to": "stopped", "version": str(db.session.get(Plan, plan.id).version)},
+                           form_url=f"/plans/{plan.id}"))
+    assert "Say why the plan is ending" in stopped
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"reduction_pct": "80"}, "Choose from 1 to 50%"), ({"reduction_pct": "ten"}, "as a number"),
+     ({"interval_days": "2"}, "Choose from 3 to 56 days"),
+     ({"start_on-day": str((TODAY - timedelta(days=30)).day), "start_on-month": str((TODAY - timedelta(days=30)).month),
+       "start_on-year": str((TODAY - timedelta(days=30)).year)}, "at most 7 days ago"),
+     ({"target": "maintenance", "maintenance_ome": ""}, "Enter the maintenance dose"),
+     ({"target": "maintenance", "maintenance_ome": "500"}, "must be below the starting dose")],
+)
+def test_bad_settings_are_refused_by_the_field(signed_in: FlaskClient, patient: Patient,
+                                               changes: dict[str, str], message: str) -> None:
+    page = _page(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1", **changes)))
+    assert "There is a problem" in page and message in page
+    assert _plans() == 0
+
+
+def test_a_decision_with_missing_answers_is_refused(signed_in: FlaskClient, patient: Patient) -> None:
+    submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1"))
+    plan = db.session.scalar(select(Plan))
+    page = _page(submit(signed_in, f"/plans/{plan.id}/decision", {"what_matters": "", "agreed_on-day": "1"},
+                        form_url=f"/plans/{plan.id}"))
+    assert "Record what matters" in page and "Choose who prescribes" in page
+    assert db.session.scalar(select(func.count()).select_from(SharedDecision)) == 0
