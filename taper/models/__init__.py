@@ -3,6 +3,7 @@
 from taper.models import guards
 from taper.models.audit import AuditEvent
 from taper.models.base import Base
+from taper.models.follow_up import FollowUp
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
 from taper.models.plan import Plan, PlanVersion, SharedDecision
@@ -10,5 +11,5 @@ from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
 from taper.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Organisation", "Patient", "Plan", "PlanVersion", "RecordedRegimen",
+__all__ = ["AuditEvent", "Base", "FollowUp", "Organisation", "Patient", "Plan", "PlanVersion", "RecordedRegimen",
            "RecordedRiskAssessment", "SharedDecision", "User", "guards"]

@@ -106,3 +106,64 @@ def test_a_decision_with_missing_answers_is_refused(signed_in: FlaskClient, pati
                         form_url=f"/plans/{plan.id}"))
     assert "Record what matters" in page and "Choose who prescribes" in page
     assert db.session.scalar(select(func.count()).select_from(SharedDecision)) == 0
+
+
+def _running_plan(signed_in: FlaskClient, patient: Patient) -> Plan:
+    from taper.services import plans
+
+    submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1"))
+    plan = db.session.scalar(select(Plan))
+    pharmacist = db.session.get(User, plan.created_by_id)
+    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
+        what_matters="Family", goals="Less", agreed_pace="10%", prescriber="gp", consent_share_with_gp=True,
+        consent_share_with_pharmacy=True, agreed_on=TODAY))
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    db.session.commit()
+    return plan
+
+
+def _follow_up(**changes: str) -> dict[str, str]:
+    from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
+
+    return {"held_on-day": str(TODAY.day), "held_on-month": str(TODAY.month), "held_on-year": str(TODAY.year),
+            "mode": "phone", "duration_minutes": "20", "dose_taken": "As the plan says",
+            "peg_pain": "6", "peg_enjoyment": "5", "peg_activity": "7", "notes": "Sleeping badly",
+            "outcome": "hold", "hold_days": "14", **{f"sows_{item}": "1" for item in SOWS_GOSSOP_ITEMS}, **changes}
+
+
+def test_a_follow_up_that_holds_the_step_makes_a_new_version(signed_in: FlaskClient, patient: Patient) -> None:
+    from taper.models import FollowUp
+
+    plan = _running_plan(signed_in, patient)
+    before = plan.current.schedule["steps"]
+    response = submit(signed_in, f"/plans/{plan.id}/follow-ups/new", _follow_up(version=str(plan.version)))
+    assert response.status_code == 302
+    db.session.expire_all()
+    plan = db.session.get(Plan, plan.id)
+    after = plan.current.schedule["steps"]
+    assert plan.current.number == 2 and "hold" in plan.current.reason
+    assert after[0]["starts_on"] == before[0]["starts_on"]
+    assert [step["starts_on"] for step in after[1:]] == [
+        (clock.today().fromisoformat(step["starts_on"]) + timedelta(days=14)).isoformat() for step in before[1:]]
+    held = db.session.scalar(select(FollowUp))
+    assert (held.sows_total, held.peg["pain"], held.plan_version_after) == (10, 6, 2)
+    assert "SOWS 10/30" in _page(signed_in.get(f"/plans/{plan.id}"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"peg_pain": "11"}, "Score from 0 to 10"), ({"hold_days": "-3"}, "A hold must be from 1 to 365 days"),
+     ({"dose_taken": ""}, "Record the dose the patient is actually taking"),
+     ({"outcome": "slow", "hold_days": ""}, "Give the new percentage, the new interval, or both")],
+)
+def test_bad_follow_up_input_is_refused_and_nothing_saved(signed_in: FlaskClient, patient: Patient,
+                                                          changes: dict[str, str], message: str) -> None:
+    from taper.models import FollowUp
+
+    plan = _running_plan(signed_in, patient)
+    page = _page(submit(signed_in, f"/plans/{plan.id}/follow-ups/new",
+                        _follow_up(version=str(plan.version), **changes)))
+    assert "There is a problem" in page and message in page
+    assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 0
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).current.number == 1

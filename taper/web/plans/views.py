@@ -9,12 +9,14 @@ from wtforms.fields.choices import SelectChoice
 
 from taper import clock
 from taper.documents.chart import ome_chart_svg
+from taper.domain.follow_up import PEG_ITEMS, SOWS_GOSSOP_ITEMS
 from taper.domain.formulary import load_formulary
 from taper.domain.organisations import Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.services import patients, plans, regimens
+from taper.services import follow_ups, patients, plans, regimens
 from taper.web.fields import save
+from taper.web.plans.follow_up_form import FollowUpForm
 from taper.web.plans.forms import DecisionForm, PlanForm, StatusForm
 from taper.web.security import roles
 
@@ -56,12 +58,14 @@ def detail(plan_id: int) -> str:
     plan = plans.get_plan(by=current_user, plan_id=plan_id)
     patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
     decision = plans.latest_decision(plan)
+    held = follow_ups.follow_ups_of(by=current_user, plan_id=plan_id)
     db.session.commit()
     decision_form = DecisionForm()
     if decision is None:
         decision_form.agreed_on.process(None, clock.today())
     return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
-                           decision_form=decision_form, status_form=StatusForm(version=plan.version))
+                           decision_form=decision_form, status_form=StatusForm(version=plan.version),
+                           follow_ups=held)
 
 
 @blueprint.route("/plans/<int:plan_id>/chart.svg")
@@ -69,6 +73,24 @@ def detail(plan_id: int) -> str:
 def chart(plan_id: int) -> Response:
     plan = plans.get_plan(by=current_user, plan_id=plan_id)
     return Response(ome_chart_svg(plan.current.schedule), mimetype="image/svg+xml")
+
+
+@blueprint.route("/plans/<int:plan_id>/follow-ups/new", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def new_follow_up(plan_id: int) -> WerkzeugResponse | str:
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    form = FollowUpForm(version=plan.version)
+    if not form.is_submitted():
+        form.held_on.process(None, clock.today())
+    if form.validate_on_submit() and save(form, lambda: follow_ups.record_follow_up(
+            by=current_user, plan_id=plan_id, expected_version=form.version.data, details=form.details())):
+        flash("Follow-up recorded.", "success")
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    db.session.commit()
+    return render_template("plans/follow_up.html", form=form, plan=plan, patient=patient,
+                           peg_items=PEG_ITEMS, sows_items=SOWS_GOSSOP_ITEMS)
 
 
 @blueprint.route("/plans/<int:plan_id>/decision", methods=["POST"])

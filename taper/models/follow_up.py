@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from taper import clock
+from taper.models.base import Base, UtcDateTime
+from taper.models.user import User
+
+
+class FollowUp(Base):
+    """A follow-up consultation held on a plan, and what the patient decided."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 180", name="duration"),
+        CheckConstraint("mode IN ('face_to_face', 'phone', 'video')", name="mode"),
+        CheckConstraint("outcome IN ('continue', 'hold', 'slow', 'go_back', 'stop')", name="outcome"),
+        CheckConstraint("sows_total BETWEEN 0 AND 30", name="sows_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    held_on: Mapped[date]
+    mode: Mapped[str] = mapped_column(String(20))
+    duration_minutes: Mapped[int]
+    dose_taken: Mapped[str] = mapped_column(Text)
+    peg: Mapped[dict[str, int]] = mapped_column(JSON)
+    sows: Mapped[dict[str, int]] = mapped_column(JSON)
+    sows_total: Mapped[int]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_detail: Mapped[str] = mapped_column(Text, default="")
+    plan_version_after: Mapped[int]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+
+    recorded_by: Mapped[User] = relationship()
