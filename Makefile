@@ -29,7 +29,7 @@ setup-dev: $(VENV)/.installed-dev
 
 # Browser tests use Debian's chromium package (never a browser downloaded by a test tool). Installed here
 # when missing and we may (root with apt-get, as on CI); otherwise those tests say why they are skipped.
-browser:
+browser: node_modules/.installed
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian's chromium for the browser tests"; \
@@ -44,6 +44,11 @@ run: setup
 
 test: setup-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# axe-core (npm) for the accessibility checks in the browser tests; skipped, with a message, without npm.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm is not installed: the accessibility checks will be skipped"; fi
 
 lint: setup-dev
 	$(BIN)/ruff check .

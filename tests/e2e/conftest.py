@@ -75,3 +75,34 @@ def chromium_path() -> str:
             pytest.fail("CI needs Debian's chromium package for the browser tests (apt-get install chromium)")
         pytest.skip("no chromium here: install Debian's chromium package to run the browser tests")
     return path
+
+
+AXE_SCRIPT = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# NHS.UK frontend's own accessibility rule set (ecosystem-notes section 4.1), failing on serious or critical.
+AXE_TAGS = ["best-practice", "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture
+def live_server(app):  # type: ignore[no-untyped-def]
+    """The test app served on a free loopback port in a thread (a real HTTP server, a real database)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def axe_script() -> str:
+    if not AXE_SCRIPT.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs the npm package axe-core (make test runs npm ci)")
+        pytest.skip("axe-core is not installed (npm ci): accessibility checks skipped")
+    return AXE_SCRIPT.read_text()

@@ -1,0 +1,136 @@
+"""A pharmacist's clinic, end to end in a real browser (Debian's chromium via Playwright), with axe-core
+checking every page visited for serious or critical accessibility problems."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from taper.domain.organisations import OrganisationKind
+from taper.extensions import db
+from taper.models import Plan
+from tests.conftest import PASSWORD, Maker
+from tests.e2e.conftest import AXE_TAGS, CHROMIUM_FLAGS
+
+pytestmark = pytest.mark.e2e
+
+
+class Accessibility:
+    """Runs axe-core on each page and keeps what it finds."""
+
+    def __init__(self, page, script: str):  # type: ignore[no-untyped-def]
+        self.page, self.script, self.problems = page, script, []
+
+    def check(self) -> None:
+        self.page.add_script_tag(content=self.script)
+        result = self.page.evaluate(
+            "async tags => await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+            " rules: {'color-contrast-enhanced': {enabled: false}, region: {enabled: false}}})", AXE_TAGS)
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [node["target"] for node in violation["nodes"]]
+                self.problems.append(f"{self.page.url}: {violation['id']} ({violation['impact']}) at {targets}")
+
+
+def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, make: Maker, chromium_path: str,
+                                                              axe_script: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    pharmacist = make.user(email="clinic@example.nhs.uk")
+    make.organisation(OrganisationKind.GP_PRACTICE, name="Riverside Surgery")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_context(bypass_csp=True).new_page()  # bypass_csp: axe is injected as a script
+        axe = Accessibility(page, axe_script)
+
+        page.goto(live_server + "/login")
+        axe.check()
+        page.get_by_label("Email address").fill(pharmacist.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        axe.check()
+
+        page.get_by_role("link", name="Add a patient").click()
+        page.get_by_label("NHS number").fill("943 476 5919")
+        page.get_by_label("First name").fill("Ada")
+        page.get_by_label("Last name").fill("Lovelace")
+        page.get_by_label("Day").fill("10")
+        page.get_by_label("Month").fill("12")
+        page.get_by_label("Year").fill("1950")
+        page.get_by_label("Female").check()
+        page.get_by_label("Registered GP practice").select_option(label="Riverside Surgery (T00002)")
+        axe.check()
+        page.get_by_role("button", name="Save patient").click()
+        expect(page.get_by_text("Ada Lovelace has been added")).to_be_visible()
+        axe.check()
+
+        page.get_by_role("link", name="Record current regimen").click()
+        page.locator("#lines-0-product").select_option("morphine-mr-tablet-12h")
+        page.locator("#lines-0-dose_1").fill("60")
+        page.locator("#lines-0-dose_3").fill("60")
+        page.locator("#lines-1-product").select_option("oxycodone-ir-capsule")
+        page.locator("#lines-1-taken-2").check()
+        page.locator("#lines-1-prn_dose").fill("5")
+        page.locator("#lines-1-prn_usual").fill("2")
+        page.locator("#lines-1-prn_max").fill("4")
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator("#total-ome")).to_contain_text("135 mg a day")  # 120 regular + 2 x 5 mg x 1.5
+        axe.check()
+        page.get_by_role("button", name="Save regimen").click()
+        expect(page.get_by_text("Regimen recorded.")).to_be_visible()
+
+        page.get_by_role("link", name="Assess risk").click()
+        page.get_by_label("Depression").check()
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator("#suggestion")).to_contain_text("Suggested: Level")
+        axe.check()
+        page.get_by_role("button", name="Save assessment").click()
+        expect(page.get_by_text("Risk assessment recorded.")).to_be_visible()
+
+        page.get_by_role("link", name="Build a plan").click()
+        page.get_by_role("button", name="Preview").click()
+        expect(page.locator("#steps")).to_be_visible()
+        axe.check()
+        page.get_by_role("button", name="Save draft plan").click()
+        expect(page.get_by_text("Draft plan saved.")).to_be_visible()
+        axe.check()
+
+        page.get_by_label("What matters to the patient").fill("Gardening again")
+        page.get_by_label("Their goals").fill("Fewer side effects")
+        page.get_by_label("The pace they agreed").fill("10% every 2 weeks")
+        page.get_by_label("The GP").check()
+        page.get_by_label("The patient agrees to share the plan with their GP").check()
+        page.get_by_label("The patient agrees to share the plan with their pharmacy").check()
+        page.get_by_role("button", name="Record shared decision").click()
+        page.get_by_label("Start or resume").check()
+        page.get_by_role("button", name="Change status").click()
+        expect(page.locator("#status")).to_have_text("Active")
+        axe.check()
+
+        page.get_by_role("link", name="Record a follow-up").click()
+        page.get_by_label("Phone").check()
+        page.get_by_label("Length (minutes)").fill("20")
+        page.get_by_label("The dose the patient is actually taking").fill("As planned")
+        for label, score in (("Average pain", "6"), ("enjoyment of life", "5"), ("general activity", "6")):
+            page.get_by_label(label).fill(score)
+        page.get_by_label("Hold the current step for some days").check()
+        page.get_by_label("Hold for how many more days").fill("14")
+        axe.check()
+        page.get_by_role("button", name="Save follow-up").click()
+        expect(page.get_by_text("Follow-up recorded.")).to_be_visible()
+        axe.check()
+        browser.close()
+
+    plan = db.session.scalar(select(Plan))
+    db.session.refresh(plan)
+    first, second = plan.versions[0].schedule["steps"], plan.versions[1].schedule["steps"]
+    held, was = second[0], first[0]  # the step in force keeps its start and doses, and lasts 14 days longer
+    assert (held["starts_on"], held["lines"], held["ome_mg_per_day"]) == (was["starts_on"], was["lines"],
+                                                                         was["ome_mg_per_day"])
+    assert date.fromisoformat(held["ends_on"]) == date.fromisoformat(was["ends_on"]) + timedelta(days=14)
+    moved = [date.fromisoformat(step["starts_on"]) for step in second[1:]]
+    assert moved == [date.fromisoformat(step["starts_on"]) + timedelta(days=14) for step in first[1:]]
+    assert axe.problems == [], json.dumps(axe.problems, indent=2)
