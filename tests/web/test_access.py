@@ -34,6 +34,7 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "plans.decision": {Role.PHARMACIST},
     "plans.status": {Role.PHARMACIST},
     "plans.new_follow_up": {Role.PHARMACIST},
+    "plans.compare": {Role.PHARMACIST},
     "api.schedule_preview": set(Role),
     "admin.users": {Role.ADMIN},
     "admin.new_user": {Role.ADMIN},

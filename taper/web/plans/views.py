@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +12,7 @@ from taper.documents.chart import ome_chart_svg
 from taper.domain.follow_up import PEG_ITEMS, SOWS_GOSSOP_ITEMS
 from taper.domain.formulary import load_formulary
 from taper.domain.organisations import Role
+from taper.domain.plan_diff import differences
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.services import follow_ups, patients, plans, regimens
@@ -66,6 +67,20 @@ def detail(plan_id: int) -> str:
     return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
                            decision_form=decision_form, status_form=StatusForm(version=plan.version),
                            follow_ups=held)
+
+
+@blueprint.route("/plans/<int:plan_id>/versions/<int:old>/compare/<int:new>")
+@roles(Role.PHARMACIST)
+def compare(plan_id: int, old: int, new: int) -> str:
+    """What changed between two versions of the plan, in plain sentences."""
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    versions = {version.number: version for version in plan.versions}
+    if old not in versions or new not in versions:
+        abort(404)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    db.session.commit()
+    return render_template("plans/compare.html", plan=plan, patient=patient, old=versions[old], new=versions[new],
+                           changes=differences(versions[old].schedule, versions[new].schedule))
 
 
 @blueprint.route("/plans/<int:plan_id>/chart.svg")
