@@ -45,8 +45,10 @@ def test_make_run_demo_pharmacist_signs_in_sees_patients_and_adds_one(make_run: 
     base_url, _ = make_run
     client = Browserless(base_url)
     assert "Sign in to Taper" in client.get("/login")
-    patients = client.submit("/login", {"email": PHARMACIST, "password": DEMO_PASSWORD})
-    assert "Synthetic demo data" in patients and "HOLLOWAY, Margaret" in patients
+    home = client.submit("/login", {"email": PHARMACIST, "password": DEMO_PASSWORD})
+    assert "Today in clinic" in home and "Synthetic demo data" in home
+    patients = client.get("/patients/")
+    assert "HOLLOWAY, Margaret" in patients
     practice = re.search(r'<option value="(\d+)"[^>]*>\s*Demo Riverside Surgery', client.get("/patients/new"))
     assert practice
     added = client.submit("/patients/new", {
@@ -70,6 +72,8 @@ def test_make_run_in_a_real_browser(make_run: tuple[str, str], chromium_path: st
         page.get_by_label("Email address").fill(PHARMACIST)
         page.get_by_label("Password").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Today in clinic")).to_be_visible()
+        page.get_by_role("link", name="All patients").click()
         expect(page.get_by_role("heading", name="Patients", exact=True)).to_be_visible()
         expect(page.get_by_role("link", name="HOLLOWAY, Margaret")).to_be_visible()
 

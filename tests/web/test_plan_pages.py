@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -170,3 +170,26 @@ def test_bad_follow_up_input_is_refused_and_nothing_saved(signed_in: FlaskClient
     assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 0
     db.session.expire_all()
     assert db.session.get(Plan, plan.id).current.number == 1
+
+
+def test_home_shows_step_changes_overdue_follow_ups_and_high_doses_without_a_plan(
+        signed_in: FlaskClient, patient: Patient, make: Maker, pharmacist: User) -> None:
+    other = make.patient(pharmacist, family_name="Highdose")
+    regimens.record_regimen(by=pharmacist, patient_id=other.id, entry=RegimenEntry(lines=[
+        {"product": "oxycodone-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 60},
+                                                         {"time": "20:00", "dose_mg": 60}]}]))
+    db.session.commit()
+    plan = _running_plan(signed_in, patient)
+    page = _page(signed_in.get("/"))
+    assert "Today in clinic" in page
+    running = page.split('id="running"')[1]
+    assert "LOVELACE, Ada" in running and f"plan {plan.id}" in running
+    assert "LOVELACE, Ada" in page.split('id="step-changes"')[1].split('id="overdue"')[0]  # step 1 starts today
+    high = page.split('id="high-dose"')[1].split('id="running"')[0]
+    assert "HIGHDOSE, Ada</a>: 180 mg OME a day" in high and "LOVELACE" not in high
+    from taper.services import worklists
+
+    with clock.freeze(datetime.combine(TODAY + timedelta(days=20), datetime.min.time(), tzinfo=UTC)):
+        later = worklists.clinic_home(by=pharmacist)  # no follow-up within the 14-day interval
+    assert [entry.patient.family_name for entry in later.overdue] == ["Lovelace"]
+    assert worklists.clinic_home(by=pharmacist).overdue == []

@@ -5,6 +5,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from taper.domain.organisations import Role
+from taper.services import worklists
 from taper.web.security import roles
 
 blueprint = Blueprint("home", __name__)
@@ -15,7 +16,7 @@ blueprint = Blueprint("home", __name__)
 def index() -> Response | str:
     """Send each person to where their work starts."""
     if current_user.role is Role.PHARMACIST:
-        return redirect(url_for("patients.index"))
+        return render_template("home/pharmacist.html", home=worklists.clinic_home(by=current_user))
     if current_user.role is Role.ADMIN:
         return redirect(url_for("admin.users"))
     return render_template("home/index.html")
