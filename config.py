@@ -29,6 +29,7 @@ ENVIRONMENT_VARIABLES = {
     "TAPER_SECURE_COOKIES": "send cookies only over HTTPS (default true in production only)",
     "TAPER_SESSION_IDLE_MINUTES": "sign out after this many minutes without a request (default 30)",
     "TAPER_SESSION_MAX_HOURS": "sign out this many hours after signing in, whatever the activity (default 12)",
+    "TAPER_PLAN_START_MAX_DAYS_AGO": "how many days in the past a new plan may start (default 7)",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -49,6 +50,7 @@ class Settings:
     secure_cookies: bool = False
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    plan_start_max_days_ago: int = 7
     # Argon2's cheapest parameters, for test suites only (each test hashes passwords); never in production.
     fast_password_hashing: bool = False
 
@@ -71,6 +73,8 @@ class Settings:
                 raise ConfigurationError("production refuses weak password hashing parameters")
         if self.session_idle_minutes < 1 or self.session_max_hours < 1:
             raise ConfigurationError("session lifetimes must be positive")
+        if not 0 <= self.plan_start_max_days_ago <= 90:
+            raise ConfigurationError("TAPER_PLAN_START_MAX_DAYS_AGO must be from 0 to 90")
         return self
 
     def flask_config(self) -> dict[str, object]:
@@ -90,6 +94,7 @@ class Settings:
             "PERMANENT_SESSION_LIFETIME": timedelta(minutes=self.session_idle_minutes),
             "SESSION_REFRESH_EACH_REQUEST": True,
             "TAPER_SESSION_MAX_AGE": timedelta(hours=self.session_max_hours),
+            "TAPER_PLAN_START_MAX_DAYS_AGO": self.plan_start_max_days_ago,
             "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
             "WTF_CSRF_ENABLED": True,
             "WTF_CSRF_TIME_LIMIT": self.session_max_hours * 3600,
@@ -116,6 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=_bool(env, "TAPER_SECURE_COOKIES", production),
         session_idle_minutes=_int(env, "TAPER_SESSION_IDLE_MINUTES", settings.session_idle_minutes),
         session_max_hours=_int(env, "TAPER_SESSION_MAX_HOURS", settings.session_max_hours),
+        plan_start_max_days_ago=_int(env, "TAPER_PLAN_START_MAX_DAYS_AGO", settings.plan_start_max_days_ago),
     ).validate()
 
 

@@ -22,10 +22,11 @@ def test_environment_variables_override_every_setting(tmp_path: Path) -> None:
     settings = load_settings({
         "TAPER_INSTANCE_PATH": str(tmp_path), "TAPER_SECRET_KEY": STRONG,
         "TAPER_DATABASE_URL": "postgresql+psycopg://taper@db/taper", "TAPER_DEBUG": "yes",
-        "TAPER_SECURE_COOKIES": "true", "TAPER_SESSION_IDLE_MINUTES": "10", "TAPER_SESSION_MAX_HOURS": "4"})
+        "TAPER_SECURE_COOKIES": "true", "TAPER_SESSION_IDLE_MINUTES": "10", "TAPER_SESSION_MAX_HOURS": "4",
+        "TAPER_PLAN_START_MAX_DAYS_AGO": "21"})
     assert (settings.secret_key, settings.database_url, settings.debug, settings.secure_cookies) == (
         STRONG, "postgresql+psycopg://taper@db/taper", True, True)
-    assert (settings.session_idle_minutes, settings.session_max_hours) == (10, 4)
+    assert (settings.session_idle_minutes, settings.session_max_hours, settings.plan_start_max_days_ago) == (10, 4, 21)
     assert settings.flask_config()["SESSION_COOKIE_NAME"].startswith("__Host-")
 
 

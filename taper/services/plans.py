@@ -27,7 +27,8 @@ from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
 
-# How far in the past a plan may start (a plan is agreed in clinic and starts then or soon after).
+# How far in the past a plan may start by default (a plan is agreed in clinic and starts then or soon after);
+# each deployment sets its own (TAPER_PLAN_START_MAX_DAYS_AGO), and the web passes it in.
 MAX_START_DAYS_IN_PAST = 7
 INSTALMENT_DAYS = (7, 14, 28)
 
@@ -46,6 +47,7 @@ class PlanSettings:
     larger_dose_at: str | None = None
     instalment_days: int = 14
     holds: tuple[dict[str, int], ...] = field(default=())
+    max_start_days_ago: int = MAX_START_DAYS_IN_PAST
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,8 @@ def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any
         raise InvalidInput({"regimen": "Record the patient's current regimen before building a plan"})
     if settings.instalment_days not in INSTALMENT_DAYS:
         raise InvalidInput({"instalment_days": "Choose instalments of 7, 14 or 28 days"})
-    if settings.start_on < clock.today() - timedelta(days=MAX_START_DAYS_IN_PAST):
-        raise InvalidInput({"start_on": f"The start date can be at most {MAX_START_DAYS_IN_PAST} days ago"})
+    if settings.start_on < clock.today() - timedelta(days=settings.max_start_days_ago):
+        raise InvalidInput({"start_on": f"The start date can be at most {settings.max_start_days_ago} days ago"})
     policy: dict[str, Any] = {
         "reduction_pct": str(settings.reduction_pct), "interval_days": settings.interval_days,
         "basis": settings.basis, "target_ome_mg_per_day": str(settings.target_ome_mg_per_day),

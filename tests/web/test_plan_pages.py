@@ -193,3 +193,35 @@ def test_home_shows_step_changes_overdue_follow_ups_and_high_doses_without_a_pla
         later = worklists.clinic_home(by=pharmacist)  # no follow-up within the 14-day interval
     assert [entry.patient.family_name for entry in later.overdue] == ["Lovelace"]
     assert worklists.clinic_home(by=pharmacist).overdue == []
+
+
+def test_the_start_date_limit_is_configured(databases, tmp_path, make: Maker) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from taper import create_app
+    from tests.conftest import RequestIsolatedClient, sign_in
+    from tests.databases import settings_for
+
+    url = databases.migrated()
+    app = create_app(replace(settings_for(url, tmp_path), plan_start_max_days_ago=30))
+    app.test_client_class = RequestIsolatedClient
+    try:
+        with app.app_context():
+            maker = Maker()
+            pharmacist = maker.user()
+            patient = maker.patient(pharmacist)
+            regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+                {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 30}]}]))
+            db.session.commit()
+            client = app.test_client()
+            sign_in(client, pharmacist)
+            twenty_days_ago = TODAY - timedelta(days=20)
+            page = _page(submit(client, f"/patients/{patient.id}/plans/new", _settings(
+                save="1", first="", **{"start_on-day": str(twenty_days_ago.day),
+                                       "start_on-month": str(twenty_days_ago.month),
+                                       "start_on-year": str(twenty_days_ago.year)}), follow_redirects=True))
+            assert "Draft plan saved" in page
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        databases.drop(url)

@@ -51,7 +51,7 @@ class PlanForm(FlaskForm):
         if value <= 0:
             raise ValidationError("A maintenance dose must be more than 0 mg a day")
 
-    def settings(self, products: list[str]) -> PlanSettings:
+    def settings(self, products: list[str], *, max_start_days_ago: int) -> PlanSettings:
         order = tuple([self.first.data] + [key for key in products if key != self.first.data]) \
             if self.first.data else ()
         return PlanSettings(
@@ -59,7 +59,8 @@ class PlanForm(FlaskForm):
             interval_days=self.interval_days.data, basis=self.basis.data,
             target_ome_mg_per_day=Decimal(self.maintenance_ome.data.strip())
             if self.target.data == "maintenance" else Decimal(0),
-            order=order, order_reason=self.order_reason.data or "", instalment_days=int(self.instalment_days.data))
+            order=order, order_reason=self.order_reason.data or "", instalment_days=int(self.instalment_days.data),
+            max_start_days_ago=max_start_days_ago)
 
 
 class DecisionForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
@@ -36,16 +36,18 @@ def new(patient_id: int) -> WerkzeugResponse | str:
     if not form.is_submitted():
         form.start_on.process(None, clock.today())
     schedule = None
+    limit = current_app.config["TAPER_PLAN_START_MAX_DAYS_AGO"]
     if form.validate_on_submit():
         if "save" in request.form:
-            plan = save(form, lambda: plans.create_draft(by=current_user, patient_id=patient_id,
-                                                         settings=form.settings(products)))
+            plan = save(form, lambda: plans.create_draft(
+                by=current_user, patient_id=patient_id, settings=form.settings(products, max_start_days_ago=limit)))
             if plan is not None:
                 flash("Draft plan saved. Record the shared decision with the patient, then start it.", "success")
                 return redirect(url_for("plans.detail", plan_id=plan.id))
         else:
-            schedule = save(form, lambda: plans.preview(by=current_user, patient_id=patient_id,
-                                                        settings=form.settings(products)), commit=False)
+            schedule = save(form, lambda: plans.preview(
+                by=current_user, patient_id=patient_id, settings=form.settings(products, max_start_days_ago=limit)),
+                commit=False)
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     db.session.commit()
     return render_template("plans/new.html", form=form, patient=patient, schedule=schedule,
