@@ -106,3 +106,15 @@ def axe_script() -> str:
             pytest.fail("CI needs the npm package axe-core (make test runs npm ci)")
         pytest.skip("axe-core is not installed (npm ci): accessibility checks skipped")
     return AXE_SCRIPT.read_text()
+
+
+def fill_patient_form(page, *, nhs_number: str, given: str, family: str, born: tuple[int, int, int],  # type: ignore[no-untyped-def]
+                      practice: str) -> None:
+    """Fill in the "Add a patient" form as a person would, by its labels (a female patient)."""
+    page.get_by_label("NHS number").fill(nhs_number)
+    page.get_by_label("First name").fill(given)
+    page.get_by_label("Last name").fill(family)
+    for label, value in zip(("Day", "Month", "Year"), born, strict=True):
+        page.get_by_label(label).fill(str(value))
+    page.get_by_label("Female").check()
+    page.get_by_label("Registered GP practice").select_option(label=practice)

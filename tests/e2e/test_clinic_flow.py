@@ -13,7 +13,7 @@ from taper.domain.organisations import OrganisationKind
 from taper.extensions import db
 from taper.models import Plan
 from tests.conftest import PASSWORD, Maker
-from tests.e2e.conftest import AXE_TAGS, CHROMIUM_FLAGS
+from tests.e2e.conftest import AXE_TAGS, CHROMIUM_FLAGS, fill_patient_form
 
 pytestmark = pytest.mark.e2e
 
@@ -54,14 +54,8 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         axe.check()
 
         page.get_by_role("link", name="Add a patient").click()
-        page.get_by_label("NHS number").fill("943 476 5919")
-        page.get_by_label("First name").fill("Ada")
-        page.get_by_label("Last name").fill("Lovelace")
-        page.get_by_label("Day").fill("10")
-        page.get_by_label("Month").fill("12")
-        page.get_by_label("Year").fill("1950")
-        page.get_by_label("Female").check()
-        page.get_by_label("Registered GP practice").select_option(label="Riverside Surgery (T00002)")
+        fill_patient_form(page, nhs_number="943 476 5919", given="Ada", family="Lovelace", born=(10, 12, 1950),
+                          practice="Riverside Surgery (T00002)")
         axe.check()
         page.get_by_role("button", name="Save patient").click()
         expect(page.get_by_text("Ada Lovelace has been added")).to_be_visible()

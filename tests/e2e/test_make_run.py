@@ -62,7 +62,7 @@ def test_make_run_demo_pharmacist_signs_in_sees_patients_and_adds_one(make_run: 
 def test_make_run_in_a_real_browser(make_run: tuple[str, str], chromium_path: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM_FLAGS
+    from tests.e2e.conftest import CHROMIUM_FLAGS, fill_patient_form
 
     base_url, _ = make_run
     with sync_playwright() as playwright:
@@ -81,14 +81,8 @@ def test_make_run_in_a_real_browser(make_run: tuple[str, str], chromium_path: st
         page.get_by_role("button", name="Save patient").click()  # nothing filled in
         expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter the NHS number")
 
-        page.get_by_label("NHS number").fill("450 557 7104")
-        page.get_by_label("First name").fill("Grace")
-        page.get_by_label("Last name").fill("Hopper")
-        page.get_by_label("Day").fill("9")
-        page.get_by_label("Month").fill("12")
-        page.get_by_label("Year").fill("1956")
-        page.get_by_label("Female").check()
-        page.get_by_label("Registered GP practice").select_option(label="Demo Hillview Medical Centre (ZZG02)")
+        fill_patient_form(page, nhs_number="450 557 7104", given="Grace", family="Hopper", born=(9, 12, 1956),
+                          practice="Demo Hillview Medical Centre (ZZG02)")
         page.get_by_role("button", name="Save patient").click()
         expect(page.get_by_text("Grace Hopper has been added")).to_be_visible()
         expect(page.get_by_role("heading", name="HOPPER, Grace")).to_be_visible()
