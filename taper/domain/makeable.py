@@ -35,14 +35,6 @@ def plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def unit_count(units: Units) -> int:
-    return sum(count for _, count in units)
-
-
-def total(units: Units) -> Decimal:
-    return sum((strength * count for strength, count in units), Decimal(0))
-
-
 def _scale(numbers: Sequence[Decimal]) -> int:
     """The power of ten that makes every number whole."""
     exponent = min(min(number.normalize().as_tuple().exponent for number in numbers), 0)  # type: ignore[type-var]

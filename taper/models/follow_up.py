@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
+from taper.domain.follow_up import peg_score
 from taper.models.base import Base, UtcDateTime
 from taper.models.user import User
 
@@ -38,3 +39,8 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
 
     recorded_by: Mapped[User] = relationship()
+
+    @property
+    def peg_score(self) -> float:
+        """The mean of the three PEG items (0 to 10)."""
+        return peg_score(self.peg)

@@ -147,7 +147,7 @@ def test_a_follow_up_that_holds_the_step_makes_a_new_version(signed_in: FlaskCli
         (clock.today().fromisoformat(step["starts_on"]) + timedelta(days=14)).isoformat() for step in before[1:]]
     held = db.session.scalar(select(FollowUp))
     assert (held.sows_total, held.peg["pain"], held.plan_version_after) == (10, 6, 2)
-    assert "SOWS 10/30" in _page(signed_in.get(f"/plans/{plan.id}"))
+    assert "PEG 6.0; SOWS 10/30" in _page(signed_in.get(f"/plans/{plan.id}"))  # PEG (6 + 5 + 7) / 3
     changes = _page(signed_in.get(f"/plans/{plan.id}/versions/1/compare/2"))
     assert "Step 2: dates" in changes and "dose" not in changes.split('id="changes"')[1]
     assert signed_in.get(f"/plans/{plan.id}/versions/1/compare/9").status_code == 404
