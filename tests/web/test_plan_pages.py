@@ -35,7 +35,8 @@ def patient(make: Maker, pharmacist: User) -> Patient:
 def _settings(**changes: str) -> dict[str, str]:
     return {"start_on-day": str(TODAY.day), "start_on-month": str(TODAY.month), "start_on-year": str(TODAY.year),
             "reduction_pct": "10", "interval_days": "14", "basis": "starting", "target": "stop",
-            "first": "oxycodone-ir-capsule", "order_reason": "Rescue doses first", "instalment_days": "14",
+            "order-0": "oxycodone-ir-capsule", "order-1": "morphine-mr-tablet-12h",
+            "order_reason": "Rescue doses first", "instalment_days": "14",
             **changes}
 
 
@@ -61,6 +62,8 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
     response = submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1"))
     plan = db.session.scalar(select(Plan))
     assert response.headers["Location"] == f"/plans/{plan.id}"
+    assert plan.current.schedule["policy"]["order"] == ["oxycodone-ir-capsule", "morphine-mr-tablet-12h"]
+    assert plan.current.schedule["policy"]["order_reason"] == "Rescue doses first"
     page = _page(signed_in.get(f"/plans/{plan.id}"))
     assert "Draft" in page and "Record shared decision" in page
     assert signed_in.get(f"/plans/{plan.id}/chart.svg").mimetype == "image/svg+xml"
@@ -90,7 +93,8 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
      ({"start_on-day": str((TODAY - timedelta(days=30)).day), "start_on-month": str((TODAY - timedelta(days=30)).month),
        "start_on-year": str((TODAY - timedelta(days=30)).year)}, "at most 7 days ago"),
      ({"target": "maintenance", "maintenance_ome": ""}, "Enter the maintenance dose"),
-     ({"target": "maintenance", "maintenance_ome": "500"}, "must be below the starting dose")],
+     ({"target": "maintenance", "maintenance_ome": "500"}, "must be below the starting dose"),
+     ({"order-1": "oxycodone-ir-capsule"}, "Choose each medicine once in the order")],
 )
 def test_bad_settings_are_refused_by_the_field(signed_in: FlaskClient, patient: Patient,
                                                changes: dict[str, str], message: str) -> None:
@@ -216,10 +220,12 @@ def test_the_start_date_limit_is_configured(databases, tmp_path, make: Maker) ->
             client = app.test_client()
             sign_in(client, pharmacist)
             twenty_days_ago = TODAY - timedelta(days=20)
-            page = _page(submit(client, f"/patients/{patient.id}/plans/new", _settings(
-                save="1", first="", **{"start_on-day": str(twenty_days_ago.day),
-                                       "start_on-month": str(twenty_days_ago.month),
-                                       "start_on-year": str(twenty_days_ago.year)}), follow_redirects=True))
+            data = _settings(save="1", **{"start_on-day": str(twenty_days_ago.day),
+                                          "start_on-month": str(twenty_days_ago.month),
+                                          "start_on-year": str(twenty_days_ago.year)})
+            data = {**{key: value for key, value in data.items() if not key.startswith("order-")},
+                    "order-0": "morphine-mr-tablet-12h"}
+            page = _page(submit(client, f"/patients/{patient.id}/plans/new", data, follow_redirects=True))
             assert "Draft plan saved" in page
             db.session.remove()
             db.engine.dispose()

@@ -3,13 +3,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from taper.domain.engine import MAX_INTERVAL_DAYS, MAX_REDUCTION_PCT, MIN_INTERVAL_DAYS, MIN_REDUCTION_PCT
 from taper.services.plans import Decision, PlanSettings
 from taper.web.fields import DatePartsField
+
+_ORDINALS = ["First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth"]
 
 
 class PlanForm(FlaskForm):
@@ -28,8 +30,8 @@ class PlanForm(FlaskForm):
     target = RadioField("Target", default="stop", choices=[
         SelectChoice("stop", "Stop opioids"), SelectChoice("maintenance", "A maintenance dose")])
     maintenance_ome = StringField("Maintenance dose (mg OME a day)", validators=[Length(max=8)])
-    first = SelectField("Reduce first", validators=[Optional()])
-    order_reason = TextAreaField("Why this medicine first", validators=[Length(max=500)])
+    order = FieldList(SelectField("Medicine"), min_entries=0, max_entries=8)
+    order_reason = TextAreaField("Why this order", validators=[Length(max=500)])
     instalment_days = RadioField("Instalments from the pharmacy", default="14", choices=[
         SelectChoice("7", "Every 7 days"), SelectChoice("14", "Every 14 days"), SelectChoice("28", "Every 28 days")])
 
@@ -51,9 +53,21 @@ class PlanForm(FlaskForm):
         if value <= 0:
             raise ValidationError("A maintenance dose must be more than 0 mg a day")
 
+    def set_order_choices(self, products: list[str], labels: dict[str, str]) -> None:
+        """One "reduce nth" choice per medicine of the regimen, first to last, in the regimen's order at first."""
+        while len(self.order) < len(products):
+            self.order.append_entry(products[len(self.order)])
+        for position, entry in enumerate(self.order):
+            entry.label.text = f"{_ORDINALS[position]} to reduce"
+            entry.choices = [SelectChoice(key, labels[key]) for key in products]
+
+    def validate_order(self, field: FieldList) -> None:
+        chosen = [entry.data for entry in field]
+        if len(chosen) != len(set(chosen)):
+            raise ValidationError("Choose each medicine once in the order")
+
     def settings(self, products: list[str], *, max_start_days_ago: int) -> PlanSettings:
-        order = tuple([self.first.data] + [key for key in products if key != self.first.data]) \
-            if self.first.data else ()
+        order = tuple(entry.data for entry in self.order) if self.order.entries else ()
         return PlanSettings(
             start_on=self.start_on.data, reduction_pct=Decimal(self.reduction_pct.data.strip()),
             interval_days=self.interval_days.data, basis=self.basis.data,

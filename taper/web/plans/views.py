@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms.fields.choices import SelectChoice
 
 from taper import clock
 from taper.documents.chart import ome_chart_svg
@@ -29,10 +28,9 @@ blueprint = Blueprint("plans", __name__)
 def new(patient_id: int) -> WerkzeugResponse | str:
     """Choose the pace and see the schedule; "Preview" keeps everything typed, "Save draft" creates the plan."""
     current = regimens.history(by=current_user, patient_id=patient_id)
-    products = [line["product"] for line in current[0].lines] if current else []
+    products = list(dict.fromkeys(line["product"] for line in current[0].lines)) if current else []
     form = PlanForm()
-    form.first.choices = [SelectChoice("", "In the order of the regimen")] + [
-        SelectChoice(key, load_formulary().get(key).label()) for key in dict.fromkeys(products)]
+    form.set_order_choices(products, {key: load_formulary().get(key).label() for key in products})
     if not form.is_submitted():
         form.start_on.process(None, clock.today())
     schedule = None
