@@ -85,6 +85,13 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         expect(page.get_by_text("Risk assessment recorded.")).to_be_visible()
 
         page.get_by_role("link", name="Build a plan").click()
+        page.get_by_label("Reduce by (%)").fill("25")
+        page.get_by_label("Every (days)").focus()  # leaving the field changes it: the preview appears by itself
+        expect(page.locator("#preview h2")).to_contain_text("from 135 mg OME a day")
+        faster = page.locator("#steps tbody tr").count()
+        page.get_by_label("Reduce by (%)").fill("10")
+        page.get_by_label("Every (days)").focus()
+        expect(page.locator("#steps tbody tr")).not_to_have_count(faster)  # redrawn at the new pace
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#steps")).to_be_visible()
         axe.check()
