@@ -98,13 +98,13 @@ def _csp_nonce() -> str:
 
 def _security_headers(response: Response) -> Response:
     nonce = _csp_nonce()
-    response.headers["Content-Security-Policy"] = (
+    response.headers.setdefault("Content-Security-Policy", (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self'; img-src 'self' data:; "
         "font-src 'self' https://assets.nhs.uk; "  # the NHS.UK frontend's Frutiger web font
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
+    ))  # a response may set a stricter policy of its own (the chart's SVG)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"

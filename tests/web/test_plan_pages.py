@@ -66,7 +66,9 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
     assert plan.current.schedule["policy"]["order_reason"] == "Rescue doses first"
     page = _page(signed_in.get(f"/plans/{plan.id}"))
     assert "Draft" in page and "Record shared decision" in page
-    assert signed_in.get(f"/plans/{plan.id}/chart.svg").mimetype == "image/svg+xml"
+    chart = signed_in.get(f"/plans/{plan.id}/chart.svg")
+    assert chart.mimetype == "image/svg+xml" and "<svg" in chart.get_data(as_text=True)
+    assert chart.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
     refused = _page(submit(signed_in, f"/plans/{plan.id}/status", {"to": "active", "version": str(plan.version)},
                            form_url=f"/plans/{plan.id}"))
     assert str(escape("Record the shared decision with the patient before the plan starts")) in refused
