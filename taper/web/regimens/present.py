@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from flask import Flask
 
 from taper.domain.assessment import LineOme
-from taper.domain.formulary import Product, load_formulary
-from taper.domain.makeable import Units, plain
+from taper.domain.makeable import plain
 from taper.domain.regimen import PatchLine, PrnLine
-
-_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-
-
-def count_words(count: int) -> str:
-    return _WORDS[count] if count < len(_WORDS) else str(count)
-
-
-def units_words(product: Product, units: Units | None) -> str:
-    """'one 30 mg and one 5 mg tablet', '2.5 mL', or a plain warning when the dose cannot be made."""
-    if units is None:
-        return "cannot be made exactly"
-    if product.is_liquid:
-        return f"{plain(units[0][0])} mL"
-    noun = product.unit_form.value
-    unit = "microgram/hour" if product.is_patch else "mg"
-    parts = [f"{count_words(count)} {plain(strength)} {unit}" for strength, count in units]
-    plural = "s" if len(units) == 1 and units[0][1] > 1 else ""
-    return " and ".join(parts) + f" {noun}{plural}"
+from taper.domain.wording import describe_scheduled, units_words
 
 
 def describe(line: LineOme) -> str:
@@ -43,27 +23,6 @@ def describe(line: LineOme) -> str:
                 f"{prn.usual_per_day}, at most {prn.max_per_day} a day")
     return "; ".join(f"{dose.at:%H:%M} {plain(dose.dose_mg)} mg ({units_words(product, units)})"
                      for dose, units in zip(line.line.doses, line.units, strict=True))
-
-
-def describe_scheduled(line: dict[str, Any]) -> str:
-    """A line of a schedule document (docs/schedule-api.md) in words, with how each dose is made up."""
-    product = load_formulary().get(line["product"])
-
-    def units(entries: list[dict[str, Any]]) -> Units:
-        key = "volume_ml" if product.is_liquid else "strength"
-        return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
-
-    if "patch_mcg_per_hour" in line:
-        return (f"{product.label()}: {plain(Decimal(str(line['patch_mcg_per_hour'])))} micrograms/hour "
-                f"({units_words(product, units(line['units']))})")
-    if "prn" in line:
-        prn = line["prn"]
-        return (f"{product.label()} when needed: {plain(Decimal(str(prn['dose_mg'])))} mg "
-                f"({units_words(product, units(prn['units']))}), usually {prn['usual_per_day']}, at most "
-                f"{prn['max_per_day']} a day")
-    return f"{product.label()}: " + "; ".join(
-        f"{dose['time']} {plain(Decimal(str(dose['dose_mg'])))} mg ({units_words(product, units(dose['units']))})"
-        for dose in line["doses"])
 
 
 def init_app(app: Flask) -> None:
