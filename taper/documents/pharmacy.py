@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from taper.documents.letterhead import Letterhead, banner, day
 from taper.documents.render import render_pdf
 from taper.domain.dispensing import Supply, instalments
 from taper.domain.formulary import load_formulary
@@ -17,23 +16,6 @@ from taper.domain.wording import describe_scheduled
 
 TEMPLATE = "pharmacy_schedule/template.html"
 TEMPLATE_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """Who and what a document is about, as printed on every page."""
-
-    patient_name: str
-    nhs_number: str
-    born: str
-    plan_id: int
-    plan_version: int
-    generated_on: date
-    pharmacy_name: str
-    pharmacy_ods_code: str
-    clinic_name: str
-    clinic_contact: str
-    replaces: tuple[int, date] | None = None  # (version, dated)
 
 
 def pharmacy_schedule_context(head: Letterhead, schedule_document: dict[str, Any], *, instalment_days: int,
@@ -46,16 +28,13 @@ def pharmacy_schedule_context(head: Letterhead, schedule_document: dict[str, Any
         for supply in period.supplies:
             totals[(supply.product, supply.strength)] += supply.quantity
     return {
-        "patient": {"name": head.patient_name, "nhs_number": head.nhs_number, "born": _day(_iso(head.born))},
-        "plan": {"id": head.plan_id, "version": head.plan_version, "instalment_days": instalment_days,
-                 "starts": _day(schedule.steps[0].starts_on),
-                 "replaces": {"version": head.replaces[0], "dated": _day(head.replaces[1])} if head.replaces
-                 else None},
+        **banner(head),
+        "plan": {**banner(head)["plan"], "instalment_days": instalment_days,
+                 "starts": day(schedule.steps[0].starts_on)},
         "pharmacy": {"name": head.pharmacy_name, "ods_code": head.pharmacy_ods_code},
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
-        "generated_on": _day(head.generated_on),
         "instalments": [{
-            "number": period.number, "starts": _day(period.starts_on), "ends": _day(period.ends_on),
+            "number": period.number, "starts": day(period.starts_on), "ends": day(period.ends_on),
             "supplies": [_supply(supply) for supply in period.supplies],
             "instructions": [f"Step {number}: " + "; ".join(describe_scheduled(line) for line in steps[number]["lines"])
                              for number in period.steps if steps[number]["lines"]]} for period in periods],
@@ -79,11 +58,3 @@ def _supply(supply: Supply) -> dict[str, str]:
     noun = product.unit_form.value + ("es" if product.unit_form.value == "patch" else "s")
     return {"item": f"{product.label()} {plain(supply.strength)} {unit}",
             "quantity": f"{plain(supply.quantity)} {noun}"}
-
-
-def _iso(value: str) -> date:
-    return date.fromisoformat(value)
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"

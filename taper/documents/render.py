@@ -9,6 +9,7 @@ Contexts are plain values; Jinja escapes every value, so text a user typed is pr
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class LetterAssetFetcher(URLFetcher):
 
 
 _environment = Environment(loader=FileSystemLoader(LETTERS), autoescape=True, undefined=StrictUndefined)
+_environment.filters["b64encode"] = lambda text: base64.b64encode(text.encode()).decode()
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:

@@ -48,3 +48,16 @@ def describe_scheduled(line: dict[str, Any]) -> str:
     return f"{product.label()}: " + "; ".join(
         f"{dose['time']} {plain(Decimal(str(dose['dose_mg'])))} mg ({units_words(product, units(dose['units']))})"
         for dose in line["doses"])
+
+
+def describe_regimen_line(line: dict[str, Any]) -> str:
+    """A line of a regimen (its JSON shape, taper.domain.regimen) in words."""
+    product = load_formulary().get(line["product"])
+    if "patch_mcg_per_hour" in line:
+        return f"{product.label()}: {plain(Decimal(str(line['patch_mcg_per_hour'])))} micrograms/hour"
+    if "prn" in line:
+        prn = line["prn"]
+        return (f"{product.label()} when needed: {plain(Decimal(str(prn['dose_mg'])))} mg, usually "
+                f"{prn['usual_per_day']}, at most {prn['max_per_day']} a day")
+    return f"{product.label()}: " + "; ".join(
+        f"{dose['time']} {plain(Decimal(str(dose['dose_mg'])))} mg" for dose in line["doses"])

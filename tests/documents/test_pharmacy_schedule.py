@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from taper.documents.pharmacy import Letterhead, pharmacy_schedule_context, render_pharmacy_schedule
+from taper.documents.letterhead import Letterhead
+from taper.documents.pharmacy import pharmacy_schedule_context, render_pharmacy_schedule
 from taper.documents.render import LetterAssetFetcher, render_pdf
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_request

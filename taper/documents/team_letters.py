@@ -1,0 +1,83 @@
+"""The GP letter and the patient's plan: their contexts (plain values) from a stored plan version, so the
+patient, the GP and the pharmacy read the same steps, dates and doses (Taper issue 6)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from taper.documents.chart import ome_chart_svg
+from taper.documents.letterhead import Letterhead, banner, day
+from taper.documents.render import render_pdf
+from taper.domain.dispensing import instalments
+from taper.domain.formulary import load_formulary
+from taper.domain.schedule_contract import schedule_from_document
+from taper.domain.wording import describe_regimen_line, describe_scheduled
+
+GP_TEMPLATE = "gp_letter/template.html"
+PATIENT_TEMPLATE = "patient_plan/template.html"
+TEMPLATE_VERSION = "1"
+
+
+def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each step with its dates and doses in the words every document uses."""
+    return [{"number": step["number"], "starts": day(date.fromisoformat(step["starts_on"])),
+             "ends": day(date.fromisoformat(step["ends_on"])) if step["ends_on"] else None,
+             "dates": _dates(step), "ome": step["ome_mg_per_day"],
+             "lines": [describe_scheduled(line) for line in step["lines"]]} for step in schedule_document["steps"]]
+
+
+def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedule_document: dict[str, Any], *,
+                      practice_name: str, practice_ods_code: str, prescriber: str, risk: str,
+                      instalment_days: int) -> dict[str, Any]:
+    schedule = schedule_from_document(schedule_document, load_formulary())
+    policy = schedule_document["policy"]
+    last = schedule_document["steps"][-1]
+    target = "no opioids" if not last["lines"] else f"{last['ome_mg_per_day']} mg"
+    who = ("The clinic pharmacist (an independent prescriber) prescribes during the plan." if prescriber == "pharmacist"
+           else "We ask you, the GP, to prescribe as the plan below sets out.")
+    return {
+        **banner(head),
+        "plan": {**banner(head)["plan"], "starting_ome": schedule_document["starting_ome_mg_per_day"],
+                 "target": target, "starts": day(schedule.steps[0].starts_on),
+                 "ends": day(date.fromisoformat(last["starts_on"])) if not last["lines"] else None,
+                 "factor_set": f"{schedule_document['factor_set']} {schedule_document['factor_set_version']}"},
+        "practice": {"name": practice_name, "ods_code": practice_ods_code},
+        "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
+        "prescriber_sentence": who,
+        "starting_regimen": [describe_regimen_line(line) for line in version_request["regimen"]],
+        "risk": risk,
+        "pace": f"{policy['reduction_pct']}% of the {policy['basis']} dose every {policy['interval_days']} days, "
+                "one medicine at a time in this order: " + ", ".join(
+                    load_formulary().get(key).label().lower() for key in policy["order"]) + ".",
+        "steps": steps_in_words(schedule_document),
+        "prescription_dates": [day(period.starts_on) for period in instalments(schedule,
+                                                                                instalment_days=instalment_days)],
+    }
+
+
+def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *, large_print: bool = False,
+                         appointments: list[str] | None = None, notes: str = "") -> dict[str, Any]:
+    return {
+        **banner(head),
+        "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
+        "steps": steps_in_words(schedule_document),
+        "chart": ome_chart_svg(schedule_document, title="Your daily dose, as morphine (mg)"),
+        "large_print": large_print,
+        "appointments": appointments or [],
+        "notes": notes,
+    }
+
+
+def render_gp_letter(head: Letterhead, version_request: dict[str, Any], schedule_document: dict[str, Any],
+                     **details: Any) -> bytes:
+    return render_pdf(GP_TEMPLATE, gp_letter_context(head, version_request, schedule_document, **details))
+
+
+def render_patient_plan(head: Letterhead, schedule_document: dict[str, Any], **details: Any) -> bytes:
+    return render_pdf(PATIENT_TEMPLATE, patient_plan_context(head, schedule_document, **details))
+
+
+def _dates(step: dict[str, Any]) -> str:
+    starts = day(date.fromisoformat(step["starts_on"]))
+    return f"{starts} to {day(date.fromisoformat(step['ends_on']))}" if step["ends_on"] else f"from {starts}"
