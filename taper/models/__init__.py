@@ -6,10 +6,10 @@ from taper.models.base import Base
 from taper.models.follow_up import FollowUp
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
-from taper.models.plan import Plan, PlanVersion, SharedDecision
+from taper.models.plan import Plan, PlanDocument, PlanVersion, SharedDecision
 from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
 from taper.models.user import User
 
-__all__ = ["AuditEvent", "Base", "FollowUp", "Organisation", "Patient", "Plan", "PlanVersion", "RecordedRegimen",
-           "RecordedRiskAssessment", "SharedDecision", "User", "guards"]
+__all__ = ["AuditEvent", "Base", "FollowUp", "Organisation", "Patient", "Plan", "PlanDocument", "PlanVersion",
+           "RecordedRegimen", "RecordedRiskAssessment", "SharedDecision", "User", "guards"]

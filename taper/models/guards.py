@@ -9,9 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from taper.models.audit import AuditEvent
-from taper.models.plan import PlanVersion
+from taper.models.plan import PlanDocument, PlanVersion
 
-APPEND_ONLY = (AuditEvent, PlanVersion)
+APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion)
 
 
 class AppendOnly(RuntimeError):

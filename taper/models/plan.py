@@ -4,7 +4,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
@@ -89,4 +101,21 @@ class SharedDecision(Base):
     consent_share_with_pharmacy: Mapped[bool]
     agreed_on: Mapped[date]
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+
+
+class PlanDocument(Base):
+    """A rendered PDF of one plan version (patient plan, GP letter, dispensing schedule). Rendered once when the
+    version is issued and never changed: the ORM guard and database triggers refuse changes."""
+
+    __tablename__ = "plan_documents"
+    __table_args__ = (UniqueConstraint("plan_version_id", "kind", name="uq_plan_documents_plan_version_id_kind"),
+                      CheckConstraint("kind IN ('patient_plan', 'gp_letter', 'pharmacy_schedule')", name="kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    template_version: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)

@@ -22,7 +22,7 @@ from taper.domain.regimen import RegimenError
 from taper.domain.schedule_contract import schedule_document, schedule_from_document, schedule_from_request
 from taper.extensions import db
 from taper.models import Plan, PlanVersion, SharedDecision, User
-from taper.services import audit, regimens
+from taper.services import audit, plan_documents, regimens
 from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
@@ -147,6 +147,8 @@ def change_status(*, by: User, plan_id: int, expected_version: int, to: PlanStat
     except IntegrityError:
         raise InvalidInput({"status": "This patient already has a running plan: end it before starting another"}) \
             from None
+    if to is PlanStatus.ACTIVE:
+        _issue_documents(by, plan)
     audit.record(action="update", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id,
                  changes={"status": {"before": before.value, "after": to.value}, "reason": reason.strip()})
     return plan
@@ -182,7 +184,15 @@ def revise_running(*, by: User, plan_id: int, expected_version: int, on: date, r
         raise InvalidInput({"reason": "Choose a change: a hold, a slower pace or going back a step"})
     request = {**current.request, "policy": schedule_document(revised, formulary, policy)["policy"]}
     _add_version(plan, by, request, schedule_document(revised, formulary, policy), reason.strip())
+    _issue_documents(by, plan)
     return plan
+
+
+def _issue_documents(by: User, plan: Plan) -> None:
+    """The running plan's current version goes out to the patient, the GP and the pharmacy."""
+    decision = latest_decision(plan)
+    plan_documents.issue(by=by, plan=plan, version=plan.current,
+                         prescriber=decision.prescriber if decision else "gp")
 
 
 def get_plan(*, by: User, plan_id: int) -> Plan:

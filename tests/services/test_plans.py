@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from taper import clock
@@ -183,3 +183,47 @@ def test_a_hold_of_minus_three_days_is_refused(pharmacist: User, patient: Patien
         plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=TODAY,
                              hold_days=-3, reason="typo")
     assert "hold_days" in refusal.value.errors
+
+
+def test_starting_a_plan_issues_its_three_documents_once(pharmacist: User, patient: Patient) -> None:
+    import hashlib
+
+    from taper.models import PlanDocument
+    from taper.services import plan_documents
+
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    documents = plan_documents.documents_of(plan.current)
+    assert sorted(document.kind for document in documents) == ["gp_letter", "patient_plan", "pharmacy_schedule"]
+    assert all(document.pdf.startswith(b"%PDF") and document.sha256 == hashlib.sha256(document.pdf).hexdigest()
+               for document in documents)
+    again = plan_documents.issue(by=pharmacist, plan=plan, version=plan.current, prescriber="gp")
+    assert {document.id for document in again} == {document.id for document in documents}  # issued once
+    first = documents[0]
+    first.pdf = b"%PDF-changed"
+    with pytest.raises(AppendOnly):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text("UPDATE plan_documents SET sha256 = 'x'"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 3
+
+
+def test_a_revision_issues_new_documents_and_keeps_the_old_ones(pharmacist: User, patient: Patient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from taper.services import plan_documents
+
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    old = {document.kind: document.sha256 for document in plan_documents.documents_of(plan.current)}
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version,
+                         on=TODAY + timedelta(days=20), hold_days=14, reason="Hold agreed")
+    db.session.commit()
+    new = plan_documents.documents_of(plan.current)
+    assert {document.kind for document in new} == set(old) and all(d.sha256 not in old.values() for d in new)
+    assert {document.sha256 for document in plan_documents.documents_of(plan.versions[0])} == set(old.values())
+    letter = next(document for document in new if document.kind == "gp_letter")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
+    assert "This replaces version 1" in text

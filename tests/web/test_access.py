@@ -35,6 +35,7 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "plans.status": {Role.PHARMACIST},
     "plans.new_follow_up": {Role.PHARMACIST},
     "plans.compare": {Role.PHARMACIST},
+    "plans.document": {Role.PHARMACIST},
     "api.schedule_preview": set(Role),
     "admin.users": {Role.ADMIN},
     "admin.new_user": {Role.ADMIN},

@@ -233,3 +233,17 @@ def test_the_start_date_limit_is_configured(databases, tmp_path, make: Maker) ->
             db.engine.dispose()
     finally:
         databases.drop(url)
+
+
+def test_a_running_plans_documents_download_as_issued(signed_in: FlaskClient, patient: Patient, make: Maker) -> None:
+    from taper.models import PlanDocument
+
+    plan = _running_plan(signed_in, patient)
+    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    assert "Letter to the GP (PDF)" in page
+    response = signed_in.get(f"/plans/{plan.id}/versions/1/gp_letter.pdf")
+    stored = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "gp_letter"))
+    assert response.mimetype == "application/pdf" and response.get_data() == stored.pdf
+    assert response.headers["ETag"].strip('"') == stored.sha256
+    assert signed_in.get(f"/plans/{plan.id}/versions/9/gp_letter.pdf").status_code == 404
+    assert signed_in.get(f"/plans/{plan.id}/versions/1/anything.pdf").status_code == 404

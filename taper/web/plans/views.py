@@ -14,7 +14,7 @@ from taper.domain.organisations import Role
 from taper.domain.plan_diff import differences
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.services import follow_ups, patients, plans, regimens
+from taper.services import follow_ups, patients, plan_documents, plans, regimens
 from taper.web.fields import save
 from taper.web.plans.follow_up_form import FollowUpForm
 from taper.web.plans.forms import DecisionForm, PlanForm, StatusForm
@@ -60,13 +60,14 @@ def detail(plan_id: int) -> str:
     patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
     decision = plans.latest_decision(plan)
     held = follow_ups.follow_ups_of(by=current_user, plan_id=plan_id)
+    issued = plan_documents.documents_of(plan.current)
     db.session.commit()
     decision_form = DecisionForm()
     if decision is None:
         decision_form.agreed_on.process(None, clock.today())
     return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
                            decision_form=decision_form, status_form=StatusForm(version=plan.version),
-                           follow_ups=held)
+                           follow_ups=held, documents=issued, titles=plan_documents.TITLES)
 
 
 @blueprint.route("/plans/<int:plan_id>/versions/<int:old>/compare/<int:new>")
@@ -81,6 +82,19 @@ def compare(plan_id: int, old: int, new: int) -> str:
     db.session.commit()
     return render_template("plans/compare.html", plan=plan, patient=patient, old=versions[old], new=versions[new],
                            changes=differences(versions[old].schedule, versions[new].schedule))
+
+
+@blueprint.route(f"/plans/<int:plan_id>/versions/<int:number>/<any({', '.join(plan_documents.KINDS)}):kind>.pdf")
+@roles(Role.PHARMACIST)
+def document(plan_id: int, number: int, kind: str) -> Response:
+    """A stored document of a plan version, exactly as issued."""
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    stored = plan_documents.stored(by=current_user, plan=plan, version_number=number, kind=kind)
+    db.session.commit()
+    response = Response(stored.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="plan-{plan_id}-v{number}-{kind}.pdf"'
+    response.headers["ETag"] = stored.sha256
+    return response
 
 
 @blueprint.route("/plans/<int:plan_id>/chart.svg")
