@@ -57,6 +57,7 @@ lint: setup-dev
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_patients.py
+	$(BIN)/python benchmarks/bench_documents.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
