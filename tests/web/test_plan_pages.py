@@ -86,6 +86,7 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
                            {"to": "stopped", "version": str(db.session.get(Plan, plan.id).version)},
                            form_url=f"/plans/{plan.id}"))
     assert "Say why the plan is ending" in stopped
+    assert "No follow-ups yet" in stopped and "Letter to the GP (PDF)" in stopped  # the whole page, re-shown
 
 
 @pytest.mark.parametrize(

@@ -56,17 +56,23 @@ def new(patient_id: int) -> WerkzeugResponse | str:
 @blueprint.route("/plans/<int:plan_id>")
 @roles(Role.PHARMACIST)
 def detail(plan_id: int) -> str:
+    return _detail_page(plan_id)
+
+
+def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
+                 status_form: StatusForm | None = None) -> str:
+    """The plan page; a refused decision or status form is shown again with its messages and what was typed."""
     plan = plans.get_plan(by=current_user, plan_id=plan_id)
     patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
     decision = plans.latest_decision(plan)
     held = follow_ups.follow_ups_of(by=current_user, plan_id=plan_id)
     issued = plan_documents.documents_of(plan.current)
     db.session.commit()
-    decision_form = DecisionForm()
-    if decision is None:
+    if decision_form is None:
+        decision_form = DecisionForm(formdata=None)
         decision_form.agreed_on.process(None, clock.today())
     return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
-                           decision_form=decision_form, status_form=StatusForm(version=plan.version),
+                           decision_form=decision_form, status_form=status_form or StatusForm(version=plan.version),
                            follow_ups=held, documents=issued, titles=plan_documents.TITLES)
 
 
@@ -133,11 +139,7 @@ def decision(plan_id: int) -> WerkzeugResponse | str:
                                                                                decision=form.decision())):
         flash("Shared decision recorded.", "success")
         return redirect(url_for("plans.detail", plan_id=plan_id))
-    plan = plans.get_plan(by=current_user, plan_id=plan_id)
-    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
-    db.session.commit()
-    return render_template("plans/detail.html", plan=plan, patient=patient, decision=None, decision_form=form,
-                           status_form=StatusForm(version=plan.version))
+    return _detail_page(plan_id, decision_form=form)
 
 
 @blueprint.route("/plans/<int:plan_id>/status", methods=["POST"])
@@ -149,9 +151,4 @@ def status(plan_id: int) -> WerkzeugResponse | str:
             reason=form.reason.data or "")):
         flash(f"Plan {PlanStatus(form.to.data).value}.", "success")
         return redirect(url_for("plans.detail", plan_id=plan_id))
-    plan = plans.get_plan(by=current_user, plan_id=plan_id)
-    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
-    decision_record = plans.latest_decision(plan)
-    db.session.commit()
-    return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision_record,
-                           decision_form=DecisionForm(formdata=None), status_form=form)
+    return _detail_page(plan_id, status_form=form)
