@@ -187,6 +187,15 @@ def _factor_set(raw: Any, errors: list[FieldError]) -> FactorSet | None:
     return None
 
 
+def read_policy(raw: Any) -> Policy:
+    """A policy object of a request (or a stored schedule's echo of one) as the engine's Policy."""
+    errors: list[FieldError] = []
+    policy = _policy(raw, errors)
+    if policy is None:
+        raise RegimenError(errors)
+    return policy
+
+
 def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
     if not isinstance(raw, Mapping):
         errors.append(FieldError("policy", "must be an object"))

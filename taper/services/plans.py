@@ -6,8 +6,8 @@ as it was and lets the engine plan the rest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,11 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from taper import clock
-from taper.domain.engine import Basis, Policy, hold, replan
+from taper.domain.engine import Basis, hold, replan
 from taper.domain.formulary import load_formulary
 from taper.domain.plans import IllegalMove, PlanStatus, check_move
 from taper.domain.regimen import RegimenError
-from taper.domain.schedule_contract import schedule_document, schedule_from_document, schedule_from_request
+from taper.domain.schedule_contract import (
+    read_policy,
+    schedule_document,
+    schedule_from_document,
+    schedule_from_request,
+)
 from taper.extensions import db
 from taper.models import Plan, PlanVersion, SharedDecision, User
 from taper.services import audit, plan_documents, regimens
@@ -168,7 +173,9 @@ def revise_running(*, by: User, plan_id: int, expected_version: int, on: date, r
     if hold_days < 0 or hold_days > 365:
         raise InvalidInput({"hold_days": "A hold must be from 0 to 365 days"})
     current = plan.current
-    policy = _policy_of(current.request, reduction_pct, interval_days)
+    stored = read_policy(current.request.get("policy", {}))
+    policy = replace(stored, reduction_pct=stored.reduction_pct if reduction_pct is None else reduction_pct,
+                     interval_days=stored.interval_days if interval_days is None else interval_days)
     formulary = load_formulary()
     schedule = schedule_from_document(current.schedule, formulary)
     try:
@@ -247,18 +254,6 @@ def _add_version(plan: Plan, by: User, request: dict[str, Any], schedule: dict[s
     flush_or_stale()
     audit.record(action="create", by=by, entity_type="plan_version", entity_id=version.id,
                  patient_id=plan.patient_id, changes={"plan": plan.id, "number": number, "reason": reason})
-
-
-def _policy_of(request: dict[str, Any], reduction_pct: Decimal | None, interval_days: int | None) -> Policy:
-    policy = request.get("policy", {})
-    larger = policy.get("larger_dose_at")
-    return Policy(
-        reduction_pct=reduction_pct if reduction_pct is not None else Decimal(str(policy.get("reduction_pct", 10))),
-        interval_days=interval_days if interval_days is not None else int(policy.get("interval_days", 14)),
-        basis=Basis(policy.get("basis", "starting")),
-        target_ome_mg_per_day=Decimal(str(policy.get("target_ome_mg_per_day", 0))),
-        order=tuple(policy.get("order", ())), order_reason=policy.get("order_reason", ""),
-        larger_dose_at=time.fromisoformat(larger) if larger else None)
 
 
 def _next_change(schedule: Any, on: date) -> date:
