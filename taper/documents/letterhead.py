@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from taper.domain.wording import long_date
+
 
 @dataclass(frozen=True)
 class Letterhead:
@@ -28,14 +30,10 @@ def banner(head: Letterhead) -> dict[str, Any]:
     """The values of the banner printed at the top of every page, and the "replaces" line."""
     return {
         "patient": {"name": head.patient_name, "nhs_number": head.nhs_number,
-                    "born": day(date.fromisoformat(head.born))},
+                    "born": long_date(date.fromisoformat(head.born))},
         "plan": {"id": head.plan_id, "version": head.plan_version,
-                 "replaces": {"version": head.replaces[0], "dated": day(head.replaces[1])} if head.replaces
+                 "replaces": {"version": head.replaces[0], "dated": long_date(head.replaces[1])} if head.replaces
                  else None},
-        "generated_on": day(head.generated_on),
+        "generated_on": long_date(head.generated_on),
     }
 
-
-def day(value: date) -> str:
-    """15 March 2027 (NHS style)."""
-    return f"{value.day} {value:%B %Y}"

@@ -6,13 +6,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from taper.documents.letterhead import Letterhead, banner, day
+from taper.documents.letterhead import Letterhead, banner
 from taper.documents.render import render_pdf
 from taper.domain.dispensing import Supply, instalments
 from taper.domain.formulary import load_formulary
 from taper.domain.makeable import plain
 from taper.domain.schedule_contract import schedule_from_document
-from taper.domain.wording import describe_scheduled
+from taper.domain.wording import describe_scheduled, long_date
 
 TEMPLATE = "pharmacy_schedule/template.html"
 TEMPLATE_VERSION = "1"
@@ -30,11 +30,11 @@ def pharmacy_schedule_context(head: Letterhead, schedule_document: dict[str, Any
     return {
         **banner(head),
         "plan": {**banner(head)["plan"], "instalment_days": instalment_days,
-                 "starts": day(schedule.steps[0].starts_on)},
+                 "starts": long_date(schedule.steps[0].starts_on)},
         "pharmacy": {"name": head.pharmacy_name, "ods_code": head.pharmacy_ods_code},
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
         "instalments": [{
-            "number": period.number, "starts": day(period.starts_on), "ends": day(period.ends_on),
+            "number": period.number, "starts": long_date(period.starts_on), "ends": long_date(period.ends_on),
             "supplies": [_supply(supply) for supply in period.supplies],
             "instructions": [f"Step {number}: " + "; ".join(describe_scheduled(line) for line in steps[number]["lines"])
                              for number in period.steps if steps[number]["lines"]]} for period in periods],

@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any
 
 from taper.documents.chart import ome_chart_svg
-from taper.documents.letterhead import Letterhead, banner, day
+from taper.documents.letterhead import Letterhead, banner
 from taper.documents.render import render_pdf
 from taper.domain.dispensing import instalments
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_document
-from taper.domain.wording import describe_regimen_line, describe_scheduled
+from taper.domain.wording import describe_regimen_line, describe_scheduled, long_date
 
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
@@ -21,8 +21,8 @@ TEMPLATE_VERSION = "1"
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
     """Each step with its dates and doses in the words every document uses."""
-    return [{"number": step["number"], "starts": day(date.fromisoformat(step["starts_on"])),
-             "ends": day(date.fromisoformat(step["ends_on"])) if step["ends_on"] else None,
+    return [{"number": step["number"], "starts": long_date(date.fromisoformat(step["starts_on"])),
+             "ends": long_date(date.fromisoformat(step["ends_on"])) if step["ends_on"] else None,
              "dates": _dates(step), "ome": step["ome_mg_per_day"],
              "lines": [describe_scheduled(line) for line in step["lines"]]} for step in schedule_document["steps"]]
 
@@ -39,8 +39,8 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
     return {
         **banner(head),
         "plan": {**banner(head)["plan"], "starting_ome": schedule_document["starting_ome_mg_per_day"],
-                 "target": target, "starts": day(schedule.steps[0].starts_on),
-                 "ends": day(date.fromisoformat(last["starts_on"])) if not last["lines"] else None,
+                 "target": target, "starts": long_date(schedule.steps[0].starts_on),
+                 "ends": long_date(date.fromisoformat(last["starts_on"])) if not last["lines"] else None,
                  "factor_set": f"{schedule_document['factor_set']} {schedule_document['factor_set_version']}"},
         "practice": {"name": practice_name, "ods_code": practice_ods_code},
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
@@ -51,7 +51,7 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
                 "one medicine at a time in this order: " + ", ".join(
                     load_formulary().get(key).label().lower() for key in policy["order"]) + ".",
         "steps": steps_in_words(schedule_document),
-        "prescription_dates": [day(period.starts_on) for period in instalments(schedule,
+        "prescription_dates": [long_date(period.starts_on) for period in instalments(schedule,
                                                                                 instalment_days=instalment_days)],
     }
 
@@ -79,5 +79,5 @@ def render_patient_plan(head: Letterhead, schedule_document: dict[str, Any], **d
 
 
 def _dates(step: dict[str, Any]) -> str:
-    starts = day(date.fromisoformat(step["starts_on"]))
-    return f"{starts} to {day(date.fromisoformat(step['ends_on']))}" if step["ends_on"] else f"from {starts}"
+    starts = long_date(date.fromisoformat(step["starts_on"]))
+    return f"{starts} to {long_date(date.fromisoformat(step['ends_on']))}" if step["ends_on"] else f"from {starts}"

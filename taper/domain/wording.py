@@ -3,11 +3,18 @@ document in one sentence. The same words on screen and in every letter."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from taper.domain.formulary import Product, load_formulary
 from taper.domain.makeable import Units, plain
+
+
+def long_date(value: date) -> str:
+    """15 March 1984: dates the way NHS.UK writes them, on screen and in letters."""
+    return f"{value.day} {value:%B %Y}"
+
 
 _WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 

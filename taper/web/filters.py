@@ -9,11 +9,12 @@ from flask import Flask
 
 from taper.clock import CLINIC_TIMEZONE
 from taper.domain.nhs_number import format_nhs_number
+from taper.domain.wording import long_date
 
 
 def nhs_date(value: date | None) -> str:
     """15 March 1984 (NHS.UK content style)."""
-    return "" if value is None else f"{value.day} {value:%B %Y}"
+    return "" if value is None else long_date(value)
 
 
 def nhs_datetime(value: datetime | None) -> str:
