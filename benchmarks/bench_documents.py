@@ -90,7 +90,7 @@ def serve(pdf: bytes) -> list[float]:
                 from taper.services.patients import PatientDetails
 
                 clinic = accounts.create_organisation(by=None, kind=OrganisationKind.PAIN_CLINIC, name="C",
-                                                      ods_code="ZZC9")
+                                                      ods_code="ZZC9", phone="0113 496 0000")
                 practice = accounts.create_organisation(by=None, kind=OrganisationKind.GP_PRACTICE, name="P",
                                                         ods_code="ZZG9")
                 user = accounts.create_user(by=None, email="b@example.nhs.uk", full_name="B", role=Role.PHARMACIST,

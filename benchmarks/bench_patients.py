@@ -61,7 +61,7 @@ def main() -> None:
         try:
             with app.app_context():
                 clinic = accounts.create_organisation(by=None, kind=OrganisationKind.PAIN_CLINIC, name="Clinic",
-                                                      ods_code="ZZC99")
+                                                      ods_code="ZZC99", phone="0113 496 0000")
                 practice = accounts.create_organisation(by=None, kind=OrganisationKind.GP_PRACTICE, name="Practice",
                                                         ods_code="ZZG99")
                 pharmacist = accounts.create_user(by=None, email="bench@example.nhs.uk", full_name="Bench",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from taper import clock
+from taper.documents.pack import FILE_NAMES, render_pack
+from taper.documents.pack_request import PackRequestError, read_pack_request
 from taper.domain.formulary import load_formulary
 from taper.domain.formulary_document import formulary_document
 from taper.domain.ome import UnknownFactorSet, default_factor_set, get_factor_set, load_factor_sets
@@ -16,7 +21,7 @@ from taper.domain.organisations import Role
 from taper.domain.regimen import RegimenError
 from taper.domain.schedule_contract import errors_document, schedule_from_request
 from taper.extensions import db
-from taper.services import accounts, audit, demo_data
+from taper.services import accounts, audit, demo_data, plans
 from taper.services.errors import InvalidInput
 
 taper = AppGroup("taper", help="Taper's own commands.")
@@ -91,6 +96,56 @@ def print_schedule() -> None:
         click.echo(json.dumps(errors_document(refusal)))
         sys.exit(2)
     click.echo(json.dumps(document, indent=2))
+
+
+@taper.command("documents")
+@click.option("--request", "request_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A pack request (JSON, docs/documents-cli.md)")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write patient-plan.pdf, gp-letter.pdf and pharmacy-schedule.pdf into")
+def write_documents(request_file: Path, out_dir: Path) -> None:
+    """Render the three documents of a plan from a JSON request, without a database, exactly as the app does.
+    Writes a JSON summary on standard output; invalid input: exit status 2 and {"errors": [...]}."""
+    try:
+        text = request_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        click.echo(json.dumps({"errors": [{"field": "request", "message": f"cannot read {request_file}: {error}"}]}))
+        sys.exit(2)
+    try:
+        pack = read_pack_request(text, today=clock.today())
+    except PackRequestError as refusal:
+        click.echo(json.dumps(errors_document(refusal)))
+        sys.exit(2)
+    rendered = render_pack(pack)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, pdf in rendered.items():
+        (out_dir / FILE_NAMES[kind]).write_bytes(pdf)
+        written.append({"kind": kind, "file": FILE_NAMES[kind], "bytes": len(pdf),
+                        "sha256": hashlib.sha256(pdf).hexdigest()})
+    click.echo(json.dumps({"out": str(out_dir), "documents": written}, indent=2))
+
+
+@taper.command("issue-documents")
+@click.argument("version_ids", nargs=-1, type=int)
+@click.option("--missing", is_flag=True, help="Every running plan whose current version has no documents yet")
+def issue_documents(version_ids: tuple[int, ...], missing: bool) -> None:
+    """Render and store the documents of many plan versions in parallel processes, with a progress bar.
+    A version that already has its documents is left as it is: a version's documents never change."""
+    if bool(version_ids) == missing:
+        raise click.UsageError("give plan version ids, or --missing (not both)")
+    with audit.origin("cli"):
+        try:
+            chosen = plans.versions_to_issue(list(version_ids) if version_ids else None)
+        except InvalidInput as refusal:
+            raise click.ClickException("; ".join(refusal.errors.values())) from None
+        if not chosen:
+            click.echo("Nothing to render: every chosen version has its documents.")
+            return
+        with click.progressbar(length=len(chosen) * len(FILE_NAMES), label="Rendering documents") as bar:
+            plans.issue_documents_of(chosen, on_document=lambda: bar.update(1))
+        db.session.commit()
+    click.echo(f"Stored the documents of {len(chosen)} plan version(s).")
 
 
 def init_app(app: Flask) -> None:

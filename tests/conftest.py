@@ -97,7 +97,8 @@ class Maker:
                      name: str | None = None) -> Organisation:
         serial = next(self._serial)
         organisation = accounts.create_organisation(by=None, kind=kind, name=name or f"{kind.label} {serial}",
-                                                    ods_code=f"T{serial:05d}")
+                                                    ods_code=f"T{serial:05d}",
+                                                    phone=f"0113 496 {serial % 1000:04d}")
         db.session.commit()
         return organisation
 

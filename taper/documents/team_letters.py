@@ -9,6 +9,7 @@ from typing import Any
 from taper.documents.chart import ome_chart_svg
 from taper.documents.letterhead import Letterhead, banner
 from taper.documents.render import render_pdf
+from taper.documents.timetable import timetable
 from taper.domain.dispensing import instalments
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_document
@@ -16,7 +17,8 @@ from taper.domain.wording import describe_regimen_line, describe_scheduled, long
 
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
-TEMPLATE_VERSION = "1"
+EASY_READ_TEMPLATE = "patient_plan/easy_read.html"
+TEMPLATE_VERSION = "2"
 
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -29,7 +31,7 @@ def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedule_document: dict[str, Any], *,
                       practice_name: str, practice_ods_code: str, prescriber: str, risk: str,
-                      instalment_days: int) -> dict[str, Any]:
+                      instalment_days: int, appointments: list[str] | None = None) -> dict[str, Any]:
     schedule = schedule_from_document(schedule_document, load_formulary())
     policy = schedule_document["policy"]
     last = schedule_document["steps"][-1]
@@ -53,6 +55,7 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
         "steps": steps_in_words(schedule_document),
         "prescription_dates": [long_date(period.starts_on) for period in instalments(schedule,
                                                                                 instalment_days=instalment_days)],
+        "appointments": appointments or [],
     }
 
 
@@ -61,7 +64,7 @@ def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *,
     return {
         **banner(head),
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
-        "steps": steps_in_words(schedule_document),
+        "timetable": timetable(schedule_document),
         "chart": ome_chart_svg(schedule_document, title="Your daily dose, as morphine (mg)"),
         "large_print": large_print,
         "appointments": appointments or [],
@@ -74,8 +77,12 @@ def render_gp_letter(head: Letterhead, version_request: dict[str, Any], schedule
     return render_pdf(GP_TEMPLATE, gp_letter_context(head, version_request, schedule_document, **details))
 
 
-def render_patient_plan(head: Letterhead, schedule_document: dict[str, Any], **details: Any) -> bytes:
-    return render_pdf(PATIENT_TEMPLATE, patient_plan_context(head, schedule_document, **details))
+def render_patient_plan(head: Letterhead, schedule_document: dict[str, Any], *, easy_read: bool = False,
+                        **details: Any) -> bytes:
+    """The patient's plan; in the easy read layout when that is one of the patient's recorded needs (easy read
+    is always large: its body text is 16 pt)."""
+    template = EASY_READ_TEMPLATE if easy_read else PATIENT_TEMPLATE
+    return render_pdf(template, patient_plan_context(head, schedule_document, **details))
 
 
 def _dates(step: dict[str, Any]) -> str:

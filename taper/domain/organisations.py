@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+import phonenumbers
+
 
 class OrganisationKind(StrEnum):
     PAIN_CLINIC = "pain_clinic"
@@ -65,3 +67,19 @@ def normalise_ods_code(raw: str) -> str:
     if not _ODS_CODE.fullmatch(code):
         raise InvalidOdsCode("Enter an ODS code of 3 to 10 letters and numbers, like A81001")
     return code
+
+
+class InvalidPhoneNumber(ValueError):
+    pass
+
+
+def normalise_phone_number(raw: str) -> str:
+    """A UK phone number in the national format people dial ("0113 496 0000"), or raise InvalidPhoneNumber.
+    Checked against the numbering plan by the `phonenumbers` package (Google's libphonenumber data)."""
+    try:
+        number = phonenumbers.parse(raw, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber("Enter a UK phone number, like 0113 496 0000")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

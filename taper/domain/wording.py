@@ -36,13 +36,18 @@ def units_words(product: Product, units: Units | None) -> str:
     return " and ".join(parts) + f" {noun}{plural}"
 
 
+def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units:
+    """The `units` of a schedule document's dose (docs/schedule-api.md) as (strength or volume, count) pairs."""
+    key = "volume_ml" if product.is_liquid else "strength"
+    return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
+
+
 def describe_scheduled(line: dict[str, Any]) -> str:
     """A line of a schedule document (docs/schedule-api.md) in words, with how each dose is made up."""
     product = load_formulary().get(line["product"])
 
     def units(entries: list[dict[str, Any]]) -> Units:
-        key = "volume_ml" if product.is_liquid else "strength"
-        return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
+        return scheduled_units(product, entries)
 
     if "patch_mcg_per_hour" in line:
         return (f"{product.label()}: {plain(Decimal(str(line['patch_mcg_per_hour'])))} micrograms/hour "

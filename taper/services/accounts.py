@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 from taper import clock
 from taper.domain.assessment import HIGH_DOSE_THRESHOLDS_MG
 from taper.domain.ome import load_factor_sets
-from taper.domain.organisations import InvalidOdsCode, OrganisationKind, Role, normalise_ods_code
+from taper.domain.organisations import (
+    InvalidOdsCode,
+    InvalidPhoneNumber,
+    OrganisationKind,
+    Role,
+    normalise_ods_code,
+    normalise_phone_number,
+)
 from taper.extensions import db
 from taper.models import Organisation, User
 from taper.models.user import new_session_token
@@ -21,7 +28,7 @@ from taper.services.passwords import hash_password, needs_rehash, password_probl
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active")
-_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "factor_set", "high_dose_threshold_mg")
+_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "factor_set", "high_dose_threshold_mg")
 
 
 def _require_admin(by: User | None) -> None:
@@ -38,10 +45,11 @@ def _normalise_email(email: str) -> str:
 
 # Organisations ---------------------------------------------------------------------------------------------
 
-def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, ods_code: str) -> Organisation:
+def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, ods_code: str,
+                        phone: str = "") -> Organisation:
     _require_admin(by)
     organisation = Organisation(kind=kind, name=required(name, "name", "Enter the organisation's name"),
-                                ods_code=_ods_code(ods_code))
+                                ods_code=_ods_code(ods_code), phone=_phone(phone, kind))
     _refuse_duplicate_ods_code(organisation.ods_code, None)
     db.session.add(organisation)
     db.session.flush()
@@ -51,7 +59,8 @@ def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, o
 
 
 def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str, ods_code: str,
-                        factor_set: str | None = None, high_dose_threshold_mg: Decimal | None = None) -> Organisation:
+                        phone: str, factor_set: str | None = None,
+                        high_dose_threshold_mg: Decimal | None = None) -> Organisation:
     """Change an organisation; for a pain clinic, also its OME factor set and high-dose threshold."""
     _require_admin(by)
     organisation = get_organisation(organisation_id)
@@ -59,6 +68,7 @@ def update_organisation(*, by: User, organisation_id: int, expected_version: int
     before = audit.snapshot(organisation, _ORGANISATION_FIELDS)
     organisation.name = required(name, "name", "Enter the organisation's name")
     organisation.ods_code = _ods_code(ods_code)
+    organisation.phone = _phone(phone, organisation.kind)
     if organisation.kind is OrganisationKind.PAIN_CLINIC:
         if factor_set is not None:
             if factor_set not in load_factor_sets():
@@ -98,6 +108,18 @@ def _ods_code(raw: str) -> str:
         return normalise_ods_code(raw)
     except InvalidOdsCode as error:
         raise InvalidInput({"ods_code": str(error)}) from None
+
+
+def _phone(raw: str, kind: OrganisationKind) -> str:
+    """Optional, except for a pain clinic: its number is the one patients are told to call on their plan."""
+    if not raw.strip():
+        if kind is OrganisationKind.PAIN_CLINIC:
+            raise InvalidInput({"phone": "Enter the clinic's phone number: patients are told to call it"})
+        return ""
+    try:
+        return normalise_phone_number(raw)
+    except InvalidPhoneNumber as error:
+        raise InvalidInput({"phone": str(error)}) from None
 
 
 def _refuse_duplicate_ods_code(ods_code: str, own_id: int | None) -> None:

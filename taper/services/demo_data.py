@@ -20,12 +20,13 @@ from taper.services.regimens import RegimenEntry
 
 DEMO_PASSWORD = "taper-demo-only-password"  # printed for the demo; demo data is refused in production
 
+# Phone numbers are from Ofcom's range kept for drama (0113 496 0000 to 0999): never a real line.
 ORGANISATIONS = [
-    (OrganisationKind.PAIN_CLINIC, "Demo Community Pain Service", "ZZC01"),
-    (OrganisationKind.GP_PRACTICE, "Demo Riverside Surgery", "ZZG01"),
-    (OrganisationKind.GP_PRACTICE, "Demo Hillview Medical Centre", "ZZG02"),
-    (OrganisationKind.COMMUNITY_PHARMACY, "Demo High Street Pharmacy", "ZZP01"),
-    (OrganisationKind.COMMUNITY_PHARMACY, "Demo Station Road Pharmacy", "ZZP02"),
+    (OrganisationKind.PAIN_CLINIC, "Demo Community Pain Service", "ZZC01", "0113 496 0100"),
+    (OrganisationKind.GP_PRACTICE, "Demo Riverside Surgery", "ZZG01", "0113 496 0200"),
+    (OrganisationKind.GP_PRACTICE, "Demo Hillview Medical Centre", "ZZG02", "0113 496 0300"),
+    (OrganisationKind.COMMUNITY_PHARMACY, "Demo High Street Pharmacy", "ZZP01", "0113 496 0400"),
+    (OrganisationKind.COMMUNITY_PHARMACY, "Demo Station Road Pharmacy", "ZZP02", "0113 496 0500"),
 ]
 
 USERS = [
@@ -109,8 +110,8 @@ def load_if_empty() -> bool:
     if db.session.scalar(select(Organisation.id).limit(1)) or db.session.scalar(select(User.id).limit(1)):
         return False
     by_code: dict[str, Organisation] = {}
-    for kind, name, ods_code in ORGANISATIONS:
-        organisation = accounts.create_organisation(by=None, kind=kind, name=name, ods_code=ods_code)
+    for kind, name, ods_code, phone in ORGANISATIONS:
+        organisation = accounts.create_organisation(by=None, kind=kind, name=name, ods_code=ods_code, phone=phone)
         organisation.synthetic = True
         by_code[ods_code] = organisation
     users = {email: accounts.create_user(by=None, email=email, full_name=full_name, role=role,

@@ -4,60 +4,67 @@ served from storage afterwards. A version's documents never change."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
 from taper import clock
-from taper.documents import pharmacy, team_letters
 from taper.documents.letterhead import Letterhead
+from taper.documents.pack import KINDS, TEMPLATE_VERSIONS, Pack, render_pack, render_packs
+from taper.domain.plans import PlanStatus
 from taper.domain.risk import SupportLevel
 from taper.extensions import db
 from taper.models import Patient, Plan, PlanDocument, PlanVersion, RecordedRiskAssessment, User
 from taper.services import audit
-from taper.services.errors import NotFound
+from taper.services.errors import InvalidInput, NotFound
 
-KINDS = ("patient_plan", "gp_letter", "pharmacy_schedule")
 TITLES = {"patient_plan": "Patient's plan", "gp_letter": "Letter to the GP",
           "pharmacy_schedule": "Community pharmacy dispensing schedule"}
+ISSUED = (PlanStatus.ACTIVE, PlanStatus.PAUSED)
 
 
 def issue(*, by: User, plan: Plan, version: PlanVersion, prescriber: str) -> list[PlanDocument]:
     """Render and store the three documents of `version` (once: a version already issued is left as it is)."""
-    existing = list(db.session.scalars(select(PlanDocument).where(PlanDocument.plan_version_id == version.id)))
+    existing = documents_of(version)
     if existing:
         return existing
+    return _store(by, plan, version, render_pack(pack_for(plan, version, prescriber)))
+
+
+def issue_many(*, by: User | None, versions: Sequence[tuple[Plan, PlanVersion, str]],
+               on_document: Callable[[], None] | None = None) -> list[list[PlanDocument]]:
+    """Render the documents of many (plan, version, prescriber) in worker processes, and store them."""
+    rendered = render_packs([pack_for(plan, version, prescriber) for plan, version, prescriber in versions],
+                            on_document=on_document)
+    return [_store(by, plan, version, pdfs) for (plan, version, _), pdfs in zip(versions, rendered, strict=True)]
+
+
+def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
+    """What the documents of a stored plan version print, read from the database."""
     patient = db.session.get(Patient, plan.patient_id)
     assert patient is not None
-    previous = plan.versions[-2] if len(plan.versions) > 1 and plan.versions[-1] is version else None
+    if not patient.clinic.phone:
+        raise InvalidInput({"clinic": f"Add {patient.clinic.name}'s phone number (Admin, Organisations) first: "
+                                      "every document tells the patient, GP and pharmacy to call it"})
+    previous = next((each for each in plan.versions if each.number == version.number - 1), None)
     head = Letterhead(
         patient_name=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
         born=patient.date_of_birth.isoformat(), plan_id=plan.id, plan_version=version.number,
         generated_on=clock.today(),
         pharmacy_name=patient.pharmacy.name if patient.pharmacy else "No nominated pharmacy",
         pharmacy_ods_code=patient.pharmacy.ods_code if patient.pharmacy else "-",
-        clinic_name=patient.clinic.name, clinic_contact=f"{patient.clinic.name} ({patient.clinic.ods_code})",
+        clinic_name=patient.clinic.name, clinic_contact=patient.clinic.phone,
         replaces=(previous.number, previous.created_at.date()) if previous else None)
-    rendered = {
-        "patient_plan": team_letters.render_patient_plan(head, version.schedule, large_print=patient.large_print),
-        "gp_letter": team_letters.render_gp_letter(
-            head, version.request, version.schedule, practice_name=patient.gp_practice.name,
-            practice_ods_code=patient.gp_practice.ods_code, prescriber=prescriber, risk=_risk(patient.id),
-            instalment_days=plan.instalment_days),
-        "pharmacy_schedule": pharmacy.render_pharmacy_schedule(head, version.schedule,
-                                                               instalment_days=plan.instalment_days),
-    }
-    documents = []
-    for kind, pdf in rendered.items():
-        template = team_letters.TEMPLATE_VERSION if kind != "pharmacy_schedule" else pharmacy.TEMPLATE_VERSION
-        document = PlanDocument(plan_version_id=version.id, kind=kind, template_version=template,
-                                sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf)
-        db.session.add(document)
-        documents.append(document)
-    db.session.flush()
-    audit.record(action="create", by=by, entity_type="plan_documents", entity_id=version.id,
-                 patient_id=patient.id, changes={kind: document.sha256 for kind, document in zip(
-                     rendered, documents, strict=True)})
-    return documents
+    return Pack(head=head, version_request=version.request, schedule=version.schedule,
+                practice_name=patient.gp_practice.name, practice_ods_code=patient.gp_practice.ods_code,
+                prescriber=prescriber, risk=_risk(patient.id), instalment_days=plan.instalment_days,
+                large_print=patient.large_print, easy_read=patient.easy_read)
+
+
+def current_versions_without_documents() -> list[tuple[Plan, PlanVersion]]:
+    """The current version of every running plan that has no stored documents (for the batch command)."""
+    plans = db.session.scalars(select(Plan).where(Plan.status.in_(ISSUED)).order_by(Plan.id))
+    return [(plan, plan.current) for plan in plans if plan.versions and not documents_of(plan.current)]
 
 
 def stored(*, by: User, plan: Plan, version_number: int, kind: str) -> PlanDocument:
@@ -73,8 +80,19 @@ def stored(*, by: User, plan: Plan, version_number: int, kind: str) -> PlanDocum
 
 
 def documents_of(version: PlanVersion) -> list[PlanDocument]:
-    return list(db.session.scalars(select(PlanDocument).where(PlanDocument.plan_version_id == version.id)
-                                   .order_by(PlanDocument.kind)))
+    """The stored documents of a version, in the order of the pack (patient, GP, pharmacy)."""
+    stored_documents = db.session.scalars(select(PlanDocument).where(PlanDocument.plan_version_id == version.id))
+    return sorted(stored_documents, key=lambda document: KINDS.index(document.kind))
+
+
+def _store(by: User | None, plan: Plan, version: PlanVersion, rendered: dict[str, bytes]) -> list[PlanDocument]:
+    documents = [PlanDocument(plan_version_id=version.id, kind=kind, template_version=TEMPLATE_VERSIONS[kind],
+                              sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf) for kind, pdf in rendered.items()]
+    db.session.add_all(documents)
+    db.session.flush()
+    audit.record(action="create", by=by, entity_type="plan_documents", entity_id=version.id,
+                 patient_id=plan.patient_id, changes={document.kind: document.sha256 for document in documents})
+    return documents
 
 
 def _risk(patient_id: int) -> str:

@@ -6,6 +6,7 @@ as it was and lets the engine plan the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -197,9 +198,33 @@ def revise_running(*, by: User, plan_id: int, expected_version: int, on: date, r
 
 def _issue_documents(by: User, plan: Plan) -> None:
     """The running plan's current version goes out to the patient, the GP and the pharmacy."""
+    plan_documents.issue(by=by, plan=plan, version=plan.current, prescriber=_prescriber(plan))
+
+
+def versions_to_issue(version_ids: list[int] | None) -> list[tuple[Plan, PlanVersion]]:
+    """Plan versions for the batch command that have no documents: those listed (each of a plan that has
+    started), or with None, the current version of every running plan."""
+    if version_ids is None:
+        return plan_documents.current_versions_without_documents()
+    chosen = []
+    for version_id in version_ids:
+        version = db.session.get(PlanVersion, version_id)
+        if version is None or version.plan.status is PlanStatus.DRAFT:
+            raise InvalidInput({"version": f"plan version {version_id} does not exist or its plan has not started"})
+        if not plan_documents.documents_of(version):
+            chosen.append((version.plan, version))
+    return chosen
+
+
+def issue_documents_of(versions: list[tuple[Plan, PlanVersion]], *, on_document: Callable[[], None]) -> None:
+    """Render and store the documents of many versions side by side (the batch command; audited as the CLI)."""
+    plan_documents.issue_many(by=None, versions=[(plan, version, _prescriber(plan)) for plan, version in versions],
+                              on_document=on_document)
+
+
+def _prescriber(plan: Plan) -> str:
     decision = latest_decision(plan)
-    plan_documents.issue(by=by, plan=plan, version=plan.current,
-                         prescriber=decision.prescriber if decision else "gp")
+    return decision.prescriber if decision else "gp"
 
 
 def get_plan(*, by: User, plan_id: int) -> Plan:

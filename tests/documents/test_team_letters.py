@@ -5,13 +5,30 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
+import readability
 from pypdf import PdfReader
 
+from taper.documents.pharmacy import TEMPLATE as PHARMACY_TEMPLATE
 from taper.documents.pharmacy import pharmacy_schedule_context, render_pharmacy_schedule
-from taper.documents.team_letters import render_gp_letter, render_patient_plan, steps_in_words
-from tests.documents.conftest import HEAD, REQUEST
+from taper.documents.render import LETTERS, LetterAssetFetcher, render_html, render_pdf
+from taper.documents.team_letters import (
+    EASY_READ_TEMPLATE,
+    PATIENT_TEMPLATE,
+    gp_letter_context,
+    patient_plan_context,
+    render_gp_letter,
+    render_patient_plan,
+    steps_in_words,
+)
+from taper.documents.timetable import clock_words
+from taper.domain.wording import long_date
+from tests.documents.conftest import HEAD, REQUEST, timetable_cells
 
 
 def _pages(pdf: bytes) -> list[str]:
@@ -29,13 +46,47 @@ def pack(schedule) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-def test_every_step_has_the_same_dates_and_doses_in_the_patient_plan_and_gp_letter(pack, schedule) -> None:  # type: ignore[no-untyped-def]
+def test_every_step_has_the_same_dates_and_doses_in_the_gp_letter(pack, schedule) -> None:  # type: ignore[no-untyped-def]
     for step in steps_in_words(schedule):
-        for document in ("patient", "gp"):
-            assert step["starts"] in pack[document], (document, step["number"])
-            for line in step["lines"]:
-                assert line in pack[document], (document, step["number"], line)
-        assert step["dates"] in pack["gp"]
+        assert step["dates"] in pack["gp"], step["number"]
+        for line in step["lines"]:
+            assert line in pack["gp"], (step["number"], line)
+
+
+def test_the_patients_timetable_adds_up_to_the_stored_doses_at_each_time(schedule) -> None:  # type: ignore[no-untyped-def]
+    """Read each cell of the timetable off the PDF by position; the tablets it names must add up to the dose
+    the stored version gives at that time, and the GP letter must give that same dose."""
+    rows = timetable_cells(render_patient_plan(HEAD, schedule))
+    assert len(rows) == len(schedule["steps"])
+    header = rows[0].header
+    for step, row in zip(schedule["steps"], rows, strict=True):
+        assert row.cells["Dates"].startswith(long_date(date.fromisoformat(step["starts_on"])))
+        for line in step["lines"]:
+            for dose in line.get("doses", []):
+                cell = row.cells[clock_words(dose["time"])]
+                assert _mg_named(cell, "Morphine modified-release tablet") == Decimal(str(dose["dose_mg"])), cell
+            if "patch_mcg_per_hour" in line:
+                assert f"one {line['patch_mcg_per_hour']} microgram/hour patch" in row.cells["Patch"]
+                assert "Put on a new one every 3 days" in row.cells["Patch"]
+            if "prn" in line:
+                assert f"one {line['prn']['dose_mg']} mg capsule if you need it, no more than " \
+                       f"{line['prn']['max_per_day']} times a day" in row.cells["Only if you need it"]
+        if not step["lines"]:
+            assert "Stop. Take none of these medicines." in row.text and row.cells["Dates"].endswith("onwards")
+            continue
+        taken = {column for column in header[1:] if row.cells[column] not in ("", "-")}
+        expected = {clock_words(dose["time"]) for line in step["lines"] for dose in line.get("doses", [])}
+        expected |= {"Patch" for line in step["lines"] if "patch_mcg_per_hour" in line}
+        expected |= {"Only if you need it" for line in step["lines"] if "prn" in line}
+        assert taken == expected, (step["number"], row.cells)
+
+
+def _mg_named(cell: str, medicine: str) -> Decimal:
+    """The milligrams of `medicine` a timetable cell tells the patient to take ("one 30 mg and one 5 mg tablet")."""
+    words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    said = cell.split(f"{medicine}:")[1].split("tablet")[0]
+    return sum((words[count] * Decimal(strength) for count, strength in re.findall(r"(\w+) (\d+(?:\.\d+)?) mg", said)),
+               Decimal(0))
 
 
 def test_the_pharmacy_supplies_the_doses_of_each_instalment(pack, schedule) -> None:  # type: ignore[no-untyped-def]
@@ -69,3 +120,84 @@ def _body_size(pdf: bytes) -> float:
 def test_large_print_body_text_is_at_least_16_point(schedule) -> None:  # type: ignore[no-untyped-def]
     assert _body_size(render_patient_plan(HEAD, schedule, large_print=True)) >= 16
     assert _body_size(render_patient_plan(HEAD, schedule)) < 16  # the check can tell the difference
+
+
+def test_easy_read_is_large_has_a_picture_by_each_idea_and_every_step(schedule) -> None:  # type: ignore[no-untyped-def]
+    pdf = render_patient_plan(HEAD, schedule, easy_read=True)
+    assert _body_size(pdf) >= 16
+    reader = PdfReader(io.BytesIO(pdf))
+    assert "(easy read)" in reader.metadata.title
+    text = " ".join(_pages(pdf))
+    for step in steps_in_words(schedule):
+        assert f"Step {step['number']}: {step['starts']}" in text
+    pictures = sum(len(page["/Resources"].get("/XObject", {})) for page in reader.pages)  # SVG icons are forms
+    assert pictures >= 10
+    assert sum(len(page["/Resources"].get("/XObject", {})) for page in PdfReader(io.BytesIO(
+        render_patient_plan(HEAD, schedule))).pages) < pictures
+
+
+def _prose(html: str) -> str:
+    """The sentences of a letter's paragraphs, one a line, for the readability formulas (tables and the
+    banner are not prose)."""
+    class Paragraphs(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = {"p": 0, "table": 0}
+            self.texts: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in self.depth:
+                self.depth[tag] += 1
+                self.texts.append("")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in self.depth:
+                self.depth[tag] -= 1
+
+        def handle_data(self, data: str) -> None:
+            if self.depth["p"] and not self.depth["table"]:
+                self.texts[-1] += data
+
+    parser = Paragraphs()
+    parser.feed(html)
+    sentences = [sentence for text in parser.texts for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split()))]
+    return "\n".join(re.sub(r"([.,!?:;])", r" \1", sentence) for sentence in sentences if sentence)
+
+
+@pytest.mark.parametrize("template", [PATIENT_TEMPLATE, EASY_READ_TEMPLATE])
+def test_the_patient_plan_reads_at_about_age_11(schedule, template: str) -> None:  # type: ignore[no-untyped-def]
+    """Flesch-Kincaid grade 6 or below: a UK reading age of 11 or below (grade + 5)."""
+    prose = _prose(render_html(template, patient_plan_context(HEAD, schedule)))
+    grades = readability.getmeasures(prose, lang="en")["readability grades"]
+    assert grades["Kincaid"] <= 6, grades
+    clinical = _prose("<p>Long-term opioid therapy for chronic non-cancer pain is associated with dose-dependent "
+                      "harms, including endocrine dysfunction, opioid-induced hyperalgesia and respiratory "
+                      "depression.</p>")
+    assert readability.getmeasures(clinical, lang="en")["readability grades"]["Kincaid"] > 6  # it can tell
+
+
+HOSTILE = ['<img src="http://127.0.0.1:9/x">', '<link rel="stylesheet" href="file:///etc/passwd">',
+           "<script>document.write('x')</script>"]
+
+
+@pytest.mark.parametrize("kind", ["patient_plan", "easy_read", "gp_letter", "pharmacy_schedule"])
+def test_hostile_text_in_every_document_is_printed_and_fetches_nothing(schedule, kind: str) -> None:  # type: ignore[no-untyped-def]
+    hostile = " ".join(HOSTILE)
+    head = replace(HEAD, patient_name=f"Ada {HOSTILE[2]}", pharmacy_name=HOSTILE[0])
+    template, context = {
+        "patient_plan": (PATIENT_TEMPLATE, lambda: patient_plan_context(head, schedule, notes=hostile)),
+        "easy_read": (EASY_READ_TEMPLATE, lambda: patient_plan_context(head, schedule, notes=hostile)),
+        "gp_letter": ("gp_letter/template.html", lambda: gp_letter_context(
+            head, REQUEST, schedule, practice_name=HOSTILE[1], practice_ods_code="A81001", prescriber="gp",
+            risk=hostile, instalment_days=14)),
+        "pharmacy_schedule": (PHARMACY_TEMPLATE, lambda: pharmacy_schedule_context(head, schedule, instalment_days=14,
+                                                                                 notes=hostile)),
+    }[kind]
+    fetcher = LetterAssetFetcher()
+    text = " ".join(_pages(render_pdf(template, context(), fetcher=fetcher)))
+    assert fetcher.refused == []
+    assert all(url.startswith(("data:", LETTERS.as_uri())) for url in fetcher.served)
+    assert "Ada <script>document.write('x')</script>" in text
+    if kind != "gp_letter":
+        for each in HOSTILE:
+            assert each in text.replace("- ", "-")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DatabaseError
 from taper import clock
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Patient, Plan, PlanVersion, User
+from taper.models import AuditEvent, Patient, Plan, PlanDocument, PlanVersion, User
 from taper.models.guards import AppendOnly
 from taper.services import plans, regimens
 from taper.services.errors import InvalidInput, StaleEdit
@@ -227,3 +227,36 @@ def test_a_revision_issues_new_documents_and_keeps_the_old_ones(pharmacist: User
     letter = next(document for document in new if document.kind == "gp_letter")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
     assert "This replaces version 1" in text
+
+
+def test_the_batch_command_issues_documents_missing_from_running_plans_once(app: Flask, pharmacist: User,
+                                                                            make: Maker) -> None:
+    """Plans started before Taper issued documents (as after the plan_documents migration) get theirs from
+    `flask taper issue-documents --missing`, rendered in worker processes; a second run renders nothing."""
+    from taper.services import plan_documents
+
+    drafts = []
+    for _ in range(3):
+        patient = make.patient(pharmacist)
+        regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
+        drafts.append(_draft(pharmacist, patient))
+    *started, draft = drafts
+    for plan in started:
+        plans.record_decision(by=pharmacist, plan_id=plan.id, decision=DECISION)
+        plan.status = PlanStatus.ACTIVE  # started the old way, before documents were issued
+    db.session.commit()
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["taper", "issue-documents", str(draft.current.id)])
+    assert refused.exit_code != 0 and "has not started" in refused.output
+    result = runner.invoke(args=["taper", "issue-documents", "--missing"])
+    assert result.exit_code == 0, result.output
+    assert "Stored the documents of 2 plan version(s)" in result.output
+    for plan in started:
+        documents = plan_documents.documents_of(plan.current)
+        assert [document.kind for document in documents] == ["patient_plan", "gp_letter", "pharmacy_schedule"]
+        assert all(document.pdf.startswith(b"%PDF") for document in documents)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "plan_documents")).all()
+    assert [(event.origin, event.actor_label) for event in events] == [("cli", "system")] * 2
+    again = runner.invoke(args=["taper", "issue-documents", "--missing"])
+    assert again.exit_code == 0 and "Nothing to render" in again.output
+    assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 6

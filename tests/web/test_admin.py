@@ -25,6 +25,19 @@ def test_admin_adds_an_organisation(admin_client: FlaskClient) -> None:
     assert organisation.kind is OrganisationKind.GP_PRACTICE
 
 
+def test_phone_numbers_are_checked_and_a_clinic_must_have_one(admin_client: FlaskClient) -> None:
+    response = submit(admin_client, "/admin/organisations/new",
+                      {"kind": "pain_clinic", "name": "Pain Service", "ods_code": "RX1", "phone": ""})
+    assert "Enter the clinic&#39;s phone number" in response.get_data(as_text=True)
+    response = submit(admin_client, "/admin/organisations/new",
+                      {"kind": "gp_practice", "name": "Surgery", "ods_code": "A81002", "phone": "12345"})
+    assert "Enter a UK phone number, like 0113 496 0000" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation)) is None
+    submit(admin_client, "/admin/organisations/new",
+           {"kind": "pain_clinic", "name": "Pain Service", "ods_code": "RX1", "phone": "+44 (0)113 4960100"})
+    assert db.session.scalar(select(Organisation)).phone == "0113 496 0100"  # as people dial it
+
+
 def test_admin_cannot_reuse_an_ods_code(admin_client: FlaskClient, make: Maker) -> None:
     existing = make.organisation(OrganisationKind.GP_PRACTICE)
     response = submit(admin_client, "/admin/organisations/new",
@@ -96,8 +109,8 @@ def test_admin_sets_a_clinics_factor_set_and_high_dose_threshold(admin_client: F
     page = admin_client.get(f"/admin/organisations/{clinic.id}/edit").get_data(as_text=True)
     assert "OME factor set" in page and 'value="120" checked' in page
     response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {
-        "name": clinic.name, "ods_code": clinic.ods_code, "factor_set": "cdc-2022", "high_dose_threshold_mg": "90",
-        "version": str(clinic.version)})
+        "name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "cdc-2022",
+        "high_dose_threshold_mg": "90", "version": str(clinic.version)})
     assert response.status_code == 302
     db.session.expire_all()
     saved = db.session.get(Organisation, clinic.id)

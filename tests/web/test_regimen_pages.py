@@ -99,7 +99,7 @@ def test_the_clinics_factor_set_and_threshold_are_used(client: FlaskClient, make
     admin, pharmacist = make.user(Role.ADMIN), make.user(Role.PHARMACIST)
     clinic = db.session.get(Organisation, pharmacist.organisation_id)
     accounts.update_organisation(by=admin, organisation_id=clinic.id, expected_version=clinic.version,
-                                 name=clinic.name, ods_code=clinic.ods_code, factor_set="cdc-2022",
+                                 name=clinic.name, ods_code=clinic.ods_code, phone=clinic.phone, factor_set="cdc-2022",
                                  high_dose_threshold_mg=Decimal(90))
     db.session.commit()
     patient = make.patient(pharmacist)

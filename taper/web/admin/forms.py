@@ -28,6 +28,7 @@ class OrganisationForm(FlaskForm):
                       validators=[InputRequired("Select the type of organisation")])
     name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
     ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])
+    phone = StringField("Phone number", validators=[Length(max=30)])
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 

@@ -81,7 +81,7 @@ def new_organisation() -> Response | str:
     if form.validate_on_submit():
         organisation = save(form, lambda: accounts.create_organisation(
             by=current_user, kind=OrganisationKind(form.kind.data), name=form.name.data,
-            ods_code=form.ods_code.data))
+            ods_code=form.ods_code.data, phone=form.phone.data or ""))
         if organisation is not None:
             flash(f"{organisation.name} added.", "success")
             return redirect(url_for("admin.organisations"))
@@ -101,7 +101,7 @@ def edit_organisation(organisation_id: int) -> Response | str:
     if form.validate_on_submit():
         saved = save(form, lambda: accounts.update_organisation(
             by=current_user, organisation_id=organisation_id, expected_version=form.version.data or 0,
-            name=form.name.data, ods_code=form.ods_code.data,
+            name=form.name.data, ods_code=form.ods_code.data, phone=form.phone.data or "",
             factor_set=form.factor_set.data if is_clinic else None,
             high_dose_threshold_mg=Decimal(form.high_dose_threshold_mg.data) if is_clinic else None))
         if saved is not None:

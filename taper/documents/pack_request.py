@@ -1,0 +1,175 @@
+"""A pack request (the JSON that `flask taper documents` reads, docs/documents-cli.md) read into a Pack.
+
+Everything is checked before anything is rendered: unknown fields, a wrong NHS number, a date of birth in the
+future, an instalment interval a pharmacy cannot dispense and every problem with the schedule request are all
+reported together, each with the field it is about.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from taper.documents.letterhead import Letterhead
+from taper.documents.pack import Pack
+from taper.domain.formulary import load_formulary
+from taper.domain.nhs_number import InvalidNhsNumber, format_nhs_number, normalise_nhs_number
+from taper.domain.organisations import InvalidPhoneNumber, normalise_phone_number
+from taper.domain.regimen import FieldError, RegimenError
+from taper.domain.schedule_contract import schedule_from_request
+
+INSTALMENT_DAYS = (7, 14, 28)  # the intervals a plan may dispense in (taper.models.plan.Plan)
+PRESCRIBERS = ("gp", "pharmacist")
+_FIELDS = {
+    "": ({"patient", "clinic", "gp_practice", "pharmacy", "instalment_days", "schedule_request"},
+         {"plan", "prescriber", "risk", "appointments"}),
+    "patient": ({"name", "nhs_number", "date_of_birth"}, {"needs"}),
+    "patient.needs": (set(), {"large_print", "easy_read"}),
+    "clinic": ({"name", "phone"}, set()),
+    "gp_practice": ({"name"}, {"ods_code"}),
+    "pharmacy": ({"name"}, {"ods_code"}),
+    "plan": ({"id", "version"}, set()),
+}
+
+
+class PackRequestError(RegimenError):
+    """The pack request cannot be read exactly; `errors` says where and why. Nothing is rendered."""
+
+
+def read_pack_request(text: str, *, today: date) -> Pack:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PackRequestError([FieldError("request", f"malformed JSON: {error}")]) from None
+    return pack_from_request(document, today=today)
+
+
+def pack_from_request(document: Any, *, today: date) -> Pack:
+    """The Pack a request describes, or PackRequestError listing every problem with it."""
+    reader = _Reader()
+    request = reader.object(document, "")
+    patient = reader.object(request.get("patient"), "patient")
+    needs = reader.object(patient.get("needs", {}), "patient.needs")
+    clinic = reader.object(request.get("clinic"), "clinic")
+    practice = reader.object(request.get("gp_practice"), "gp_practice")
+    pharmacy = reader.object(request.get("pharmacy"), "pharmacy")
+    plan = reader.object(request["plan"], "plan") if "plan" in request else None
+    name = reader.text(patient, "patient", "name")
+    nhs_number = reader.nhs_number(patient.get("nhs_number"))
+    born = reader.date_of_birth(patient.get("date_of_birth"), today=today)
+    large_print, easy_read = reader.flag(needs, "large_print"), reader.flag(needs, "easy_read")
+    clinic_name, clinic_phone = reader.text(clinic, "clinic", "name"), reader.phone(clinic.get("phone"))
+    practice_name = reader.text(practice, "gp_practice", "name")
+    practice_ods_code = reader.text(practice, "gp_practice", "ods_code", default="-")
+    pharmacy_name = reader.text(pharmacy, "pharmacy", "name")
+    pharmacy_ods_code = reader.text(pharmacy, "pharmacy", "ods_code", default="-")
+    instalment_days = reader.choice(request.get("instalment_days"), "instalment_days", INSTALMENT_DAYS)
+    prescriber = reader.choice(request.get("prescriber", "gp"), "prescriber", PRESCRIBERS)
+    risk = reader.text(request, "", "risk", default="Not given")
+    appointments = reader.texts(request.get("appointments", []), "appointments")
+    plan_id = reader.positive(plan.get("id"), "plan.id") if plan is not None else None
+    plan_version = reader.positive(plan.get("version"), "plan.version") if plan is not None else 1
+    schedule = reader.schedule(request.get("schedule_request"))
+    if reader.errors:
+        raise PackRequestError(reader.errors)
+    assert schedule is not None and born is not None and plan_version is not None
+    head = Letterhead(patient_name=name, nhs_number=nhs_number, born=born.isoformat(), plan_id=plan_id,
+                      plan_version=plan_version, generated_on=today, pharmacy_name=pharmacy_name,
+                      pharmacy_ods_code=pharmacy_ods_code, clinic_name=clinic_name, clinic_contact=clinic_phone)
+    return Pack(head=head, version_request=request["schedule_request"], schedule=schedule,
+                practice_name=practice_name, practice_ods_code=practice_ods_code, prescriber=prescriber, risk=risk,
+                instalment_days=instalment_days, large_print=large_print, easy_read=easy_read,
+                appointments=tuple(appointments))
+
+
+class _Reader:
+    """Reads fields, collecting every problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field or "request", message))
+
+    def object(self, value: Any, field: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(field, "is missing" if value is None else "must be a JSON object")
+            return {}
+        required, optional = _FIELDS[field]
+        prefix = f"{field}." if field else ""
+        for unknown in sorted(set(value) - required - optional):
+            self.fail(prefix + unknown, f"unknown field: expected one of {', '.join(sorted(required | optional))}")
+        for missing in sorted(required - set(value)):
+            self.fail(prefix + missing, "is missing")
+        return value
+
+    def text(self, data: Mapping[str, Any], field: str, key: str, *, default: str | None = None) -> str:
+        if key not in data:
+            return default or ""  # a missing required field is reported by `object`
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{field}.{key}" if field else key, "must be text")
+            return ""
+        return value.strip()
+
+    def texts(self, value: Any, field: str) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+            self.fail(field, "must be a list of text")
+            return []
+        return [item.strip() for item in value]
+
+    def flag(self, data: Mapping[str, Any], key: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(f"patient.needs.{key}", "must be true or false")
+            return False
+        return value
+
+    def choice(self, value: Any, field: str, choices: tuple[Any, ...]) -> Any:
+        if isinstance(value, bool) or value not in choices:
+            self.fail(field, "must be one of " + ", ".join(str(choice) for choice in choices))
+        return value
+
+    def positive(self, value: Any, field: str) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.fail(field, "must be a whole number, 1 or more")
+            return None
+        return value
+
+    def nhs_number(self, value: Any) -> str:
+        try:
+            return format_nhs_number(normalise_nhs_number(value if isinstance(value, str) else ""))
+        except InvalidNhsNumber as error:
+            self.fail("patient.nhs_number", str(error))
+            return ""
+
+    def date_of_birth(self, value: Any, *, today: date) -> date | None:
+        try:
+            born = date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            born = None
+        if born is None:
+            self.fail("patient.date_of_birth", "must be a date written YYYY-MM-DD")
+        elif born > today:
+            self.fail("patient.date_of_birth", "must not be in the future")
+        return born
+
+    def phone(self, value: Any) -> str:
+        try:
+            return normalise_phone_number(value if isinstance(value, str) else "")
+        except InvalidPhoneNumber as error:
+            self.fail("clinic.phone", str(error))
+            return ""
+
+    def schedule(self, value: Any) -> dict[str, Any] | None:
+        if value is None:
+            return None  # reported as missing already
+        try:
+            # Through JSON text, as the app stores it, so the documents read exactly what a plan version holds.
+            return json.loads(json.dumps(schedule_from_request(value, load_formulary())))
+        except RegimenError as refusal:
+            self.errors.extend(FieldError(f"schedule_request.{error.field}", error.message)
+                               for error in refusal.errors)
+            return None

@@ -1,0 +1,91 @@
+"""`flask taper documents`: the three PDFs from a JSON request, without a database, through the app's code."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from taper import PROJECT_ROOT, clock
+from taper.documents.pack import FILE_NAMES, render_pack
+from taper.documents.pack_request import pack_from_request
+from tests.documents.conftest import REQUEST
+
+PACK_REQUEST: dict[str, Any] = {
+    "patient": {"name": "Ada Lovelace", "nhs_number": "9434765919", "date_of_birth": "1960-12-10",
+                "needs": {"large_print": False}},
+    "clinic": {"name": "Community Pain Service", "phone": "0113 496 0000"},
+    "gp_practice": {"name": "Riverside Surgery"},
+    "pharmacy": {"name": "High Street Pharmacy"},
+    "instalment_days": 7,
+    "schedule_request": REQUEST,
+}
+
+
+def _text(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_writes_the_three_documents_the_app_would_render(tmp_path: Path) -> None:
+    """Run as support staff would, in a new process, with a database URL that cannot be opened: the
+    command must not need one."""
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(PACK_REQUEST))
+    environment = {**os.environ, "TAPER_DATABASE_URL": "sqlite:////nonexistent/folder/taper.db",
+                   "TAPER_INSTANCE_PATH": str(tmp_path / "instance")}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "taper", "documents",
+                             "--request", str(request), "--out", str(tmp_path / "out")],
+                            cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert [document["file"] for document in summary["documents"]] == list(FILE_NAMES.values())
+    expected = render_pack(pack_from_request(PACK_REQUEST, today=clock.today()))
+    for document in summary["documents"]:
+        written = (tmp_path / "out" / document["file"]).read_bytes()
+        assert len(written) == document["bytes"]
+        assert _text(written) == _text(expected[document["kind"]])  # the same words as the app's own path
+    patient_plan = _text((tmp_path / "out" / "patient-plan.pdf").read_bytes())
+    assert "checking copy, not an issued plan" in patient_plan and "0113 496 0000" in patient_plan
+    assert "Instalments every 7 days" in _text((tmp_path / "out" / "pharmacy-schedule.pdf").read_bytes())
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    (lambda request: request["patient"].update(nhs_number="9434765918"), "patient.nhs_number", "not valid"),
+    (lambda request: request["patient"].update(date_of_birth="2999-01-01"), "patient.date_of_birth", "future"),
+    (lambda request: request["patient"]["needs"].update(large_print="yes"), "patient.needs.large_print",
+     "true or false"),
+    (lambda request: request.update(instalment_days=10), "instalment_days", "7, 14, 28"),
+    (lambda request: request.update(colour="blue"), "colour", "unknown field"),
+    (lambda request: request.pop("pharmacy"), "pharmacy", "is missing"),
+    (lambda request: request["clinic"].update(phone="call us"), "clinic.phone", "UK phone number"),
+    (lambda request: request["schedule_request"]["regimen"][0].update(product="morphine-mr-tablet-8h"),
+     "schedule_request.regimen[0].product", "unknown product"),
+])
+def test_invalid_input_exits_2_with_every_problem_and_writes_nothing(app, tmp_path: Path, change, field: str,  # type: ignore[no-untyped-def]
+                                                                     message: str) -> None:
+    request = json.loads(json.dumps(PACK_REQUEST))
+    change(request)
+    request["patient"]["name"] = ""  # a second problem, reported with the first
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    result = app.test_cli_runner().invoke(args=["taper", "documents", "--request", str(tmp_path / "request.json"),
+                                                "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    errors = {error["field"]: error["message"] for error in json.loads(result.output)["errors"]}
+    assert message in errors[field] and "patient.name" in errors
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_or_missing_request_files_exit_2(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "broken.json").write_text("{not json")
+    for name in ("broken.json", "missing.json"):
+        result = app.test_cli_runner().invoke(args=["taper", "documents", "--request", str(tmp_path / name),
+                                                    "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2
+        assert json.loads(result.output)["errors"][0]["field"] == "request"
