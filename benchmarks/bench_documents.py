@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from taper.documents.letterhead import Letterhead
-from taper.documents.pharmacy import render_pharmacy_schedule
-from taper.documents.team_letters import render_gp_letter, render_patient_plan
+from taper.documents.pack import Pack, render_pack, render_packs
+from taper.documents.workers import processes
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_request
 
@@ -36,11 +36,17 @@ HEAD = Letterhead(patient_name="Ada Lovelace", nhs_number="943 476 5919", born="
                   pharmacy_ods_code="FA123", clinic_name="Community Pain Service", clinic_contact="0113 496 0000")
 
 
+BATCH = int(os.environ.get("BENCH_BATCH", "12"))
+
+
 def pack(schedule: dict[str, object]) -> list[bytes]:
-    return [render_patient_plan(HEAD, schedule),
-            render_gp_letter(HEAD, REQUEST, schedule, practice_name="Riverside Surgery", practice_ods_code="A81001",
-                             prescriber="gp", risk="Level 3", instalment_days=14),
-            render_pharmacy_schedule(HEAD, schedule, instalment_days=14)]
+    """The three documents as issuing a plan version renders them (taper.documents.pack.render_pack)."""
+    return list(render_pack(_pack(schedule)).values())
+
+
+def _pack(schedule: dict[str, object]) -> Pack:
+    return Pack(head=HEAD, version_request=REQUEST, schedule=schedule, practice_name="Riverside Surgery",
+                practice_ods_code="A81001", prescriber="gp", risk="Level 3", instalment_days=14)
 
 
 def summary(samples: list[float]) -> str:
@@ -64,6 +70,11 @@ def main() -> None:
         pack(schedule)
         samples.append((time.perf_counter() - started) * 1000)
     print("render the three documents   " + summary(samples))
+    render_packs([_pack(schedule)])  # start the worker processes
+    started = time.perf_counter()
+    render_packs([_pack(schedule)] * BATCH)
+    each = (time.perf_counter() - started) * 1000 / BATCH
+    print(f"batch of {BATCH} packs on {processes()} worker processes: {each:.1f} ms a pack")
     print(f"serve a stored PDF, {SERVES} requests (ms)")
     print("GET a stored GP letter        " + summary(serve(pdfs[1])))
 

@@ -4,8 +4,10 @@ served from storage afterwards. A version's documents never change."""
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable, Sequence
 
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
 from taper import clock
@@ -77,6 +79,25 @@ def stored(*, by: User, plan: Plan, version_number: int, kind: str) -> PlanDocum
     audit.record(action="view", by=by, entity_type="plan_document", entity_id=document.id,
                  patient_id=plan.patient_id, changes={"kind": kind, "version": version_number})
     return document
+
+
+def print_all(*, by: User, plan: Plan, version_number: int) -> bytes:
+    """The stored documents of a version joined into one PDF (patient, GP, pharmacy), to print in one go.
+    The pages are the stored ones, unchanged; the join is made anew each time and is not itself stored."""
+    version = next((each for each in plan.versions if each.number == version_number), None)
+    documents = documents_of(version) if version is not None else []
+    if not documents:
+        raise NotFound("no such document")
+    joined = PdfWriter()
+    for document in documents:
+        joined.append(PdfReader(io.BytesIO(document.pdf)))
+    joined.add_metadata({"/Title": f"Plan {plan.id} version {version_number}: all documents"})
+    buffer = io.BytesIO()
+    joined.write(buffer)
+    audit.record(action="view", by=by, entity_type="plan_documents", entity_id=version.id if version else None,
+                 patient_id=plan.patient_id, changes={"kinds": [document.kind for document in documents],
+                                                      "version": version_number, "printed": True})
+    return buffer.getvalue()
 
 
 def documents_of(version: PlanVersion) -> list[PlanDocument]:

@@ -36,6 +36,7 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "plans.new_follow_up": {Role.PHARMACIST},
     "plans.compare": {Role.PHARMACIST},
     "plans.document": {Role.PHARMACIST},
+    "plans.print_all": {Role.PHARMACIST},
     "api.schedule_preview": set(Role),
     "admin.users": {Role.ADMIN},
     "admin.new_user": {Role.ADMIN},

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from taper import clock
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Patient, Plan, SharedDecision, User
+from taper.models import AuditEvent, Patient, Plan, SharedDecision, User
 from taper.services import regimens
 from taper.services.regimens import RegimenEntry
 from tests.conftest import Maker, submit
@@ -248,3 +248,24 @@ def test_a_running_plans_documents_download_as_issued(signed_in: FlaskClient, pa
     assert response.headers["ETag"].strip('"') == stored.sha256
     assert signed_in.get(f"/plans/{plan.id}/versions/9/gp_letter.pdf").status_code == 404
     assert signed_in.get(f"/plans/{plan.id}/versions/1/anything.pdf").status_code == 404
+
+
+def test_all_three_documents_print_as_one_pdf_of_the_stored_pages(signed_in: FlaskClient, patient: Patient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from taper.models import PlanDocument
+
+    plan = _running_plan(signed_in, patient)
+    assert f"/plans/{plan.id}/versions/1/all.pdf" in _page(signed_in.get(f"/plans/{plan.id}"))
+    response = signed_in.get(f"/plans/{plan.id}/versions/1/all.pdf")
+    assert response.mimetype == "application/pdf"
+    joined = [page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages]
+    stored = {document.kind: [page.extract_text() for page in PdfReader(io.BytesIO(document.pdf)).pages]
+              for document in db.session.scalars(select(PlanDocument))}
+    assert joined == stored["patient_plan"] + stored["gp_letter"] + stored["pharmacy_schedule"]
+    printed = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "plan_documents",
+                                                         AuditEvent.action == "view"))
+    assert printed.changes["printed"] is True and printed.patient_id == patient.id
+    assert signed_in.get(f"/plans/{plan.id}/versions/2/all.pdf").status_code == 404

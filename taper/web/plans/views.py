@@ -103,6 +103,18 @@ def document(plan_id: int, number: int, kind: str) -> Response:
     return response
 
 
+@blueprint.route("/plans/<int:plan_id>/versions/<int:number>/all.pdf")
+@roles(Role.PHARMACIST)
+def print_all(plan_id: int, number: int) -> Response:
+    """The three stored documents of a plan version in one PDF, to print in one go."""
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    pdf = plan_documents.print_all(by=current_user, plan=plan, version_number=number)
+    db.session.commit()
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="plan-{plan_id}-v{number}-all.pdf"'
+    return response
+
+
 @blueprint.route("/plans/<int:plan_id>/chart.svg")
 @roles(Role.PHARMACIST)
 def chart(plan_id: int) -> Response:
