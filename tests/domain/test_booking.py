@@ -1,0 +1,142 @@
+"""Slot finding around sessions, leave and bank holidays; where reviews go; reconciling after a revision."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from taper.domain.booking import (
+    CLINIC_TIMEZONE,
+    GRID,
+    LENGTHS_MINUTES,
+    Session,
+    english_bank_holidays,
+    first_free_slot,
+    follow_up_targets,
+    reconcile,
+)
+from taper.domain.follow_up import Mode
+
+MONDAY = date(2026, 12, 21)  # Christmas week: 25, 26 (Saturday) and 28 December (substitute) are closed
+CLINIC = [Session(0, time(9), time(12), remote=False, location="Room 4"),
+          Session(2, time(13, 30), time(17), remote=True),
+          Session(4, time(9), time(10), remote=False, location="Room 4")]
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), CLINIC_TIMEZONE)
+
+
+def test_english_bank_holidays_include_substitute_days() -> None:
+    closed = english_bank_holidays({2026, 2027})
+    assert {date(2026, 12, 25), date(2026, 12, 28), date(2027, 3, 29), date(2027, 8, 30)} <= closed
+    assert date(2026, 12, 24) not in closed
+
+
+def test_the_first_slot_is_in_a_session_after_what_is_busy() -> None:
+    busy = [(_at(MONDAY, 9), _at(MONDAY, 9, 20)), (_at(MONDAY, 9, 30), _at(MONDAY, 10, 30))]
+    slot = first_free_slot(sessions=CLINIC, closed=set(), busy=busy, length_minutes=20, mode=Mode.PHONE,
+                           window=(MONDAY, MONDAY), not_before=_at(MONDAY, 0))
+    assert slot is not None and (slot.starts, slot.ends, slot.location) == (
+        _at(MONDAY, 10, 30), _at(MONDAY, 10, 50), "Room 4")  # 9:20 to 9:30 is too short for 20 minutes
+
+
+def test_leave_and_bank_holidays_are_skipped_and_face_to_face_needs_a_site() -> None:
+    closed = english_bank_holidays({2026, 2027}) | {MONDAY}  # on leave on the Monday
+    slot = first_free_slot(sessions=CLINIC, closed=closed, busy=[], length_minutes=30, mode=Mode.FACE_TO_FACE,
+                           window=(MONDAY, MONDAY + timedelta(days=14)), not_before=_at(MONDAY, 0))
+    # Wednesday is remote (no face to face); Friday 25 December, Monday 28 (Boxing Day's substitute) and Friday
+    # 1 January are bank holidays: the first face-to-face slot is Monday 4 January.
+    assert slot is not None and slot.starts == _at(date(2027, 1, 4), 9)
+    phone = first_free_slot(sessions=CLINIC, closed=closed, busy=[], length_minutes=30, mode=Mode.VIDEO,
+                            window=(MONDAY, MONDAY + timedelta(days=14)), not_before=_at(MONDAY, 0))
+    assert phone is not None and phone.starts == _at(date(2026, 12, 23), 13, 30)
+
+
+def test_no_slot_when_the_window_is_full_or_too_short() -> None:
+    assert first_free_slot(sessions=CLINIC, closed=set(), busy=[], length_minutes=90, mode=Mode.FACE_TO_FACE,
+                           window=(MONDAY + timedelta(days=4), MONDAY + timedelta(days=4)),
+                           not_before=_at(MONDAY, 0)) is None  # Friday's session is one hour
+
+
+def test_sessions_are_local_time_across_the_clock_change() -> None:
+    after_change = date(2027, 3, 29)  # clocks went forward on 28 March 2027; Easter Monday too, so use Wednesday
+    slot = first_free_slot(sessions=CLINIC, closed=english_bank_holidays({2027}), busy=[], length_minutes=15,
+                           mode=Mode.PHONE, window=(after_change, after_change + timedelta(days=2)),
+                           not_before=_at(after_change, 0))
+    assert slot is not None and slot.starts.astimezone(CLINIC_TIMEZONE).time() == time(13, 30)
+    assert slot.starts.utcoffset() == timedelta(hours=1)
+
+
+sessions = st.lists(st.builds(
+    lambda weekday, start, hours, remote: Session(weekday, time(start), time(start + hours), remote),
+    st.integers(0, 6), st.integers(7, 14), st.integers(1, 4), st.booleans()), max_size=5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(sessions=sessions, closed_offsets=st.sets(st.integers(0, 13), max_size=5),
+       busy_starts=st.lists(st.tuples(st.integers(0, 13), st.integers(7 * 12, 18 * 12), st.integers(1, 24)),
+                            max_size=8),
+       length=st.sampled_from(LENGTHS_MINUTES), mode=st.sampled_from(list(Mode)), not_before_hours=st.integers(0, 200))
+def test_the_first_free_slot_is_free_and_nothing_earlier_is(sessions, closed_offsets, busy_starts, length, mode,  # type: ignore[no-untyped-def]
+                                                             not_before_hours) -> None:
+    start = date(2027, 1, 4)
+    closed = {start + timedelta(days=offset) for offset in closed_offsets}
+    busy = [(_at(start + timedelta(days=day), 0) + GRID * fifth,
+             _at(start + timedelta(days=day), 0) + GRID * (fifth + size)) for day, fifth, size in busy_starts]
+    not_before = _at(start, 0) + timedelta(hours=not_before_hours)
+    window = (start, start + timedelta(days=13))
+    slot = first_free_slot(sessions=sessions, closed=closed, busy=busy, length_minutes=length, mode=mode,
+                           window=window, not_before=not_before)
+
+    def fits(starts: datetime) -> bool:
+        ends = starts + timedelta(minutes=length)
+        local = starts.astimezone(CLINIC_TIMEZONE)
+        return (local.date() not in closed and starts >= not_before and any(
+            session.weekday == local.weekday() and session.allows(mode)
+            and _at(local.date(), session.starts.hour) <= starts and ends <= _at(local.date(), session.ends.hour)
+            and (starts - _at(local.date(), session.starts.hour)) % GRID == timedelta(0)
+            for session in sessions) and not any(starts < busy_end and busy_start < ends
+                                                 for busy_start, busy_end in busy))
+
+    candidates = [_at(start, 0) + GRID * step for step in range(14 * 24 * 12)]
+    first_fitting = next((candidate for candidate in candidates if fits(candidate)), None)
+    assert (slot.starts if slot else None) == first_fitting
+
+
+@settings(max_examples=200, deadline=None)
+@given(gaps=st.lists(st.integers(7, 42), max_size=12), cadence=st.sampled_from([7, 14]))
+def test_reviews_follow_steps_never_further_apart_than_the_cadence(gaps: list[int], cadence: int) -> None:
+    steps = [date(2027, 1, 4)]
+    for gap in gaps:
+        steps.append(steps[-1] + timedelta(days=gap))
+    targets = follow_up_targets(steps, cadence_days=cadence)
+    aligned = [step + timedelta(days=3) for step in steps]
+    assert targets[0] == aligned[0] and targets[-1] == aligned[-1]
+    assert all(0 < (later - earlier).days <= cadence for earlier, later in itertools.pairwise(targets))
+    if all(gap == cadence for gap in gaps):
+        assert targets == aligned  # one review a few days after each step
+
+
+def test_a_fortnightly_cadence_with_weekly_steps_reviews_every_other_step() -> None:
+    steps = [date(2027, 1, 4) + timedelta(days=7 * n) for n in range(5)]
+    assert follow_up_targets(steps, cadence_days=14) == [steps[0] + timedelta(days=3), steps[2] + timedelta(days=3),
+                                                         steps[4] + timedelta(days=3)]
+
+
+@given(targets=st.lists(st.dates(date(2027, 1, 1), date(2027, 6, 1)), unique=True, max_size=10),
+       booked_days=st.lists(st.dates(date(2027, 1, 1), date(2027, 6, 1)), max_size=10))
+def test_reconciling_keeps_cancels_or_books_every_review_exactly_once(targets: list[date],
+                                                                      booked_days: list[date]) -> None:
+    targets = sorted(targets)
+    booked = list(enumerate(booked_days))
+    result = reconcile(targets, booked)
+    assert result.keep | result.cancel == {identifier for identifier, _ in booked}
+    assert not result.keep & result.cancel
+    assert len(result.keep) + len(result.to_book) == len(targets)
+    for identifier in result.keep:
+        day = dict(booked)[identifier]
+        assert any(target <= day <= target + timedelta(days=4) for target in targets)
