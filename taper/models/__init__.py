@@ -3,13 +3,17 @@
 from taper.models import guards
 from taper.models.audit import AuditEvent
 from taper.models.base import Base
+from taper.models.booking import Appointment, ClinicSession, Leave
 from taper.models.follow_up import FollowUp
+from taper.models.messages import Message
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
 from taper.models.plan import Plan, PlanDocument, PlanVersion, SharedDecision
 from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
 from taper.models.user import User
+from taper.models.worklist import WorklistItem
 
-__all__ = ["AuditEvent", "Base", "FollowUp", "Organisation", "Patient", "Plan", "PlanDocument", "PlanVersion",
-           "RecordedRegimen", "RecordedRiskAssessment", "SharedDecision", "User", "guards"]
+__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "FollowUp", "Leave", "Message", "Organisation",
+           "Patient", "Plan", "PlanDocument", "PlanVersion", "RecordedRegimen", "RecordedRiskAssessment",
+           "SharedDecision", "User", "WorklistItem", "guards"]

@@ -24,6 +24,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     ods_code: Mapped[str] = mapped_column(String(10), unique=True)
     phone: Mapped[str] = mapped_column(String(30), default="", server_default="")  # printed on letters
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")  # e.g. an NHSmail shared box
     synthetic: Mapped[bool] = mapped_column(default=False)  # demo data: every page says so
     # A pain clinic's OME settings (see taper.domain.ome and taper.domain.assessment for their sources).
     factor_set: Mapped[str] = mapped_column(String(40), default="fpm-2020", server_default="fpm-2020")

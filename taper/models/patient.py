@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
@@ -17,7 +17,8 @@ class Patient(Base):
     communication needs under the NHS Accessible Information Standard (DAPB1605)."""
 
     __tablename__ = "patients"
-    __table_args__ = (Index("ix_patients_family_name_date_of_birth", "family_name", "date_of_birth"),)
+    __table_args__ = (Index("ix_patients_family_name_date_of_birth", "family_name", "date_of_birth"),
+                      CheckConstraint("contact_by IN ('none', 'sms', 'email', 'letter')", name="contact_by"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
@@ -36,6 +37,11 @@ class Patient(Base):
     large_print: Mapped[bool] = mapped_column(default=False)
     easy_read: Mapped[bool] = mapped_column(default=False)
     other_communication_needs: Mapped[str] = mapped_column(Text, default="")
+    # How the patient agreed to be contacted about their plan (reminders carry no clinical detail).
+    contact_by: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    mobile_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    postal_address: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now, onupdate=clock.now)
     version: Mapped[int] = mapped_column(default=1)

@@ -33,6 +33,7 @@ class Plan(Base):
     __tablename__ = "plans"
     __table_args__ = (
         CheckConstraint("instalment_days IN (7, 14, 28)", name="instalment_days"),
+        CheckConstraint("review_every_days IN (7, 14)", name="review_every_days"),
         # Only one active (or paused) plan per patient, enforced by the database on SQLite and PostgreSQL.
         Index("uq_plans_one_running_per_patient", "patient_id", unique=True,
               sqlite_where=text(RUNNING), postgresql_where=text(RUNNING)),
@@ -44,6 +45,7 @@ class Plan(Base):
         Enum(PlanStatus, name="status", native_enum=False, create_constraint=True, length=20,
              values_callable=lambda statuses: [status.value for status in statuses]))
     instalment_days: Mapped[int] = mapped_column(default=14)
+    review_every_days: Mapped[int] = mapped_column(default=14, server_default="14")  # 7 or 14 (taper.domain.booking)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     ended_on: Mapped[date | None]

@@ -17,7 +17,7 @@ from taper.domain.plans import PlanStatus
 from taper.domain.risk import SupportLevel
 from taper.extensions import db
 from taper.models import Patient, Plan, PlanDocument, PlanVersion, RecordedRiskAssessment, User
-from taper.services import audit
+from taper.services import appointments, audit
 from taper.services.errors import InvalidInput, NotFound
 
 TITLES = {"patient_plan": "Patient's plan", "gp_letter": "Letter to the GP",
@@ -60,7 +60,8 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
     return Pack(head=head, version_request=version.request, schedule=version.schedule,
                 practice_name=patient.gp_practice.name, practice_ods_code=patient.gp_practice.ods_code,
                 prescriber=prescriber, risk=_risk(patient.id), instalment_days=plan.instalment_days,
-                large_print=patient.large_print, easy_read=patient.easy_read)
+                large_print=patient.large_print, easy_read=patient.easy_read,
+                appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)))
 
 
 def current_versions_without_documents() -> list[tuple[Plan, PlanVersion]]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from taper import clock
+from taper.domain.booking import CADENCES_DAYS
 from taper.domain.engine import Basis, hold, replan
 from taper.domain.formulary import load_formulary
 from taper.domain.plans import IllegalMove, PlanStatus, check_move
@@ -28,7 +29,7 @@ from taper.domain.schedule_contract import (
 )
 from taper.extensions import db
 from taper.models import Plan, PlanVersion, SharedDecision, User
-from taper.services import audit, plan_documents, regimens
+from taper.services import appointments, audit, plan_documents, regimens
 from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
@@ -52,6 +53,7 @@ class PlanSettings:
     order_reason: str = ""
     larger_dose_at: str | None = None
     instalment_days: int = 14
+    review_every_days: int = 14  # reviews every one or two weeks (taper.domain.booking)
     holds: tuple[dict[str, int], ...] = field(default=())
     max_start_days_ago: int = MAX_START_DAYS_IN_PAST
 
@@ -78,7 +80,7 @@ def create_draft(*, by: User, patient_id: int, settings: PlanSettings) -> Plan:
     request = _request(by, patient.id, settings)
     schedule = _schedule(request)
     plan = Plan(patient_id=patient.id, status=PlanStatus.DRAFT, instalment_days=settings.instalment_days,
-                created_by_id=by.id)
+                review_every_days=settings.review_every_days, created_by_id=by.id)
     db.session.add(plan)
     db.session.flush()
     _add_version(plan, by, request, schedule, "First draft")
@@ -95,6 +97,7 @@ def revise_draft(*, by: User, plan_id: int, expected_version: int, settings: Pla
         raise InvalidInput({"plan": "Only a draft plan can be rebuilt; revise a running plan at a follow-up"})
     request = _request(by, plan.patient_id, settings)
     plan.instalment_days = settings.instalment_days
+    plan.review_every_days = settings.review_every_days
     _add_version(plan, by, request, _schedule(request), "Draft changed")
     return plan
 
@@ -154,7 +157,7 @@ def change_status(*, by: User, plan_id: int, expected_version: int, to: PlanStat
         raise InvalidInput({"status": "This patient already has a running plan: end it before starting another"}) \
             from None
     if to is PlanStatus.ACTIVE:
-        _issue_documents(by, plan)
+        _propose_reviews_and_issue(by, plan)
     audit.record(action="update", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id,
                  changes={"status": {"before": before.value, "after": to.value}, "reason": reason.strip()})
     return plan
@@ -192,12 +195,14 @@ def revise_running(*, by: User, plan_id: int, expected_version: int, on: date, r
         raise InvalidInput({"reason": "Choose a change: a hold, a slower pace or going back a step"})
     request = {**current.request, "policy": schedule_document(revised, formulary, policy)["policy"]}
     _add_version(plan, by, request, schedule_document(revised, formulary, policy), reason.strip())
-    _issue_documents(by, plan)
+    _propose_reviews_and_issue(by, plan)
     return plan
 
 
-def _issue_documents(by: User, plan: Plan) -> None:
-    """The running plan's current version goes out to the patient, the GP and the pharmacy."""
+def _propose_reviews_and_issue(by: User, plan: Plan) -> None:
+    """The running plan's reviews are proposed around its current version's steps, then that version goes out
+    to the patient (with those appointments), the GP and the pharmacy."""
+    appointments.propose_for_plan(by=by, plan=plan)
     plan_documents.issue(by=by, plan=plan, version=plan.current, prescriber=_prescriber(plan))
 
 
@@ -246,6 +251,8 @@ def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any
         raise InvalidInput({"regimen": "Record the patient's current regimen before building a plan"})
     if settings.instalment_days not in INSTALMENT_DAYS:
         raise InvalidInput({"instalment_days": "Choose instalments of 7, 14 or 28 days"})
+    if settings.review_every_days not in CADENCES_DAYS:
+        raise InvalidInput({"review_every_days": "Choose reviews every 7 or 14 days"})
     if settings.start_on < clock.today() - timedelta(days=settings.max_start_days_ago):
         raise InvalidInput({"start_on": f"The start date can be at most {settings.max_start_days_ago} days ago"})
     policy: dict[str, Any] = {

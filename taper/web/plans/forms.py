@@ -34,6 +34,9 @@ class PlanForm(FlaskForm):
     order_reason = TextAreaField("Why this order", validators=[Length(max=500)])
     instalment_days = RadioField("Instalments from the pharmacy", default="14", choices=[
         SelectChoice("7", "Every 7 days"), SelectChoice("14", "Every 14 days"), SelectChoice("28", "Every 28 days")])
+    review_every_days = RadioField("Reviews", default="14", choices=[
+        SelectChoice("7", "Every week"), SelectChoice("14", "Every 2 weeks")],
+        description="Reviews are booked a few days after a step change, in your first free session slot")
 
     def validate_reduction_pct(self, field: StringField) -> None:
         try:
@@ -74,7 +77,7 @@ class PlanForm(FlaskForm):
             target_ome_mg_per_day=Decimal(self.maintenance_ome.data.strip())
             if self.target.data == "maintenance" else Decimal(0),
             order=order, order_reason=self.order_reason.data or "", instalment_days=int(self.instalment_days.data),
-            max_start_days_ago=max_start_days_ago)
+            review_every_days=int(self.review_every_days.data), max_start_days_ago=max_start_days_ago)
 
 
 class DecisionForm(FlaskForm):

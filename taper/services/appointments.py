@@ -1,0 +1,251 @@
+"""Appointments: reviews proposed when a plan starts or changes, then confirmed, moved, cancelled, attended or
+missed. A proposed or confirmed appointment holds its pharmacist's time; the database refuses an overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from taper import clock
+from taper.domain.booking import (
+    CLINIC_TIMEZONE,
+    FOLLOW_UP_MINUTES,
+    INITIAL_MINUTES,
+    INITIAL_WINDOW_DAYS,
+    LENGTHS_MINUTES,
+    WINDOW_DAYS,
+    english_bank_holidays,
+    first_free_slot,
+    follow_up_targets,
+    reconcile,
+)
+from taper.domain.follow_up import Mode
+from taper.domain.wording import long_date
+from taper.extensions import db
+from taper.models import Appointment, Patient, Plan, User, WorklistItem
+from taper.services import audit, capacity
+from taper.services.common import check_version, flush_or_stale
+from taper.services.errors import InvalidInput, NotFound
+from taper.services.patients import patient_in_scope
+
+HOLDING = ("proposed", "confirmed")
+STATUS_LABELS = {"proposed": "Proposed", "confirmed": "Confirmed", "attended": "Attended",
+                 "did_not_attend": "Did not attend", "cancelled": "Cancelled"}
+KIND_LABELS = {"initial": "Initial consultation", "follow_up": "Follow-up"}
+DOUBLE_BOOKED = "ex_appointments_no_double_booking"
+
+
+@dataclass(frozen=True)
+class Proposals:
+    booked: list[Appointment]
+    cancelled: list[Appointment]
+    unplaced: list[date]  # review days with no free slot in their window: book these by hand
+
+
+def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
+    """When a plan starts or changes: keep the future reviews that still fit its steps, cancel the others, and
+    propose the initial consultation (if the patient has not had one) and a review for each review day left,
+    each in the first free slot of the plan's pharmacist within its window."""
+    now, today = clock.now(), clock.today()
+    steps = [date.fromisoformat(step["starts_on"]) for step in plan.current.schedule["steps"]]
+    targets = [day for day in follow_up_targets(steps, cadence_days=plan.review_every_days) if day >= today]
+    future = list(db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan.id, Appointment.kind == "follow_up", Appointment.status.in_(HOLDING),
+        Appointment.starts_at >= now)))
+    plan_of = reconcile(targets, [(each.id, local_day(each.starts_at)) for each in future])
+    cancelled = [each for each in future if each.id in plan_of.cancel]
+    for appointment in cancelled:
+        appointment.status = "cancelled"
+        appointment.status_reason = f"The plan changed (version {plan.current.number})"
+    db.session.flush()
+    wanted: list[tuple[str, int, Mode, date, date]] = []
+    if not _had_initial(plan):
+        wanted.append(("initial", INITIAL_MINUTES, Mode.FACE_TO_FACE, today, today + timedelta(
+            days=INITIAL_WINDOW_DAYS)))
+    wanted += [("follow_up", FOLLOW_UP_MINUTES, Mode.PHONE, day, day + timedelta(days=WINDOW_DAYS))
+               for day in plan_of.to_book]
+    booked, unplaced = [], []
+    if wanted:
+        last = max(window_end for *_, window_end in wanted)
+        sessions = capacity.sessions_of(plan.created_by_id)
+        closed = english_bank_holidays(range(today.year, last.year + 1)) | capacity.leave_days(
+            plan.created_by_id, today, last)
+        busy = _busy(plan.created_by_id, today, last)
+        for kind, minutes, mode, first, window_end in wanted:
+            slot = first_free_slot(sessions=sessions, closed=closed, busy=busy, length_minutes=minutes, mode=mode,
+                                   window=(first, window_end), not_before=now)
+            if slot is None:
+                unplaced.append(first)
+                continue
+            appointment = Appointment(plan_id=plan.id, patient_id=plan.patient_id, pharmacist_id=plan.created_by_id,
+                                      kind=kind, starts_at=slot.starts, ends_at=slot.ends, length_minutes=minutes,
+                                      mode=mode.value, location=slot.location if mode is Mode.FACE_TO_FACE else "")
+            db.session.add(appointment)
+            busy.append((slot.starts, slot.ends))
+            booked.append(appointment)
+    _flush_refusing_double_booking()
+    audit.record(action="create", by=by, entity_type="appointments", entity_id=plan.id, patient_id=plan.patient_id,
+                 changes={"proposed": [_when(each) for each in booked], "cancelled": [each.id for each in cancelled],
+                          "unplaced": [day.isoformat() for day in unplaced]})
+    return Proposals(booked=booked, cancelled=cancelled, unplaced=unplaced)
+
+
+def upcoming(plan_id: int) -> list[Appointment]:
+    """A plan's proposed and confirmed appointments from now on, earliest first."""
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan_id, Appointment.status.in_(HOLDING), Appointment.starts_at >= clock.now())
+        .order_by(Appointment.starts_at)))
+
+
+def of_plan(*, by: User, plan: Plan) -> list[Appointment]:
+    patient_in_scope(by, plan.patient_id)
+    return list(db.session.scalars(select(Appointment).where(Appointment.plan_id == plan.id)
+                                   .order_by(Appointment.starts_at)))
+
+
+def get(*, by: User, appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("no such appointment")
+    patient_in_scope(by, appointment.patient_id)
+    return appointment
+
+
+def confirm(*, by: User, appointment_id: int, expected_version: int) -> Appointment:
+    return _change(by, appointment_id, expected_version, {"proposed"}, "confirmed")
+
+
+def cancel(*, by: User, appointment_id: int, expected_version: int, reason: str) -> Appointment:
+    if not reason.strip():
+        raise InvalidInput({"reason": "Say why the appointment is cancelled"})
+    return _change(by, appointment_id, expected_version, set(HOLDING), "cancelled", reason.strip())
+
+
+def mark_attended(*, by: User, appointment_id: int, expected_version: int) -> Appointment:
+    appointment = _change(by, appointment_id, expected_version, set(HOLDING), "attended", started=True)
+    resolve_reviews_due(appointment.plan_id)
+    return appointment
+
+
+def mark_did_not_attend(*, by: User, appointment_id: int, expected_version: int) -> Appointment:
+    """A missed appointment puts the patient on the clinic's worklist (once, however often it is marked)."""
+    appointment = _change(by, appointment_id, expected_version, set(HOLDING), "did_not_attend", started=True)
+    add_to_worklist(key=f"did_not_attend:{appointment.id}", kind="did_not_attend", plan_id=appointment.plan_id,
+                    detail=f"Did not attend the {KIND_LABELS[appointment.kind].lower()} on {_when(appointment)}")
+    return appointment
+
+
+def move(*, by: User, appointment_id: int, expected_version: int, starts_at: datetime, length_minutes: int,
+         mode: Mode) -> Appointment:
+    """Rebook at another time (the pharmacist's choice; the database still refuses an overlap)."""
+    appointment = get(by=by, appointment_id=appointment_id)
+    check_version(appointment.version, expected_version)
+    if appointment.status not in HOLDING:
+        raise InvalidInput({"starts_at": "Only a proposed or confirmed appointment can be moved"})
+    if length_minutes not in LENGTHS_MINUTES:
+        raise InvalidInput({"length_minutes": "Choose 15, 20, 30, 60 or 90 minutes"})
+    if starts_at < clock.now():
+        raise InvalidInput({"starts_at": "Choose a time in the future"})
+    before = _when(appointment)
+    appointment.starts_at, appointment.length_minutes, appointment.mode = starts_at, length_minutes, mode.value
+    appointment.ends_at = starts_at + timedelta(minutes=length_minutes)
+    _flush_refusing_double_booking()
+    audit.record(action="update", by=by, entity_type="appointment", entity_id=appointment.id,
+                 patient_id=appointment.patient_id, changes={"when": {"before": before, "after": _when(appointment)}})
+    return appointment
+
+
+def day_list(*, by: User, day: date) -> list[Appointment]:
+    """The pharmacist's appointments on one day (local time), every status, in time order."""
+    return between(pharmacist_id=by.id, first=day, last=day)
+
+
+def between(*, pharmacist_id: int, first: date, last: date) -> list[Appointment]:
+    starts = datetime.combine(first, datetime.min.time(), CLINIC_TIMEZONE)
+    ends = datetime.combine(last + timedelta(days=1), datetime.min.time(), CLINIC_TIMEZONE)
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.pharmacist_id == pharmacist_id, Appointment.starts_at >= starts, Appointment.starts_at < ends)
+        .order_by(Appointment.starts_at)))
+
+
+def add_to_worklist(*, key: str, kind: str, plan_id: int, detail: str) -> bool:
+    """Put a plan's patient on their clinic's worklist under a unique key; False if that key is there already
+    (so jobs and repeated events add nothing twice)."""
+    if db.session.scalar(select(WorklistItem.id).where(WorklistItem.key == key)) is not None:
+        return False
+    plan = db.session.get(Plan, plan_id)
+    patient = db.session.get(Patient, plan.patient_id) if plan else None
+    assert plan is not None and patient is not None
+    try:
+        with db.session.begin_nested():  # a concurrent run may add the same key first: then this adds nothing
+            db.session.add(WorklistItem(key=key, kind=kind, clinic_id=patient.clinic_id, patient_id=patient.id,
+                                        plan_id=plan.id, detail=detail))
+    except IntegrityError:
+        return False
+    return True
+
+
+def resolve_reviews_due(plan_id: int) -> None:
+    """A review was held: the plan's overdue and missed-review items are dealt with."""
+    for item in db.session.scalars(select(WorklistItem).where(
+            WorklistItem.plan_id == plan_id, WorklistItem.kind.in_(("overdue", "did_not_attend")),
+            WorklistItem.resolved_at.is_(None))):
+        item.resolved_at = clock.now()
+
+
+def local_day(instant: datetime) -> date:
+    return instant.astimezone(CLINIC_TIMEZONE).date()
+
+
+def describe(appointment: Appointment) -> str:
+    """'Tuesday 12 January 2027 at 10:30am, by phone (20 minutes)': for letters, messages and pages."""
+    mode = {"face_to_face": f"face to face{' at ' + appointment.location if appointment.location else ''}",
+            "phone": "by phone", "video": "by video call"}[appointment.mode]
+    return f"{_when(appointment)}, {mode} ({appointment.length_minutes} minutes)"
+
+
+def _when(appointment: Appointment) -> str:
+    local = appointment.starts_at.astimezone(CLINIC_TIMEZONE)
+    clock_time = local.strftime("%I:%M%p").lstrip("0").lower().replace(":00", "")
+    return f"{local:%A} {long_date(local.date())} at {clock_time}"
+
+
+def _change(by: User, appointment_id: int, expected_version: int, allowed: set[str], to: str, reason: str = "",
+            *, started: bool = False) -> Appointment:
+    appointment = get(by=by, appointment_id=appointment_id)
+    check_version(appointment.version, expected_version)
+    if appointment.status not in allowed:
+        raise InvalidInput({"status": f"A {STATUS_LABELS[appointment.status].lower()} appointment cannot be "
+                                      f"marked {STATUS_LABELS[to].lower()}"})
+    if started and appointment.starts_at > clock.now():
+        raise InvalidInput({"status": "This appointment has not started yet"})
+    before = appointment.status
+    appointment.status, appointment.status_reason = to, reason
+    flush_or_stale()
+    audit.record(action="update", by=by, entity_type="appointment", entity_id=appointment.id,
+                 patient_id=appointment.patient_id, changes={"status": {"before": before, "after": to},
+                                                             "reason": reason})
+    return appointment
+
+
+def _busy(pharmacist_id: int, first: date, last: date) -> list[tuple[datetime, datetime]]:
+    return [(each.starts_at, each.ends_at) for each in between(pharmacist_id=pharmacist_id, first=first, last=last)
+            if each.status in HOLDING]
+
+
+def _had_initial(plan: Plan) -> bool:
+    return db.session.scalar(select(Appointment.id).where(
+        Appointment.patient_id == plan.patient_id, Appointment.kind == "initial",
+        Appointment.status.in_(("proposed", "confirmed", "attended"))).limit(1)) is not None
+
+
+def _flush_refusing_double_booking() -> None:
+    try:
+        flush_or_stale()
+    except IntegrityError as error:
+        if DOUBLE_BOOKED not in str(error.orig):
+            raise
+        raise InvalidInput({"starts_at": "That time overlaps another appointment of the pharmacist"}) from None
