@@ -30,10 +30,19 @@ ENVIRONMENT_VARIABLES = {
     "TAPER_SESSION_IDLE_MINUTES": "sign out after this many minutes without a request (default 30)",
     "TAPER_SESSION_MAX_HOURS": "sign out this many hours after signing in, whatever the activity (default 12)",
     "TAPER_PLAN_START_MAX_DAYS_AGO": "how many days in the past a new plan may start (default 7)",
+    "TAPER_NOTIFIER": "how messages go out: outbox (stored and shown in the app; default) or govuk-notify",
+    "TAPER_NOTIFY_API_KEY": "GOV.UK Notify API key (with TAPER_NOTIFIER=govuk-notify)",
+    "TAPER_NOTIFY_BASE_URL": "GOV.UK Notify API address (default https://api.notifications.service.gov.uk)",
+    "TAPER_NOTIFY_SMS_TEMPLATE_ID": "Notify template whose whole text is ((body)), for text messages",
+    "TAPER_NOTIFY_EMAIL_TEMPLATE_ID": "Notify template with ((subject)) and ((body)), for emails",
+    "TAPER_NOTIFY_LETTER_TEMPLATE_ID": "Notify letter template with ((body)) and the address lines, for letters",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+NOTIFIERS = ("outbox", "govuk-notify")
 
 
 class ConfigurationError(RuntimeError):
@@ -51,6 +60,10 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     plan_start_max_days_ago: int = 7
+    notifier: str = "outbox"
+    notify_api_key: str = ""
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_ids: tuple[tuple[str, str], ...] = ()  # (channel, template id): sms, email, letter
     # Argon2's cheapest parameters, for test suites only (each test hashes passwords); never in production.
     fast_password_hashing: bool = False
 
@@ -75,6 +88,16 @@ class Settings:
             raise ConfigurationError("session lifetimes must be positive")
         if not 0 <= self.plan_start_max_days_ago <= 90:
             raise ConfigurationError("TAPER_PLAN_START_MAX_DAYS_AGO must be from 0 to 90")
+        if self.notifier not in NOTIFIERS:
+            raise ConfigurationError(f"TAPER_NOTIFIER must be one of {', '.join(NOTIFIERS)}, not {self.notifier!r}")
+        if self.notifier == "govuk-notify":
+            if not self.notify_api_key:
+                raise ConfigurationError("TAPER_NOTIFIER=govuk-notify needs TAPER_NOTIFY_API_KEY")
+            missing = {"sms", "email", "letter"} - {channel for channel, template in self.notify_template_ids
+                                                     if template}
+            if missing:
+                raise ConfigurationError("GOV.UK Notify needs a template for each channel: set " + ", ".join(
+                    f"TAPER_NOTIFY_{channel.upper()}_TEMPLATE_ID" for channel in sorted(missing)))
         return self
 
     def flask_config(self) -> dict[str, object]:
@@ -122,6 +145,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "TAPER_SESSION_IDLE_MINUTES", settings.session_idle_minutes),
         session_max_hours=_int(env, "TAPER_SESSION_MAX_HOURS", settings.session_max_hours),
         plan_start_max_days_ago=_int(env, "TAPER_PLAN_START_MAX_DAYS_AGO", settings.plan_start_max_days_ago),
+        notifier=env.get("TAPER_NOTIFIER", settings.notifier).strip().lower(),
+        notify_api_key=env.get("TAPER_NOTIFY_API_KEY", ""),
+        notify_base_url=env.get("TAPER_NOTIFY_BASE_URL") or settings.notify_base_url,
+        notify_template_ids=tuple((channel, env.get(f"TAPER_NOTIFY_{channel.upper()}_TEMPLATE_ID", ""))
+                                  for channel in ("sms", "email", "letter")),
     ).validate()
 
 

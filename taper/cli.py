@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from taper import clock
+from taper import clock, jobs
 from taper.documents.pack import FILE_NAMES, render_pack
 from taper.documents.pack_request import PackRequestError, read_pack_request
 from taper.domain.formulary import load_formulary
@@ -146,6 +147,31 @@ def issue_documents(version_ids: tuple[int, ...], missing: bool) -> None:
             plans.issue_documents_of(chosen, on_document=lambda: bar.update(1))
         db.session.commit()
     click.echo(f"Stored the documents of {len(chosen)} plan version(s).")
+
+
+@taper.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler: Taper's jobs on their timetable, until stopped (Ctrl+C or SIGTERM). One per database."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from taper.scheduler import TIMETABLE, AlreadyRunning, configure, only_scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        with only_scheduler(app):
+            scheduler = configure(BlockingScheduler(), app)
+            signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
+            click.echo(f"Taper scheduler running {', '.join(TIMETABLE)} (Ctrl+C to stop)")
+            scheduler.start()
+    except AlreadyRunning as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+@taper.command("run-job")
+@click.argument("name", type=click.Choice(sorted(jobs.JOBS)))
+def run_job(name: str) -> None:
+    """Run one scheduler job now (safe to run twice) and print what it did as JSON."""
+    click.echo(json.dumps({"job": name, **jobs.run(name)}))
 
 
 def init_app(app: Flask) -> None:

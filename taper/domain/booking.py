@@ -128,3 +128,14 @@ def reconcile(targets: Sequence[date], booked: Sequence[tuple[int, date]], *,
             unmatched.remove(match)
     return Reconciled(keep=frozenset(keep), cancel=frozenset(entry[0] for entry in unmatched),
                       to_book=tuple(to_book))
+
+
+def review_overdue(*, last_review: date, cadence_days: int, today: date, next_booked: date | None) -> date | None:
+    """The day a review became overdue, or None: overdue once the cadence and the booking window have passed
+    since the last review held (or the plan's start) with nothing booked from today within the window."""
+    due = last_review + timedelta(days=cadence_days + WINDOW_DAYS)
+    if today <= due:
+        return None
+    if next_booked is not None and today <= next_booked <= today + timedelta(days=WINDOW_DAYS):
+        return None
+    return due

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from taper import clock
 from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
 from taper.domain.organisations import OrganisationKind, Role
-from taper.domain.patients import ImplausibleDateOfBirth, Sex, check_date_of_birth
+from taper.domain.patients import ImplausibleDateOfBirth, InvalidContact, Sex, check_contact, check_date_of_birth
 from taper.extensions import db
 from taper.models import Organisation, Patient, User
 from taper.services import audit
@@ -38,6 +38,10 @@ class PatientDetails:
     large_print: bool = False
     easy_read: bool = False
     other_communication_needs: str = ""
+    contact_by: str = "none"  # reminders: none, sms, email or letter (taper.domain.patients.CONTACT_BY)
+    mobile_phone: str = ""
+    email: str = ""
+    postal_address: str = ""
 
 
 _FIELDS = tuple(PatientDetails.__dataclass_fields__)
@@ -168,6 +172,12 @@ def _validated(details: PatientDetails, *, own_id: int | None) -> PatientDetails
         errors["pharmacy_id"] = "Select a community pharmacy from the list"
     given_name = _name(details.given_name, "given_name", "Enter the patient's first name", errors)
     family_name = _name(details.family_name, "family_name", "Enter the patient's last name", errors)
+    try:
+        mobile_phone, email, postal_address = check_contact(
+            details.contact_by, mobile_phone=details.mobile_phone, email=details.email,
+            postal_address=details.postal_address)
+    except InvalidContact as error:
+        errors[error.field] = str(error)
     if errors:
         raise InvalidInput(errors)
     return PatientDetails(
@@ -183,6 +193,10 @@ def _validated(details: PatientDetails, *, own_id: int | None) -> PatientDetails
         large_print=details.large_print,
         easy_read=details.easy_read,
         other_communication_needs=details.other_communication_needs.strip(),
+        contact_by=details.contact_by,
+        mobile_phone=mobile_phone,
+        email=email,
+        postal_address=postal_address,
     )
 
 

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from taper import clock
 from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
-from taper.domain.patients import ImplausibleDateOfBirth, Sex, check_date_of_birth
+from taper.domain.patients import CONTACT_BY, ImplausibleDateOfBirth, Sex, check_date_of_birth
 from taper.services.patients import PatientDetails
 from taper.web.fields import DatePartsField, optional_id
 
@@ -29,6 +29,12 @@ class PatientForm(FlaskForm):
     large_print = BooleanField("Large print")
     easy_read = BooleanField("Easy read")
     other_communication_needs = TextAreaField("Other communication needs", validators=[Length(max=2000)])
+    contact_by = RadioField("Reminders before each step", default="none",
+                            choices=[SelectChoice(key, label) for key, label in CONTACT_BY.items()],
+                            description="Reminders say only that a step starts tomorrow and where the plan is")
+    mobile_phone = StringField("Mobile phone number", validators=[Length(max=30)])
+    email = StringField("Email address", validators=[Length(max=254)])
+    postal_address = TextAreaField("Postal address", validators=[Length(max=500)])
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
     def validate_nhs_number(self, field: StringField) -> None:
@@ -57,6 +63,10 @@ class PatientForm(FlaskForm):
             large_print=self.large_print.data,
             easy_read=self.easy_read.data,
             other_communication_needs=self.other_communication_needs.data or "",
+            contact_by=self.contact_by.data or "none",
+            mobile_phone=self.mobile_phone.data or "",
+            email=self.email.data or "",
+            postal_address=self.postal_address.data or "",
         )
 
 

@@ -1,0 +1,136 @@
+"""The scheduler's jobs. Each works out what to do from the database as it is now, and everything it makes has
+a unique key, so running a job twice, late, or after a crash adds and sends nothing twice.
+
+- overdue-reviews (daily): patients whose review is overdue go on their clinic's worklist.
+- step-reminders (daily): the day before a step starts, the patient (as they agreed to be contacted) and the
+  nominated pharmacy are told, through the outbox.
+- completion-reviews (daily): plans that reached their last step are flagged for a completion review.
+- deliver-messages (every few minutes): the outbox goes out, failures are retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from taper import clock
+from taper.domain.booking import CLINIC_TIMEZONE, review_overdue
+from taper.domain.plans import PlanStatus
+from taper.domain.reminders import step_tomorrow_for_patient, step_tomorrow_for_pharmacy
+from taper.domain.wording import long_date
+from taper.extensions import db
+from taper.messaging.delivery import delivery_for
+from taper.models import Appointment, FollowUp, Patient, Plan
+from taper.services import appointments, audit, messages
+
+Result = dict[str, Any]
+
+
+def overdue_reviews() -> Result:
+    today, added = clock.today(), 0
+    for plan, _ in _active_plans():
+        held = [day for day in (
+            db.session.scalar(select(func.max(FollowUp.held_on)).where(FollowUp.plan_id == plan.id)),
+            _last_attended(plan.id)) if day is not None]
+        last_review = max(held) if held else date.fromisoformat(plan.current.schedule["steps"][0]["starts_on"])
+        upcoming = appointments.upcoming(plan.id)
+        due = review_overdue(last_review=last_review, cadence_days=plan.review_every_days, today=today,
+                             next_booked=appointments.local_day(upcoming[0].starts_at) if upcoming else None)
+        if due is not None:
+            added += appointments.add_to_worklist(
+                key=f"overdue:{plan.id}:{last_review.isoformat()}", kind="overdue", plan_id=plan.id,
+                detail=f"No review since {long_date(last_review)}: one was due by {long_date(due)}")
+    db.session.commit()
+    return {"added": added}
+
+
+def step_reminders() -> Result:
+    tomorrow, queued = clock.today() + timedelta(days=1), 0
+    for plan, patient in _active_plans():
+        for step in plan.current.schedule["steps"]:
+            if date.fromisoformat(step["starts_on"]) != tomorrow:
+                continue
+            key = f"step-tomorrow:plan-{plan.id}:{tomorrow.isoformat()}"
+            clinic = patient.clinic
+            contact = messages.to_patient(patient)
+            if contact is not None:
+                subject, body = step_tomorrow_for_patient(clinic_name=clinic.name, clinic_phone=clinic.phone,
+                                                          easy_read=patient.easy_read)
+                queued += messages.queue(messages.Outgoing(
+                    key=f"{key}:patient", kind="step_tomorrow", channel=contact[0], to=contact[1], subject=subject,
+                    body=body, patient_id=patient.id))
+            if patient.pharmacy is not None:
+                channel, address = messages.to_organisation(patient.pharmacy)
+                subject, body = step_tomorrow_for_pharmacy(
+                    patient=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
+                    plan_id=plan.id, version=plan.current.number, step=step["number"], starts_on=tomorrow,
+                    clinic_name=clinic.name, clinic_phone=clinic.phone)
+                queued += messages.queue(messages.Outgoing(
+                    key=f"{key}:pharmacy-{patient.pharmacy.id}", kind="step_tomorrow", channel=channel, to=address,
+                    subject=subject, body=body, patient_id=patient.id, organisation_id=patient.pharmacy.id))
+    db.session.commit()
+    return {"queued": queued, **deliver_messages()}
+
+
+def completion_reviews() -> Result:
+    today, added = clock.today(), 0
+    for plan, _ in _active_plans():
+        last = date.fromisoformat(plan.current.schedule["steps"][-1]["starts_on"])
+        if last <= today:
+            added += appointments.add_to_worklist(
+                key=f"completion_review:{plan.id}:{last.isoformat()}", kind="completion_review", plan_id=plan.id,
+                detail=f"Reached the last step on {long_date(last)}: review, then complete or continue the plan")
+    db.session.commit()
+    return {"added": added}
+
+
+def deliver_messages() -> Result:
+    return messages.deliver_due(delivery_for(current_app.extensions["taper.settings"]))
+
+
+JOBS: dict[str, Callable[[], Result]] = {
+    "overdue-reviews": overdue_reviews,
+    "step-reminders": step_reminders,
+    "completion-reviews": completion_reviews,
+    "deliver-messages": deliver_messages,
+}
+
+_app: Flask | None = None
+
+
+def bind(app: Flask) -> None:
+    """The app the scheduler process runs its jobs in (jobs are stored by name, not as pickled objects)."""
+    global _app
+    _app = app
+
+
+def run(name: str) -> Result:
+    """Run one job now, in the current app context, audited as the scheduler."""
+    with audit.origin("scheduler"):
+        try:
+            return JOBS[name]()
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+def run_scheduled(name: str) -> Result:
+    """What the scheduler calls: `run` inside the bound app."""
+    assert _app is not None, "bind(app) first"
+    with _app.app_context():
+        return run(name)
+
+
+def _active_plans() -> list[tuple[Plan, Patient]]:
+    return list(db.session.execute(select(Plan, Patient).join(Patient, Plan.patient_id == Patient.id)
+                                   .where(Plan.status == PlanStatus.ACTIVE).order_by(Plan.id)).tuples())
+
+
+def _last_attended(plan_id: int) -> date | None:
+    starts = db.session.scalar(select(func.max(Appointment.starts_at)).where(
+        Appointment.plan_id == plan_id, Appointment.status == "attended"))
+    return starts.astimezone(CLINIC_TIMEZONE).date() if starts else None
