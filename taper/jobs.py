@@ -126,8 +126,9 @@ def run_scheduled(name: str) -> Result:
 
 
 def _active_plans() -> list[tuple[Plan, Patient]]:
-    return list(db.session.execute(select(Plan, Patient).join(Patient, Plan.patient_id == Patient.id)
-                                   .where(Plan.status == PlanStatus.ACTIVE).order_by(Plan.id)).tuples())
+    rows = db.session.execute(select(Plan, Patient).join(Patient, Plan.patient_id == Patient.id)
+                              .where(Plan.status == PlanStatus.ACTIVE).order_by(Plan.id))
+    return [(plan, patient) for plan, patient in rows]
 
 
 def _last_attended(plan_id: int) -> date | None:

@@ -43,12 +43,16 @@ class AlreadyRunning(RuntimeError):
     pass
 
 
-def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
+def job_store(app: Flask) -> SQLAlchemyJobStore:
+    """The jobs' table in the application database (its engine is the store's own)."""
+    return SQLAlchemyJobStore(url=app.config["SQLALCHEMY_DATABASE_URI"], tablename="apscheduler_jobs")
+
+
+def configure(scheduler: BaseScheduler, app: Flask, store: SQLAlchemyJobStore | None = None) -> BaseScheduler:
     """Give `scheduler` Taper's job store, executor, defaults and timetable."""
     jobs.bind(app)
     scheduler.configure(
-        jobstores={"default": SQLAlchemyJobStore(url=app.config["SQLALCHEMY_DATABASE_URI"],
-                                                 tablename="apscheduler_jobs")},
+        jobstores={"default": store or job_store(app)},
         executors={"default": ThreadPoolExecutor(max_workers=1)},  # one job at a time
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": int(MISFIRE_GRACE.total_seconds())},

@@ -73,7 +73,7 @@ class GovUkNotify:
                     template_id=template_id, personalisation={**_address(message.to), "body": message.body},
                     reference=message.key)
         except APIError as error:
-            raise DeliveryFailed(f"GOV.UK Notify answered {error}", permanent=_permanent(error)) from None
+            raise DeliveryFailed(f"GOV.UK Notify answered {_describe(error)}", permanent=_permanent(error)) from None
         except requests.RequestException as error:
             raise DeliveryFailed(f"GOV.UK Notify could not be reached: {error}", permanent=False) from None
         return str(response["id"])
@@ -99,6 +99,15 @@ def _address(text: str) -> dict[str, str]:
     if not 3 <= len(lines) <= LETTER_ADDRESS_LINES:
         raise DeliveryFailed("a letter needs an address of 3 to 7 lines, the last the postcode", permanent=True)
     return {f"address_line_{number}": line for number, line in enumerate(lines, start=1)}
+
+
+def _describe(error: APIError) -> str:
+    """'400: phone_number Not a UK mobile number' from Notify's {"errors": [{"error", "message"}]}."""
+    details = error.message
+    if isinstance(details, list):
+        details = "; ".join(str(each.get("message", each)) if isinstance(each, dict) else str(each)
+                            for each in details)
+    return f"{error.status_code}: {details}"
 
 
 def _permanent(error: APIError) -> bool:

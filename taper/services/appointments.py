@@ -93,6 +93,14 @@ def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
     return Proposals(booked=booked, cancelled=cancelled, unplaced=unplaced)
 
 
+def cancel_future(plan: Plan, reason: str) -> list[Appointment]:
+    """The plan ended: its proposed and confirmed appointments from now on are cancelled."""
+    cancelled = upcoming(plan.id)
+    for appointment in cancelled:
+        appointment.status, appointment.status_reason = "cancelled", reason
+    return cancelled
+
+
 def upcoming(plan_id: int) -> list[Appointment]:
     """A plan's proposed and confirmed appointments from now on, earliest first."""
     return list(db.session.scalars(select(Appointment).where(

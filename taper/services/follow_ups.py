@@ -13,7 +13,7 @@ from taper.domain.follow_up import PEG_ITEMS, PEG_MAX, SOWS_GOSSOP_ITEMS, SOWS_M
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import FollowUp, User
-from taper.services import audit, plans
+from taper.services import appointments, audit, plans
 from taper.services.errors import InvalidInput
 
 
@@ -62,6 +62,7 @@ def record_follow_up(*, by: User, plan_id: int, expected_version: int, details: 
                       plan_version_after=plan.current.number, recorded_by_id=by.id)
     db.session.add(record)
     db.session.flush()
+    appointments.resolve_reviews_due(plan.id)
     audit.record(action="create", by=by, entity_type="follow_up", entity_id=record.id, patient_id=plan.patient_id,
                  changes={"plan": plan.id, "outcome": outcome.value, "sows_total": record.sows_total,
                           "plan_version_after": record.plan_version_after})

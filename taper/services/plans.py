@@ -158,6 +158,8 @@ def change_status(*, by: User, plan_id: int, expected_version: int, to: PlanStat
             from None
     if to is PlanStatus.ACTIVE:
         _propose_reviews_and_issue(by, plan)
+    if to.is_ended:
+        appointments.cancel_future(plan, f"The plan ended ({to.value})")
     audit.record(action="update", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id,
                  changes={"status": {"before": before.value, "after": to.value}, "reason": reason.strip()})
     return plan

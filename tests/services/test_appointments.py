@@ -183,3 +183,13 @@ def test_without_sessions_nothing_is_booked_and_the_days_are_reported(make: Make
     pharmacist = make.user()
     plan = _running_plan(pharmacist, make.patient(pharmacist))
     assert appointments.upcoming(plan.id) == []
+
+
+def test_ending_a_plan_cancels_its_future_appointments(pharmacist: User, make: Maker) -> None:
+    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    booked = appointments.upcoming(plan.id)
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.STOPPED,
+                        reason="Patient moved away")
+    db.session.commit()
+    assert appointments.upcoming(plan.id) == []
+    assert {(each.status, each.status_reason) for each in booked} == {("cancelled", "The plan ended (stopped)")}

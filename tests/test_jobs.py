@@ -1,0 +1,279 @@
+"""The scheduler's jobs: what each makes, that running twice makes nothing more, catching up after downtime,
+GOV.UK Notify (a fake on 127.0.0.1) including its errors, and a job killed half way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time as wall
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from config import Settings
+from taper import PROJECT_ROOT, clock, jobs
+from taper.domain.booking import CLINIC_TIMEZONE
+from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
+from taper.domain.organisations import OrganisationKind
+from taper.domain.plans import PlanStatus
+from taper.extensions import db
+from taper.messaging.delivery import GovUkNotify
+from taper.models import Message, Patient, Plan, User, WorklistItem
+from taper.services import messages, plans, regimens
+from taper.services.follow_ups import FollowUpDetails, record_follow_up
+from taper.services.regimens import RegimenEntry
+from tests.conftest import Maker
+from tests.fake_notify import API_KEY, TEMPLATES, FakeNotify, fake_notify
+
+MONDAY = date(2027, 1, 4)
+MORPHINE_BD = {"product": "morphine-mr-tablet-12h",
+               "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
+
+
+def at(day: date, hour: int = 8) -> datetime:
+    return datetime.combine(day, time(hour), CLINIC_TIMEZONE)
+
+
+@pytest.fixture
+def pharmacist(make: Maker) -> User:
+    return make.user()
+
+
+def _running_plan(pharmacist: User, patient: Patient) -> Plan:
+    with clock.freeze(at(MONDAY)):
+        regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
+        plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(start_on=MONDAY))
+        plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
+            what_matters="Gardening", goals="Less medicine", agreed_pace="10% every 2 weeks", prescriber="gp",
+            consent_share_with_gp=True, consent_share_with_pharmacy=True, agreed_on=MONDAY))
+        plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+        db.session.commit()
+    return plan
+
+
+@pytest.fixture
+def patient(make: Maker, pharmacist: User) -> Patient:
+    pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY)
+    pharmacy.email = "high.street@nhs.net"
+    patient = make.patient(pharmacist, pharmacy_id=pharmacy.id, contact_by="sms", mobile_phone="07700 900123")
+    db.session.commit()
+    return patient
+
+
+def _run(name: str, on: date) -> dict[str, object]:
+    with clock.freeze(at(on, 9)):
+        return jobs.run(name)
+
+
+def test_step_reminders_tell_the_patient_and_pharmacy_the_day_before_once(pharmacist: User, patient: Patient) -> None:
+    plan = _running_plan(pharmacist, patient)
+    step_2 = date.fromisoformat(plan.current.schedule["steps"][1]["starts_on"])
+    assert _run("step-reminders", step_2 - timedelta(days=2))["queued"] == 0
+    first = _run("step-reminders", step_2 - timedelta(days=1))
+    assert (first["queued"], first["sent"]) == (2, 2)  # the outbox backend: stored is sent
+    again = _run("step-reminders", step_2 - timedelta(days=1))
+    assert (again["queued"], again["sent"]) == (0, 0)
+    sent = {message.channel: message for message in db.session.scalars(select(Message))}
+    assert set(sent) == {"sms", "email"} and all(message.status == "sent" for message in sent.values())
+    assert sent["sms"].to == "07700 900123"
+    assert sent["sms"].body.startswith("Your next step starts tomorrow. Your plan has the details.")
+    assert "mg" not in sent["sms"].body and "morphine" not in sent["sms"].body.lower()  # no clinical detail
+    assert sent["email"].to == "high.street@nhs.net"
+    assert f"step 2 of tapering plan {plan.id} (version 1) starts on 18 January 2027" in sent["email"].body
+
+
+def test_reminders_follow_the_patients_choice_and_needs(pharmacist: User, patient: Patient, make: Maker) -> None:
+    quiet = make.patient(pharmacist, easy_read=True, contact_by="none", mobile_phone="07700 900456")
+    easy = make.patient(pharmacist, easy_read=True, contact_by="email", email="sam@example.com")
+    for each in (quiet, easy):
+        _running_plan(pharmacist, each)
+    _run("step-reminders", date(2027, 1, 17))
+    to_patients = {message.patient_id: message for message in db.session.scalars(
+        select(Message).where(Message.organisation_id.is_(None)))}
+    assert quiet.id not in to_patients  # no consent to reminders: none sent
+    assert to_patients[easy.id].body.startswith("Tomorrow your medicine changes. Look at your plan.")
+    app_only = db.session.scalar(select(Message).where(Message.patient_id == quiet.id))
+    assert app_only is None  # no nominated pharmacy either
+
+
+def test_overdue_reviews_go_on_the_worklist_once_and_a_review_clears_them(pharmacist: User,
+                                                                          patient: Patient) -> None:
+    plan = _running_plan(pharmacist, patient)  # no sessions: nothing was booked
+    assert _run("overdue-reviews", MONDAY + timedelta(days=18))["added"] == 0  # 14 + 4 days of grace
+    assert _run("overdue-reviews", MONDAY + timedelta(days=19))["added"] == 1
+    assert _run("overdue-reviews", MONDAY + timedelta(days=20))["added"] == 0
+    item = db.session.scalar(select(WorklistItem))
+    assert (item.kind, item.plan_id, item.resolved_at) == ("overdue", plan.id, None)
+    assert item.detail == "No review since 4 January 2027: one was due by 22 January 2027"
+    with clock.freeze(at(MONDAY + timedelta(days=21))):
+        record_follow_up(by=pharmacist, plan_id=plan.id, expected_version=plan.version, details=FollowUpDetails(
+            held_on=MONDAY + timedelta(days=21), mode="phone", duration_minutes=20, dose_taken="As planned",
+            peg={"pain": 5, "enjoyment": 5, "activity": 5}, sows=dict.fromkeys(SOWS_GOSSOP_ITEMS, 0), notes="",
+            outcome="continue"))
+        db.session.commit()
+    db.session.refresh(item)
+    assert item.resolved_at is not None
+    assert _run("overdue-reviews", MONDAY + timedelta(days=22))["added"] == 0
+
+
+def test_plans_at_their_last_step_are_flagged_for_a_completion_review_once(pharmacist: User,
+                                                                             patient: Patient) -> None:
+    plan = _running_plan(pharmacist, patient)
+    last = date.fromisoformat(plan.current.schedule["steps"][-1]["starts_on"])
+    assert _run("completion-reviews", last - timedelta(days=1))["added"] == 0
+    assert _run("completion-reviews", last)["added"] == 1
+    assert _run("completion-reviews", last + timedelta(days=1))["added"] == 0
+    assert db.session.scalar(select(WorklistItem.kind)) == "completion_review"
+
+
+def test_a_scheduler_down_for_two_days_runs_each_missed_job_once(app: Flask, pharmacist: User,
+                                                                 patient: Patient) -> None:
+    """Coalescing: the step-reminders job missed two daily runs; on start it runs once, not three times."""
+    from apscheduler.events import EVENT_JOB_EXECUTED
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from taper.scheduler import configure, job_store
+
+    plan = _running_plan(pharmacist, patient)
+    step_2 = date.fromisoformat(plan.current.schedule["steps"][1]["starts_on"])
+    store = job_store(app)
+    scheduler = configure(BackgroundScheduler(), app, store)
+    ran: list[str] = []
+    scheduler.add_listener(lambda event: ran.append(event.job_id), EVENT_JOB_EXECUTED)
+    two_days_ago = datetime.now(CLINIC_TIMEZONE) - timedelta(days=2, minutes=1)
+    for job in scheduler.get_jobs():
+        job.modify(next_run_time=two_days_ago)
+    with clock.freeze(at(step_2 - timedelta(days=1), 9)):
+        scheduler.start()
+        deadline = wall.monotonic() + 20
+        while len(ran) < 4 and wall.monotonic() < deadline:
+            wall.sleep(0.1)
+        wall.sleep(0.5)  # time for any extra (wrong) runs to show
+        scheduler.shutdown(wait=True)
+    store.engine.dispose()  # the scheduler's thread may touch its store once more as it stops
+    assert sorted(ran) == sorted(["overdue-reviews", "completion-reviews", "step-reminders", "deliver-messages"])
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 2  # one reminder each, not three
+
+
+@pytest.fixture
+def notify() -> Iterator[FakeNotify]:
+    with fake_notify() as fake:
+        yield fake
+
+
+def _notify_backend(fake: FakeNotify) -> GovUkNotify:
+    return GovUkNotify(api_key=API_KEY, base_url=fake.url, template_ids=TEMPLATES, timeout=5)
+
+
+def _queue(patient: Patient, key: str, channel: str = "sms", to: str = "07700 900123") -> None:
+    messages.queue(messages.Outgoing(key=key, kind="step_tomorrow", channel=channel, to=to, subject="Your plan",
+                                     body="Your next step starts tomorrow.", patient_id=patient.id))
+    db.session.commit()
+
+
+def test_notify_sends_text_email_and_letter(notify: FakeNotify, patient: Patient) -> None:
+    _queue(patient, "a", "sms")
+    _queue(patient, "b", "email", "sam@example.com")
+    _queue(patient, "c", "letter", "Flat 1\n2 High Street\nLeeds\nLS1 1AA")
+    with clock.freeze(at(MONDAY)):
+        assert messages.deliver_due(_notify_backend(notify))["sent"] == 3
+    by_kind = {each["kind"]: each for each in notify.sent}
+    assert by_kind["sms"]["phone_number"] == "07700 900123" and by_kind["sms"]["reference"] == "a"
+    assert by_kind["email"]["personalisation"] == {"subject": "Your plan", "body": "Your next step starts tomorrow."}
+    assert by_kind["letter"]["personalisation"]["address_line_4"] == "LS1 1AA"
+    stored = {message.key: message for message in db.session.scalars(select(Message))}
+    assert all(stored[key].status == "sent" and stored[key].provider_id == notify.sent[index]["id"]
+               for index, key in enumerate("abc"))
+
+
+def test_a_notify_error_leaves_the_message_failed_with_the_error_then_it_is_retried(notify: FakeNotify,
+                                                                                    patient: Patient) -> None:
+    _queue(patient, "retry-me")
+    notify.failures = [(500, "Internal server error")]
+    with clock.freeze(at(MONDAY)):
+        assert messages.deliver_due(_notify_backend(notify))["failed"] == 1
+    message = db.session.scalar(select(Message))
+    assert (message.status, message.attempts) == ("failed", 1)
+    assert message.last_error == "GOV.UK Notify answered 500: Internal server error"
+    with clock.freeze(at(MONDAY) + timedelta(minutes=4)):
+        assert messages.deliver_due(_notify_backend(notify))["sent"] == 0  # not yet: retried after 5 minutes
+    with clock.freeze(at(MONDAY) + timedelta(minutes=6)):
+        assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
+    db.session.refresh(message)
+    assert (message.status, message.last_error, notify.references()) == ("sent", "", ["retry-me"])
+
+
+def test_a_refused_message_is_not_retried_until_someone_asks(notify: FakeNotify, patient: Patient) -> None:
+    _queue(patient, "bad-number")
+    notify.failures = [(400, "phone_number Not a UK mobile number")]
+    with clock.freeze(at(MONDAY)):
+        messages.deliver_due(_notify_backend(notify))
+    with clock.freeze(at(MONDAY) + timedelta(days=1)):
+        assert messages.deliver_due(_notify_backend(notify))["sent"] == 0
+        message = db.session.scalar(select(Message))
+        assert message.status == "failed" and "Not a UK mobile number" in message.last_error
+        messages.retry(message.id)
+        db.session.commit()
+        assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
+
+
+def test_a_send_cut_short_is_checked_with_notify_before_sending_again(notify: FakeNotify, patient: Patient) -> None:
+    _queue(patient, "went-out")
+    _queue(patient, "never-went")
+    with clock.freeze(at(MONDAY)):
+        messages.deliver_due(_notify_backend(notify))  # both sent
+    notify.sent.pop()  # Notify never saw the second
+    for message in db.session.scalars(select(Message)):
+        message.status = "sending"  # as if the process died between the send and the commit
+    db.session.commit()
+    with clock.freeze(at(MONDAY) + timedelta(minutes=11)):
+        result = messages.deliver_due(_notify_backend(notify))
+    assert result["recovered"] == 2 and result["sent"] == 1
+    assert sorted(notify.references()) == ["never-went", "went-out"]  # each once
+
+
+def test_killing_the_job_half_way_loses_nothing_and_duplicates_nothing(app: Flask, notify: FakeNotify,
+                                                                       patient: Patient, tmp_path: Path) -> None:
+    """Deliver 12 messages through a slow Notify in another process, kill it (SIGKILL) after a few sends, run
+    the job again: every message went out exactly once."""
+    keys = [f"message-{number}" for number in range(12)]
+    for key in keys:
+        _queue(patient, key)
+    notify.delay_seconds = 0.15
+    settings: Settings = app.extensions["taper.settings"]
+    environment = {**os.environ, "TAPER_DATABASE_URL": settings.database_url, "TAPER_ENV": "test",
+                   "TAPER_INSTANCE_PATH": str(tmp_path), "TAPER_SECRET_KEY": settings.secret_key,
+                   "TAPER_NOTIFIER": "govuk-notify", "TAPER_NOTIFY_API_KEY": API_KEY,
+                   "TAPER_NOTIFY_BASE_URL": notify.url,
+                   **{f"TAPER_NOTIFY_{channel.upper()}_TEMPLATE_ID": template
+                      for channel, template in TEMPLATES.items()}}
+    with (tmp_path / "job.log").open("wb") as log:
+        job = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "taper", "run-job",
+                                "deliver-messages"], cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL,
+                               stderr=log)
+        deadline = wall.monotonic() + 60
+        while len(notify.references()) < 4 and wall.monotonic() < deadline and job.poll() is None:
+            wall.sleep(0.02)
+        job.send_signal(signal.SIGKILL)
+        job.wait(timeout=10)
+    assert 4 <= len(notify.references()) < len(keys), (tmp_path / "job.log").read_text()
+    notify.delay_seconds = 0
+    db.session.expire_all()
+    with clock.freeze(clock.now() + timedelta(minutes=11)):
+        messages.deliver_due(_notify_backend(notify))
+    assert sorted(notify.references()) == sorted(keys)
+    assert {message.status for message in db.session.scalars(select(Message))} == {"sent"}
+
+
+def test_web_workers_never_start_a_scheduler(app: Flask) -> None:
+    """The app serves requests without any scheduler thread (APScheduler names its thread "APScheduler")."""
+    assert app.test_client().get("/login").status_code == 200
+    assert not any(thread.name == "APScheduler" for thread in threading.enumerate())
