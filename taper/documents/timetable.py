@@ -13,7 +13,7 @@ from typing import Any
 
 from taper.domain.formulary import Product, load_formulary
 from taper.domain.makeable import Units, plain
-from taper.domain.wording import long_date, scheduled_units, units_words
+from taper.domain.wording import clock_words, long_date, scheduled_units, units_words
 
 WHEN_NEEDED = "Only if you need it"
 PATCH = "Patch"
@@ -45,16 +45,6 @@ class Row:
 class Timetable:
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
-
-
-def clock_words(time: str) -> str:
-    """'08:00' -> '8am', '13:30' -> '1:30pm', '12:00' -> '12 noon', '00:00' -> '12 midnight'."""
-    hours, minutes = (int(part) for part in time.split(":"))
-    if minutes == 0 and hours in (0, 12):
-        return "12 midnight" if hours == 0 else "12 noon"
-    suffix = "am" if hours < 12 else "pm"
-    shown = hours % 12 or 12
-    return f"{shown}{suffix}" if minutes == 0 else f"{shown}:{minutes:02d}{suffix}"
 
 
 def timetable(schedule_document: dict[str, Any]) -> Timetable:

@@ -16,6 +16,16 @@ def long_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def clock_words(time: str) -> str:
+    """'08:00' -> '8am', '13:30' -> '1:30pm', '12:00' -> '12 noon', '00:00' -> '12 midnight'."""
+    hours, minutes = (int(part) for part in time.split(":"))
+    if minutes == 0 and hours in (0, 12):
+        return "12 midnight" if hours == 0 else "12 noon"
+    suffix = "am" if hours < 12 else "pm"
+    shown = hours % 12 or 12
+    return f"{shown}{suffix}" if minutes == 0 else f"{shown}:{minutes:02d}{suffix}"
+
+
 _WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 

@@ -23,7 +23,7 @@ from taper.domain.booking import (
     reconcile,
 )
 from taper.domain.follow_up import Mode
-from taper.domain.wording import long_date
+from taper.domain.wording import clock_words, long_date
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, User, WorklistItem
 from taper.services import audit, capacity
@@ -99,6 +99,16 @@ def cancel_future(plan: Plan, reason: str) -> list[Appointment]:
     for appointment in cancelled:
         appointment.status, appointment.status_reason = "cancelled", reason
     return cancelled
+
+
+def unbooked_reviews(plan: Plan) -> list[date]:
+    """Review days of a running plan that have no proposed or confirmed review in their window."""
+    if not plan.status.is_running:
+        return []
+    steps = [date.fromisoformat(step["starts_on"]) for step in plan.current.schedule["steps"]]
+    targets = [day for day in follow_up_targets(steps, cadence_days=plan.review_every_days) if day >= clock.today()]
+    booked = [(each.id, local_day(each.starts_at)) for each in upcoming(plan.id) if each.kind == "follow_up"]
+    return list(reconcile(targets, booked).to_book)
 
 
 def upcoming(plan_id: int) -> list[Appointment]:
@@ -217,8 +227,7 @@ def describe(appointment: Appointment) -> str:
 
 def _when(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(CLINIC_TIMEZONE)
-    clock_time = local.strftime("%I:%M%p").lstrip("0").lower().replace(":00", "")
-    return f"{local:%A} {long_date(local.date())} at {clock_time}"
+    return f"{local:%A} {long_date(local.date())} at {clock_words(local.strftime('%H:%M'))}"
 
 
 def _change(by: User, appointment_id: int, expected_version: int, allowed: set[str], to: str, reason: str = "",

@@ -12,8 +12,9 @@ from taper import clock
 from taper.domain.organisations import Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import FollowUp, Patient, Plan, RecordedRegimen, User
-from taper.services.errors import PermissionDenied
+from taper.models import Appointment, Patient, Plan, RecordedRegimen, User, WorklistItem
+from taper.services import appointments, audit
+from taper.services.errors import NotFound, PermissionDenied
 
 WEEK = timedelta(days=7)
 
@@ -27,14 +28,6 @@ class StepChange:
 
 
 @dataclass(frozen=True)
-class Overdue:
-    patient: Patient
-    plan: Plan
-    last_seen_on: date
-    due_on: date
-
-
-@dataclass(frozen=True)
 class HighDose:
     patient: Patient
     ome_mg_per_day: Decimal
@@ -44,13 +37,16 @@ class HighDose:
 class Home:
     running: list[tuple[Patient, Plan]]
     step_changes: list[StepChange]
-    overdue: list[Overdue]
+    needs_review: list[WorklistItem]  # overdue or missed reviews (the overdue-reviews job and missed appointments)
+    completion_reviews: list[WorklistItem]
+    todays_appointments: list[Appointment]
     high_dose_without_plan: list[HighDose]
 
 
 def clinic_home(*, by: User) -> Home:
-    """For the pharmacist's clinic: running plans, steps changing in the next seven days, follow-ups overdue
-    (none within the plan's step interval), and patients above the high-dose threshold with no running plan."""
+    """For the pharmacist's clinic: running plans, steps changing in the next seven days, the worklist (overdue
+    and missed reviews, plans at their last step), the pharmacist's appointments today, and patients above the
+    high-dose threshold with no running plan."""
     if by.role is not Role.PHARMACIST or by.organisation_id is None:
         raise PermissionDenied("only a clinic pharmacist has a clinic home page")
     today = clock.today()
@@ -58,22 +54,33 @@ def clinic_home(*, by: User) -> Home:
         select(Patient, Plan).join(Plan, Plan.patient_id == Patient.id)
         .where(Patient.clinic_id == by.organisation_id, Plan.status.in_([PlanStatus.ACTIVE, PlanStatus.PAUSED]))
         .order_by(Patient.family_name, Patient.given_name))]
-    step_changes, overdue = [], []
+    step_changes = []
     for patient, plan in running:
-        schedule = plan.current.schedule
-        for step in schedule["steps"]:
+        for step in plan.current.schedule["steps"]:
             starts_on = date.fromisoformat(step["starts_on"])
             if today <= starts_on < today + WEEK and plan.status is PlanStatus.ACTIVE:
                 step_changes.append(StepChange(patient, plan, starts_on, step["ome_mg_per_day"]))
-        last = db.session.scalar(select(FollowUp.held_on).where(FollowUp.plan_id == plan.id)
-                                 .order_by(FollowUp.held_on.desc()).limit(1))
-        last_seen = last or plan.versions[0].created_at.date()
-        interval = int(schedule.get("policy", {}).get("interval_days", 14))
-        if plan.status is PlanStatus.ACTIVE and last_seen + timedelta(days=interval) < today:
-            overdue.append(Overdue(patient, plan, last_seen, last_seen + timedelta(days=interval)))
+    open_items = list(db.session.scalars(select(WorklistItem).where(
+        WorklistItem.clinic_id == by.organisation_id, WorklistItem.resolved_at.is_(None))
+        .order_by(WorklistItem.created_at, WorklistItem.id)))
     with_running = {patient.id for patient, _ in running}
     return Home(running=running, step_changes=sorted(step_changes, key=lambda change: change.starts_on),
-                overdue=overdue, high_dose_without_plan=_high_dose(by, with_running))
+                needs_review=[item for item in open_items if item.kind in ("overdue", "did_not_attend")],
+                completion_reviews=[item for item in open_items if item.kind == "completion_review"],
+                todays_appointments=appointments.day_list(by=by, day=today),
+                high_dose_without_plan=_high_dose(by, with_running))
+
+
+def resolve(*, by: User, item_id: int) -> WorklistItem:
+    """A pharmacist has dealt with a worklist item."""
+    item = db.session.get(WorklistItem, item_id)
+    if item is None or item.clinic_id != by.organisation_id:
+        raise NotFound("no such worklist item")
+    if item.resolved_at is None:
+        item.resolved_at = clock.now()
+        audit.record(action="update", by=by, entity_type="worklist_item", entity_id=item.id,
+                     patient_id=item.patient_id, changes={"resolved": item.kind})
+    return item
 
 
 def _high_dose(by: User, with_running: set[int]) -> list[HighDose]:

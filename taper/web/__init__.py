@@ -9,6 +9,7 @@ from taper import PACKAGE_ROOT
 from taper.web import errors, filters, security
 from taper.web.admin.views import blueprint as admin
 from taper.web.api.views import blueprint as api
+from taper.web.appointments.views import blueprint as appointments
 from taper.web.auth.views import blueprint as auth
 from taper.web.home.views import blueprint as home
 from taper.web.patients.views import blueprint as patients
@@ -35,7 +36,7 @@ def configure_jinja(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     configure_jinja(app)
-    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, admin, api):
+    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, appointments, admin, api):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)

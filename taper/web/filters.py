@@ -9,7 +9,7 @@ from flask import Flask
 
 from taper.clock import CLINIC_TIMEZONE
 from taper.domain.nhs_number import format_nhs_number
-from taper.domain.wording import long_date
+from taper.domain.wording import clock_words, long_date
 
 
 def nhs_date(value: date | None) -> str:
@@ -25,6 +25,15 @@ def nhs_datetime(value: datetime | None) -> str:
     return f"{nhs_date(local.date())} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
 
 
+def nhs_time(value: datetime) -> str:
+    """2:05pm, 9am, 12 noon: UK time, the NHS.UK way."""
+    return clock_words(value.astimezone(CLINIC_TIMEZONE).strftime("%H:%M"))
+
+
+def local_day(value: datetime) -> date:
+    return value.astimezone(CLINIC_TIMEZONE).date()
+
+
 def iso_date(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -38,4 +47,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(b64, "b64")
     app.add_template_filter(nhs_date, "nhs_date")
     app.add_template_filter(nhs_datetime, "nhs_datetime")
+    app.add_template_filter(nhs_time, "nhs_time")
+    app.add_template_filter(local_day, "local_day")
     app.add_template_filter(format_nhs_number, "nhs_number")

@@ -26,8 +26,7 @@ from taper.documents.team_letters import (
     render_patient_plan,
     steps_in_words,
 )
-from taper.documents.timetable import clock_words
-from taper.domain.wording import long_date
+from taper.domain.wording import clock_words, long_date
 from tests.documents.conftest import HEAD, REQUEST, timetable_cells
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from taper import clock
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import AuditEvent, Patient, Plan, SharedDecision, User
+from taper.models import AuditEvent, Patient, Plan, SharedDecision, User, WorklistItem
 from taper.services import regimens
 from taper.services.regimens import RegimenEntry
 from tests.conftest import Maker, submit
@@ -191,15 +191,19 @@ def test_home_shows_step_changes_overdue_follow_ups_and_high_doses_without_a_pla
     assert "Today in clinic" in page
     running = page.split('id="running"')[1]
     assert "LOVELACE, Ada" in running and f"plan {plan.id}" in running
-    assert "LOVELACE, Ada" in page.split('id="step-changes"')[1].split('id="overdue"')[0]  # step 1 starts today
+    assert "LOVELACE, Ada" in page.split('id="step-changes"')[1].split('id="today"')[0]  # step 1 starts today
     high = page.split('id="high-dose"')[1].split('id="running"')[0]
     assert "HIGHDOSE, Ada</a>: 180 mg OME a day" in high and "LOVELACE" not in high
-    from taper.services import worklists
+    from taper import jobs
 
+    assert "No one is overdue." in page
     with clock.freeze(datetime.combine(TODAY + timedelta(days=20), datetime.min.time(), tzinfo=UTC)):
-        later = worklists.clinic_home(by=pharmacist)  # no follow-up within the 14-day interval
-    assert [entry.patient.family_name for entry in later.overdue] == ["Lovelace"]
-    assert worklists.clinic_home(by=pharmacist).overdue == []
+        jobs.run("overdue-reviews")  # no review in 14 days and 4 days' grace, and nothing booked
+    overdue = _page(signed_in.get("/")).split('id="overdue"')[1].split('id="completion"')[0]
+    assert "LOVELACE, Ada" in overdue and "No review since" in overdue
+    item = db.session.scalar(select(WorklistItem))
+    submit(signed_in, f"/worklist/{item.id}/done", {}, form_url="/")
+    assert "No one is overdue." in _page(signed_in.get("/"))
 
 
 def test_the_start_date_limit_is_configured(databases, tmp_path, make: Maker) -> None:  # type: ignore[no-untyped-def]

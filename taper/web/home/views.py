@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from taper.domain.organisations import Role
+from taper.extensions import db
 from taper.services import worklists
 from taper.web.security import roles
 
@@ -20,3 +22,12 @@ def index() -> Response | str:
     if current_user.role is Role.ADMIN:
         return redirect(url_for("admin.users"))
     return render_template("home/index.html")
+
+
+@blueprint.route("/worklist/<int:item_id>/done", methods=["POST"])
+@roles(Role.PHARMACIST)
+def resolve(item_id: int) -> Response:
+    if FlaskForm().validate_on_submit():
+        worklists.resolve(by=current_user, item_id=item_id)
+        db.session.commit()
+    return redirect(url_for("home.index"))

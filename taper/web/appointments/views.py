@@ -1,0 +1,209 @@
+"""A pharmacist's appointments (day list, week, each appointment), clinic sessions and leave, calendars, and the
+outbox of messages about their clinic's patients."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from taper import clock
+from taper.domain.booking import CLINIC_TIMEZONE
+from taper.domain.follow_up import Mode
+from taper.domain.organisations import Role
+from taper.extensions import db
+from taper.models import Appointment, Message, Patient
+from taper.services import appointments, calendars, capacity, messages
+from taper.services.capacity import SessionDetails
+from taper.web.appointments.forms import LeaveForm, MoveForm, SessionForm, StatusForm
+from taper.web.fields import save
+from taper.web.security import roles
+
+blueprint = Blueprint("appointments", __name__)
+
+ACTIONS = {"confirm": appointments.confirm, "attended": appointments.mark_attended,
+           "did_not_attend": appointments.mark_did_not_attend}
+
+
+@blueprint.route("/appointments")
+@roles(Role.PHARMACIST)
+def day() -> str:
+    """The pharmacist's day list: every appointment of the day, with what to do next."""
+    shown = _day_argument("day") or clock.today()
+    return render_template("appointments/day.html", day=shown, booked=appointments.day_list(by=current_user, day=shown),
+                           labels=appointments.STATUS_LABELS, kinds=appointments.KIND_LABELS,
+                           previous=shown - timedelta(days=1), next=shown + timedelta(days=1))
+
+
+@blueprint.route("/appointments/week")
+@roles(Role.PHARMACIST)
+def week() -> str:
+    start = _day_argument("start") or clock.today()
+    monday = start - timedelta(days=start.weekday())
+    booked = appointments.between(pharmacist_id=current_user.id, first=monday, last=monday + timedelta(days=6))
+    days = [(monday + timedelta(days=offset),
+             [each for each in booked if appointments.local_day(each.starts_at) == monday + timedelta(days=offset)])
+            for offset in range(7)]
+    return render_template("appointments/week.html", monday=monday, days=days, labels=appointments.STATUS_LABELS,
+                           kinds=appointments.KIND_LABELS, previous=monday - timedelta(days=7),
+                           next=monday + timedelta(days=7))
+
+
+@blueprint.route("/appointments/<int:appointment_id>", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def detail(appointment_id: int) -> WerkzeugResponse | str:
+    """One appointment: move it (rebook), confirm it, mark it attended or missed, or cancel it."""
+    appointment = appointments.get(by=current_user, appointment_id=appointment_id)
+    move = MoveForm(prefix="move")
+    if request.method == "GET":
+        local = appointment.starts_at.astimezone(CLINIC_TIMEZONE)
+        move.day.process(None, local.date())
+        move.starts.data, move.length_minutes.data = local.time(), appointment.length_minutes
+        move.mode.data, move.version.data = appointment.mode, appointment.version
+    elif move.validate_on_submit():
+        moved = save(move, lambda: appointments.move(
+            by=current_user, appointment_id=appointment_id, expected_version=move.version.data or 0,
+            starts_at=datetime.combine(move.day.data, move.starts.data, CLINIC_TIMEZONE),
+            length_minutes=move.length_minutes.data, mode=Mode(move.mode.data)),
+            locate=lambda name: move.starts if name == "starts_at" else getattr(move, name, None))
+        if moved is not None:
+            flash(f"Moved to {appointments.describe(moved)}.", "success")
+            return redirect(url_for("appointments.detail", appointment_id=appointment_id))
+    db.session.commit()
+    return render_template("appointments/detail.html", appointment=appointment, move=move,
+                           status=StatusForm(prefix="status"), labels=appointments.STATUS_LABELS,
+                           kinds=appointments.KIND_LABELS, description=appointments.describe(appointment))
+
+
+@blueprint.route("/appointments/<int:appointment_id>/status", methods=["POST"])
+@roles(Role.PHARMACIST)
+def change_status(appointment_id: int) -> WerkzeugResponse | str:
+    form = StatusForm(prefix="status")
+    if form.validate_on_submit():
+        if form.action.data not in (*ACTIONS, "cancel"):
+            abort(400)
+        changed = save(form, lambda: _change(appointment_id, form))
+        if changed is not None:
+            flash(f"{appointments.KIND_LABELS[changed.kind]} marked "
+                  f"{appointments.STATUS_LABELS[changed.status].lower()}.", "success")
+            if request.form.get("back") == "day":
+                return redirect(url_for("appointments.day", day=appointments.local_day(changed.starts_at)))
+            return redirect(url_for("appointments.detail", appointment_id=appointment_id))
+    appointment = appointments.get(by=current_user, appointment_id=appointment_id)
+    return render_template("appointments/detail.html", appointment=appointment, move=MoveForm(prefix="move"),
+                           status=form, labels=appointments.STATUS_LABELS, kinds=appointments.KIND_LABELS,
+                           description=appointments.describe(appointment))
+
+
+def _change(appointment_id: int, form: StatusForm) -> Appointment:
+    version = form.version.data or 0
+    if form.action.data == "cancel":
+        return appointments.cancel(by=current_user, appointment_id=appointment_id, expected_version=version,
+                                   reason=form.reason.data or "")
+    return ACTIONS[form.action.data](by=current_user, appointment_id=appointment_id, expected_version=version)
+
+
+@blueprint.route("/appointments/calendar.ics")
+@roles(Role.PHARMACIST)
+def calendar() -> Response:
+    """The pharmacist's own appointments, to import into a calendar."""
+    body = calendars.pharmacist_calendar(by=current_user)
+    db.session.commit()
+    return _ics(body, "taper-appointments.ics")
+
+
+@blueprint.route("/patients/<int:patient_id>/appointments.ics")
+@roles(Role.PHARMACIST)
+def patient_calendar(patient_id: int) -> Response:
+    """A patient's upcoming appointments, to give to the patient."""
+    body = calendars.patient_calendar(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return _ics(body, f"appointments-{patient_id}.ics")
+
+
+@blueprint.route("/clinic/sessions", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def sessions() -> WerkzeugResponse | str:
+    """The pharmacist's weekly clinic sessions and leave: where automatic booking finds its slots."""
+    session_form, leave_form = SessionForm(prefix="session"), LeaveForm(prefix="leave")
+    if "session-weekday" in request.form and session_form.validate_on_submit():
+        added = save(session_form, lambda: capacity.add_session(by=current_user, details=SessionDetails(
+            weekday=session_form.weekday.data, starts=session_form.starts.data, ends=session_form.ends.data,
+            remote=session_form.remote.data == "remote", location=session_form.location.data or "")))
+        if added is not None:
+            flash("Session added.", "success")
+            return redirect(url_for("appointments.sessions"))
+    if "leave-note" in request.form and leave_form.validate_on_submit():
+        added_leave = save(leave_form, lambda: capacity.add_leave(
+            by=current_user, first_day=leave_form.first_day.data, last_day=leave_form.last_day.data,
+            note=leave_form.note.data or ""))
+        if added_leave is not None:
+            flash("Leave added: nothing new is booked on those days.", "success")
+            return redirect(url_for("appointments.sessions"))
+    weekly, leave = capacity.capacity_of(by=current_user)
+    return render_template("appointments/sessions.html", weekly=weekly, leave=leave, session_form=session_form,
+                           leave_form=leave_form, weekdays=capacity.WEEKDAYS, remove=FlaskForm())
+
+
+@blueprint.route("/clinic/sessions/<int:session_id>/remove", methods=["POST"])
+@roles(Role.PHARMACIST)
+def remove_session(session_id: int) -> WerkzeugResponse:
+    if FlaskForm().validate_on_submit():
+        capacity.remove_session(by=current_user, session_id=session_id)
+        db.session.commit()
+        flash("Session removed. Appointments already booked in it stay booked.", "success")
+    return redirect(url_for("appointments.sessions"))
+
+
+@blueprint.route("/clinic/leave/<int:leave_id>/remove", methods=["POST"])
+@roles(Role.PHARMACIST)
+def remove_leave(leave_id: int) -> WerkzeugResponse:
+    if FlaskForm().validate_on_submit():
+        capacity.remove_leave(by=current_user, leave_id=leave_id)
+        db.session.commit()
+        flash("Leave removed.", "success")
+    return redirect(url_for("appointments.sessions"))
+
+
+@blueprint.route("/messages")
+@roles(Role.PHARMACIST)
+def outbox() -> str:
+    """Messages about the clinic's patients: reminders to patients and pharmacies, with how each went."""
+    patient_ids = set(db.session.scalars(db.select(Patient.id).where(
+        Patient.clinic_id == current_user.organisation_id)))
+    return render_template("appointments/messages.html", sent=messages.outbox(patient_ids=patient_ids),
+                           retry_form=FlaskForm())
+
+
+@blueprint.route("/messages/<int:message_id>/retry", methods=["POST"])
+@roles(Role.PHARMACIST)
+def retry_message(message_id: int) -> WerkzeugResponse:
+    message = db.session.get(Message, message_id)
+    patient = db.session.get(Patient, message.patient_id) if message and message.patient_id else None
+    if patient is None or patient.clinic_id != current_user.organisation_id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        try:
+            messages.retry(message_id)
+        except LookupError:
+            abort(404)
+        db.session.commit()
+        flash("The message will be sent again in the next few minutes.", "success")
+    return redirect(url_for("appointments.outbox"))
+
+
+def _day_argument(name: str) -> date | None:
+    text = request.args.get(name, "")
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        abort(404)
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

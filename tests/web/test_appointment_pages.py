@@ -1,0 +1,192 @@
+"""The pharmacist's appointment pages: sessions and leave, the day list and week, moving and marking
+appointments, calendars (parsed back as RFC 5545), and the outbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time
+
+import pytest
+from flask.testing import FlaskClient
+from icalendar import Calendar
+from sqlalchemy import select
+
+from taper import clock, jobs
+from taper.domain.booking import CLINIC_TIMEZONE
+from taper.domain.plans import PlanStatus
+from taper.extensions import db
+from taper.models import Appointment, ClinicSession, Message, Patient, Plan, User, WorklistItem
+from taper.services import appointments, plans, regimens
+from taper.services.regimens import RegimenEntry
+from tests.conftest import Maker, submit
+
+MONDAY = date(2027, 1, 4)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), CLINIC_TIMEZONE)
+
+
+@pytest.fixture(autouse=True)
+def monday_morning() -> Iterator[None]:
+    with clock.freeze(at(MONDAY, 8)):
+        yield
+
+
+def _page(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def _add_sessions(client: FlaskClient) -> None:
+    for weekday, starts, ends, where, location in ((0, "09:00", "12:00", "site", "Room 4"),
+                                                   (3, "09:00", "12:00", "remote", "")):
+        response = submit(client, "/clinic/sessions", {"session-weekday": str(weekday), "session-starts": starts,
+                                                       "session-ends": ends, "session-remote": where,
+                                                       "session-location": location})
+        assert response.status_code == 302, _page(response)
+
+
+def _running_plan(pharmacist: User, patient: Patient) -> Plan:
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 60},
+                                                        {"time": "20:00", "dose_mg": 60}]}]))
+    plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(start_on=MONDAY))
+    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
+        what_matters="Family", goals="Less", agreed_pace="10%", prescriber="gp", consent_share_with_gp=True,
+        consent_share_with_pharmacy=True, agreed_on=MONDAY))
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    db.session.commit()
+    return plan
+
+
+def test_sessions_are_added_checked_and_removed(signed_in: FlaskClient) -> None:
+    _add_sessions(signed_in)
+    page = _page(signed_in.get("/clinic/sessions"))
+    assert "Monday 09:00 to 12:00, Room 4" in page and "Thursday 09:00 to 12:00, remote (phone and video)" in page
+    refused = _page(submit(signed_in, "/clinic/sessions", {
+        "session-weekday": "0", "session-starts": "11:00", "session-ends": "13:00", "session-remote": "site",
+        "session-location": "Room 5"}))
+    assert "This overlaps another of your Monday sessions" in refused
+    refused = _page(submit(signed_in, "/clinic/sessions", {
+        "session-weekday": "1", "session-starts": "11:00", "session-ends": "13:00", "session-remote": "site",
+        "session-location": ""}))
+    assert "Enter where the session is held, or choose remote" in refused
+    session = db.session.scalar(select(ClinicSession).where(ClinicSession.weekday == 3))
+    submit(signed_in, f"/clinic/sessions/{session.id}/remove", {}, form_url="/clinic/sessions")
+    assert "Thursday 09:00 to 12:00" not in _page(signed_in.get("/clinic/sessions"))
+
+
+def test_leave_is_added_and_nothing_is_booked_on_it(signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
+    _add_sessions(signed_in)
+    response = submit(signed_in, "/clinic/sessions", {
+        "leave-first_day-day": "4", "leave-first_day-month": "1", "leave-first_day-year": "2027",
+        "leave-last_day-day": "8", "leave-last_day-month": "1", "leave-last_day-year": "2027", "leave-note": "Away"})
+    assert response.status_code == 302
+    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    first = appointments.upcoming(plan.id)[0]
+    assert first.starts_at == at(date(2027, 1, 11), 9)  # the Monday after the leave
+
+
+def test_the_day_list_moves_and_marks_appointments(signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
+    _add_sessions(signed_in)
+    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    initial = appointments.upcoming(plan.id)[0]
+    day = _page(signed_in.get("/appointments"))
+    assert "Appointments on Monday 4 January 2027" in day and "9am" in day and "LOVELACE, Ada" in day
+    assert "Initial consultation, 60 minutes, face to face (Room 4)" in day
+    page = _page(signed_in.get(f"/appointments/{initial.id}"))
+    assert "Monday 4 January 2027 at 9am, face to face at Room 4 (60 minutes)" in page
+    moved = submit(signed_in, f"/appointments/{initial.id}", {
+        "move-day-day": "4", "move-day-month": "1", "move-day-year": "2027", "move-starts": "10:30",
+        "move-length_minutes": "90", "move-mode": "video", "move-version": str(initial.version)},
+        follow_redirects=True)
+    assert "Moved to Monday 4 January 2027 at 10:30am, by video call (90 minutes)" in _page(moved)
+    db.session.refresh(initial)
+    submit(signed_in, f"/appointments/{initial.id}/status", {
+        "status-action": "confirm", "status-version": str(initial.version), "back": "day"},
+        form_url=f"/appointments/{initial.id}")
+    db.session.refresh(initial)
+    assert initial.status == "confirmed"
+    with clock.freeze(at(MONDAY, 12)):
+        response = submit(signed_in, f"/appointments/{initial.id}/status", {
+            "status-action": "did_not_attend", "status-version": str(initial.version), "back": "day"},
+            form_url=f"/appointments/{initial.id}")
+        assert response.headers["Location"].endswith("/appointments?day=2027-01-04")
+        home = _page(signed_in.get("/")).split('id="overdue"')[1].split('id="completion"')[0]
+    assert "Did not attend the initial consultation on Monday 4 January 2027 at 10:30am" in home
+    assert db.session.scalar(select(WorklistItem.kind)) == "did_not_attend"
+
+
+def test_cancelling_needs_a_reason_and_a_stale_form_is_refused(signed_in: FlaskClient, pharmacist: User,
+                                                               make: Maker) -> None:
+    _add_sessions(signed_in)
+    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    review = appointments.upcoming(plan.id)[1]
+    url = f"/appointments/{review.id}/status"
+    page = _page(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version),
+                                         "status-reason": ""}, form_url=f"/appointments/{review.id}"))
+    assert "Say why the appointment is cancelled" in page
+    page = _page(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version - 1),
+                                         "status-reason": "Patient asked"}, form_url=f"/appointments/{review.id}"))
+    assert "Someone else saved changes" in page
+    submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version),
+                            "status-reason": "Patient asked"}, form_url=f"/appointments/{review.id}")
+    db.session.refresh(review)
+    assert (review.status, review.status_reason) == ("cancelled", "Patient asked")
+
+
+def test_calendars_are_valid_icalendar_and_the_patients_says_nothing_clinical(
+        signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
+    _add_sessions(signed_in)
+    patient = make.patient(pharmacist)
+    plan = _running_plan(pharmacist, patient)
+    own = signed_in.get("/appointments/calendar.ics")
+    assert own.mimetype == "text/calendar"
+    events = Calendar.from_ical(own.get_data()).walk("VEVENT")
+    booked = appointments.upcoming(plan.id)
+    assert [event.decoded("dtstart") for event in events] == [each.starts_at for each in booked]
+    assert str(events[0]["summary"]) == "Initial consultation: LOVELACE, Ada (face to face)"
+    assert str(events[0]["location"]) == "Room 4" and str(events[0]["uid"]) == f"appointment-{booked[0].id}@taper"
+    theirs = Calendar.from_ical(signed_in.get(f"/patients/{patient.id}/appointments.ics").get_data())
+    text = theirs.to_ical().decode()
+    assert len(theirs.walk("VEVENT")) == len(booked)
+    assert "NHS number" not in text and "Initial consultation" not in text and "morphine" not in text.lower()
+    assert str(theirs.walk("VEVENT")[0]["description"]).startswith("If you cannot come, call 0113 496")
+    other_clinic_patient = make.patient(make.user())
+    assert signed_in.get(f"/patients/{other_clinic_patient.id}/appointments.ics").status_code == 404
+
+
+def test_the_outbox_shows_reminders_and_failures_can_be_sent_again(signed_in: FlaskClient, pharmacist: User,
+                                                                   make: Maker) -> None:
+    patient = make.patient(pharmacist, contact_by="sms", mobile_phone="07700900123")
+    assert patient.mobile_phone == "07700 900123"
+    plan = _running_plan(pharmacist, patient)
+    with clock.freeze(at(date(2027, 1, 17), 9)):
+        jobs.run("step-reminders")
+    page = _page(signed_in.get("/messages"))
+    assert "Text: 07700 900123" in page and "Your next step starts tomorrow." in page and "Sent" in page
+    message = db.session.scalar(select(Message))
+    message.status, message.last_error = "failed", "GOV.UK Notify answered 400: phone_number Not a UK mobile"
+    db.session.commit()
+    page = _page(signed_in.get("/messages"))
+    assert "Not a UK mobile" in page and "Send again" in page
+    submit(signed_in, f"/messages/{message.id}/retry", {}, form_url="/messages")
+    db.session.refresh(message)
+    assert (message.status, message.attempts) == ("pending", 0)
+    assert plan.id  # the plan the reminder was about
+
+
+def test_the_plan_page_lists_appointments_and_warns_of_reviews_not_booked(signed_in: FlaskClient,
+                                                                          pharmacist: User, make: Maker) -> None:
+    plan = _running_plan(pharmacist, make.patient(pharmacist))  # no sessions yet: nothing booked
+    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    assert "Reviews not booked" in page and "7 January 2027" in page
+    _add_sessions(signed_in)
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY,
+                         hold_days=1, reason="Rebook")
+    db.session.commit()
+    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    # Only the review due on Friday 30 April is left: its window holds the early May bank holiday and no session.
+    assert "No review is booked around 30 April 2027: no free slot" in page
+    assert db.session.scalar(select(Appointment).where(Appointment.kind == "initial")) is not None
