@@ -1,5 +1,5 @@
 # Taper: two commands for a fresh machine with Python 3.11+.
-#   make run   set up, migrate, load synthetic demo data if empty, serve http://127.0.0.1:5000
+#   make run   set up, migrate, load synthetic demo data if empty, serve http://127.0.0.1:5000 with the scheduler
 #   make test  set up, then run the whole test suite (SQLite; PostgreSQL with TAPER_DATABASE_URL set)
 
 PYTHON ?= python3
@@ -46,11 +46,13 @@ browser: node_modules/.installed
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi
 
+# The scheduler (follow-up jobs, reminders) runs as its own process beside the web server, and stops with it.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) taper demo-data
-	@echo "Taper is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	@echo "Taper is starting on http://$(HOST):$(PORT)/ with its scheduler (Ctrl+C to stop both)"
+	$(FLASK) taper scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
+		$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
 test: setup-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

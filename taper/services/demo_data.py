@@ -1,20 +1,23 @@
-"""Synthetic demo data for `make run`: one clinic, a GP practice, a community pharmacy, their users and
-24 made-up patients. Every organisation is marked synthetic (pages say so) and every NHS number is in
-the 999 range, which is never issued to real people."""
+"""Synthetic demo data for `make run`: one clinic, two GP practices, two community pharmacies, their users,
+24 made-up patients, the pharmacist's clinic sessions and one running plan. Every organisation is marked
+synthetic (pages say so) and every NHS number is in the 999 range, which is never issued to real people."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
 
 import nhs_number
 from sqlalchemy import select
 
+from taper import clock
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import Sex
+from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Organisation, Patient, User
-from taper.services import accounts, patients, regimens
+from taper.services import accounts, capacity, patients, plans, regimens
+from taper.services.capacity import SessionDetails
 from taper.services.patients import PatientDetails
 from taper.services.regimens import RegimenEntry
 
@@ -67,6 +70,8 @@ PATIENTS = [
 
 # Communication needs for a few patients, so the Accessible Information Standard banner shows.
 NEEDS: dict[str, dict[str, Any]] = {
+    # Mobile numbers are from Ofcom's range kept for drama (07700 900000 to 900999): never a real phone.
+    "Holloway": {"contact_by": "sms", "mobile_phone": "07700 900101"},
     "Nowak": {"preferred_language": "Polish", "interpreter_needed": True},
     "Hughes": {"large_print": True},
     "Barlow": {"easy_read": True, "other_communication_needs": "Prefers appointments with a carer present"},
@@ -131,7 +136,28 @@ def load_if_empty() -> bool:
         regimens.record_regimen(by=pharmacist, patient_id=by_family_name[family].id, entry=RegimenEntry(
             lines=lines, benzodiazepine=benzodiazepine, gabapentinoid=gabapentinoid,
             notes="Synthetic demo regimen."))
+    for details in SESSIONS:
+        capacity.add_session(by=pharmacist, details=details)
+    _start_demo_plan(pharmacist, by_family_name["Holloway"])
     return True
+
+
+# The demo pharmacist's week: mornings in clinic, Wednesday afternoons on the phone.
+SESSIONS = [*(SessionDetails(weekday, time(9), time(12, 30), remote=False, location="Demo clinic room 2")
+              for weekday in range(5)), SessionDetails(2, time(13, 30), time(17), remote=True)]
+
+
+def _start_demo_plan(pharmacist: User, patient: Patient) -> None:
+    """A running plan that started six days ago in weekly steps, so its second step starts tomorrow and the
+    step-reminders job has a reminder to send (`flask taper run-job step-reminders`)."""
+    started = clock.today() - timedelta(days=6)
+    plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(
+        start_on=started, interval_days=7, review_every_days=7))
+    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
+        what_matters="Walking to the allotment without stopping", goals="Off strong opioids by the summer",
+        agreed_pace="10% every week; slower if the withdrawal is hard", prescriber="gp", consent_share_with_gp=True,
+        consent_share_with_pharmacy=True, agreed_on=started))
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
 
 
 def sign_in_help() -> str:

@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,18 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"make run did not serve {url} within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+@dataclass(frozen=True)
+class Running:
+    """A `make run` server: its address, what it printed while starting, and its instance folder."""
+
+    base_url: str
+    output: str
+    instance: Path
+
+
 @pytest.fixture(scope="session")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The base URL of a `make run` server with demo data on SQLite, and what it printed while starting."""
+def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A `make run` server with demo data on SQLite (and its scheduler beside it)."""
     instance = tmp_path_factory.mktemp("make-run-instance")
     log = instance / "make-run.log"
     port = _free_port()
@@ -56,7 +66,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base_url + "/login", process, log)
-        yield base_url, log.read_text()
+        yield Running(base_url, log.read_text(), instance)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -3,14 +3,22 @@ once over plain HTTP (always), once in a real browser (Debian's chromium, driven
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import sqlite3
+import subprocess
+import time
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
 import pytest
 
+from taper import PROJECT_ROOT
 from taper.services.demo_data import DEMO_PASSWORD
+from tests.e2e.conftest import Running
 
 pytestmark = pytest.mark.e2e
 PHARMACIST = "pharmacist@demo.taper.invalid"
@@ -36,13 +44,13 @@ class Browserless:
             return response.read().decode()
 
 
-def test_make_run_prints_the_demo_sign_ins(make_run: tuple[str, str]) -> None:
-    _, output = make_run
+def test_make_run_prints_the_demo_sign_ins(make_run: Running) -> None:
+    output = make_run.output
     assert PHARMACIST in output and DEMO_PASSWORD in output and "http://127.0.0.1:" in output
 
 
-def test_make_run_demo_pharmacist_signs_in_sees_patients_and_adds_one(make_run: tuple[str, str]) -> None:
-    base_url, _ = make_run
+def test_make_run_demo_pharmacist_signs_in_sees_patients_and_adds_one(make_run: Running) -> None:
+    base_url = make_run.base_url
     client = Browserless(base_url)
     assert "Sign in to Taper" in client.get("/login")
     home = client.submit("/login", {"email": PHARMACIST, "password": DEMO_PASSWORD})
@@ -59,12 +67,12 @@ def test_make_run_demo_pharmacist_signs_in_sees_patients_and_adds_one(make_run: 
     assert "LOVELACE, Ada" in client.get("/patients/")
 
 
-def test_make_run_in_a_real_browser(make_run: tuple[str, str], chromium_path: str) -> None:
+def test_make_run_in_a_real_browser(make_run: Running, chromium_path: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from tests.e2e.conftest import CHROMIUM_FLAGS, fill_patient_form
 
-    base_url, _ = make_run
+    base_url = make_run.base_url
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page()
@@ -87,3 +95,30 @@ def test_make_run_in_a_real_browser(make_run: tuple[str, str], chromium_path: st
         expect(page.get_by_text("Grace Hopper has been added")).to_be_visible()
         expect(page.get_by_role("heading", name="HOPPER, Grace")).to_be_visible()
         browser.close()
+
+
+def test_make_run_starts_the_scheduler_and_a_demo_reminder_reaches_the_outbox(make_run: Running) -> None:
+    """The scheduler beside the web server has put its four jobs in the database; running the step-reminders
+    job now (as the scheduler would at 9am) stores the demo plan's reminders, and the pharmacist sees them."""
+    database = make_run.instance / "taper.db"
+    deadline = time.monotonic() + 60
+    jobs: list[str] = []
+    while time.monotonic() < deadline and len(jobs) < 4:
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            try:
+                jobs = [row[0] for row in connection.execute("SELECT id FROM apscheduler_jobs ORDER BY id")]
+            except sqlite3.OperationalError:  # the scheduler has not made its table yet
+                jobs = []
+        time.sleep(0.5)
+    assert jobs == ["completion-reviews", "deliver-messages", "overdue-reviews", "step-reminders"]
+    environment = {name: value for name, value in os.environ.items() if name != "TAPER_DATABASE_URL"}
+    ran = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "taper", "run-job",
+                          "step-reminders"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                         env={**environment, "TAPER_INSTANCE_PATH": str(make_run.instance)})
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["queued"] >= 2  # the patient's text and the pharmacy's notice (2 on a first run)
+    client = Browserless(make_run.base_url)
+    client.submit("/login", {"email": PHARMACIST, "password": DEMO_PASSWORD})
+    outbox = re.sub(r"\s+", " ", client.get("/messages"))
+    assert "Text: 07700 900101" in outbox and "Your next step starts tomorrow. Your plan has the details." in outbox
+    assert "Margaret Holloway (NHS number 999 000 0018): step 2 of tapering plan" in outbox
