@@ -4,7 +4,7 @@ checking every page visited for serious or critical accessibility problems."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from taper.domain.organisations import OrganisationKind
 from taper.extensions import db
 from taper.models import Plan
+from taper.services import capacity
 from tests.conftest import PASSWORD, Maker
 from tests.e2e.conftest import AXE_TAGS, CHROMIUM_FLAGS, fill_patient_form
 
@@ -53,6 +54,21 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         page.get_by_role("button", name="Sign in").click()
         axe.check()
 
+        page.get_by_role("link", name="Appointments").click()
+        page.get_by_role("link", name="Your sessions and leave").click()
+        page.get_by_label("Day of the week").select_option("Monday")
+        page.get_by_label("Starts").fill("09:00")
+        page.get_by_label("Ends").fill("17:00")
+        page.get_by_label("Site", exact=True).fill("Room 4")
+        axe.check()
+        page.get_by_role("button", name="Add session").click()
+        expect(page.get_by_text("Monday 09:00 to 17:00, Room 4")).to_be_visible()
+        for weekday in range(1, 7):  # every other day too, so that reviews can always be booked
+            capacity.add_session(by=pharmacist, details=capacity.SessionDetails(weekday, time(9), time(17),
+                                                                                 remote=True))
+        db.session.commit()
+
+        page.goto(live_server + "/")
         page.get_by_role("link", name="Add a patient").click()
         fill_patient_form(page, nhs_number="943 476 5919", given="Ada", family="Lovelace", born=(10, 12, 1950),
                           practice="Riverside Surgery (T00002)")
@@ -110,6 +126,21 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         page.get_by_role("button", name="Change status").click()
         expect(page.locator("#status")).to_have_text("Active")
         axe.check()
+        plan_url = page.url
+        booked = page.locator("#appointments + ul")
+        expect(booked).to_contain_text("initial, 60 minutes, face to face (proposed)")
+        booked.get_by_role("link").first.click()
+        expect(page.get_by_role("heading", name="Initial consultation")).to_be_visible()
+        axe.check()
+        page.get_by_role("button", name="Confirm").first.click()
+        expect(page.get_by_text("Initial consultation marked confirmed.")).to_be_visible()
+        page.get_by_role("link", name="Appointments").click()
+        axe.check()
+        page.get_by_role("link", name="Week").click()
+        axe.check()
+        page.get_by_role("link", name="Messages").click()
+        axe.check()
+        page.goto(plan_url)
 
         page.get_by_role("link", name="Record a follow-up").click()
         page.get_by_label("Phone").check()

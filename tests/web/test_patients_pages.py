@@ -139,3 +139,22 @@ def test_what_users_type_is_shown_as_text_never_run_as_html(signed_in: FlaskClie
         page = signed_in.get(url).get_data(as_text=True)
         assert "<script>alert(1)" not in page and "<img src=x" not in page, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+
+
+def test_reminder_choices_are_checked_and_shown(signed_in: FlaskClient, make: Maker, pharmacist: User) -> None:
+    practice = make.organisation(OrganisationKind.GP_PRACTICE)
+    fields = {"nhs_number": "943 476 5919", "given_name": "Ada", "family_name": "Lovelace", "date_of_birth-day": "10",
+              "date_of_birth-month": "12", "date_of_birth-year": "1960", "sex": "female",
+              "gp_practice_id": str(practice.id), "pharmacy_id": "", "preferred_language": "English"}
+    page = submit(signed_in, "/patients/new", {**fields, "contact_by": "sms", "mobile_phone": ""}).get_data(
+        as_text=True)
+    assert "Enter the mobile number for text message reminders" in page
+    page = submit(signed_in, "/patients/new", {**fields, "contact_by": "sms", "mobile_phone": "0113 496 0000"}
+                  ).get_data(as_text=True)
+    assert "Enter a UK mobile number" in page  # a landline cannot take a text
+    page = submit(signed_in, "/patients/new", {**fields, "contact_by": "letter", "postal_address": "1 High St"}
+                  ).get_data(as_text=True)
+    assert "Enter the address on 3 to 7 lines" in page
+    shown = submit(signed_in, "/patients/new", {**fields, "contact_by": "sms", "mobile_phone": "+447700900123"},
+                   follow_redirects=True).get_data(as_text=True)
+    assert "Text message: 07700 900123" in shown

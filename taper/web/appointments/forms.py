@@ -14,7 +14,7 @@ MODE_CHOICES = [SelectChoice(mode.value, mode.label) for mode in Mode]
 
 
 class SessionForm(FlaskForm):
-    weekday = SelectField("Day", coerce=int, choices=[SelectChoice(str(number), name)
+    weekday = SelectField("Day of the week", coerce=int, choices=[SelectChoice(str(number), name)
                                                       for number, name in enumerate(WEEKDAYS)])
     starts = TimeField("Starts", validators=[InputRequired("Enter the time the session starts, like 09:00")])
     ends = TimeField("Ends", validators=[InputRequired("Enter the time the session ends, like 12:30")])

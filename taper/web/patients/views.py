@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.patients import CONTACT_BY
 from taper.domain.risk import RiskFactor, SupportLevel
 from taper.extensions import db
 from taper.services import accounts, patients, plans, regimens, risk
@@ -60,6 +61,7 @@ def detail(patient_id: int) -> str:
     return render_template("patients/detail.html", patient=patient, regimen=current,
                            assessment=regimens.assessment_of(current) if current else None,
                            earlier_regimens=len(recorded) - 1, risk_assessment=risk_assessment, plans=patient_plans,
+                           contact_by=CONTACT_BY,
                            factor_labels={factor.value: factor.label for factor in RiskFactor},
                            level_labels={level.value: level.label for level in SupportLevel})
 
