@@ -6,7 +6,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -200,3 +200,38 @@ def test_hostile_text_in_every_document_is_printed_and_fetches_nothing(schedule,
     if kind != "gp_letter":
         for each in HOSTILE:
             assert each in text.replace("- ", "-")
+
+
+def test_the_pharmacy_supplies_the_daily_units_of_the_stored_version_summed_over_each_instalment(  # type: ignore[no-untyped-def]
+        pack, schedule) -> None:
+    """Worked out here day by day from the stored schedule document, independently of taper.domain.dispensing:
+    regular doses as scheduled, when-needed doses up to the daily maximum, a patch on each change day."""
+    steps = schedule["steps"]
+    first_day = date.fromisoformat(steps[0]["starts_on"])
+    sections = re.split(r"(?=Instalment \d+: )", pack["pharmacy"])[1:]
+    assert len(sections) >= 5
+    for section in sections:
+        starts, ends = (datetime.strptime(text, "%d %B %Y").date() for text in re.match(
+            r"Instalment \d+: (\d+ \w+ \d{4}) to (\d+ \w+ \d{4})", section).groups())  # type: ignore[union-attr]
+        totals: Counter[tuple[str, str]] = Counter()
+        day = starts
+        while day <= ends:
+            step = next(each for each in reversed(steps) if date.fromisoformat(each["starts_on"]) <= day)
+            for line in step["lines"]:
+                if "patch_mcg_per_hour" in line:
+                    if (day - first_day).days % 3 == 0:
+                        for unit in line["units"]:
+                            totals[("Fentanyl 72-hour transdermal patch", f"{unit['strength']} micrograms/hour")] \
+                                += unit["count"]
+                elif "prn" in line:
+                    for unit in line["prn"]["units"]:
+                        totals[("Oxycodone capsule", f"{unit['strength']} mg")] += (
+                            unit["count"] * line["prn"]["max_per_day"])
+                else:
+                    for dose in line["doses"]:
+                        for unit in dose["units"]:
+                            totals[("Morphine modified-release tablet", f"{unit['strength']} mg")] += unit["count"]
+            day += timedelta(days=1)
+        for (item, strength), count in totals.items():
+            noun = {"Fentanyl": "patches", "Oxycodone": "capsules", "Morphine": "tablets"}[item.split()[0]]
+            assert f"{item} {strength} {count} {noun}" in section, (section[:60], item, strength, count)
