@@ -11,9 +11,10 @@ from taper.models.patient import Patient
 from taper.models.plan import Plan, PlanDocument, PlanVersion, SharedDecision
 from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
+from taper.models.sharing import Concern, LetterReceipt, Supply
 from taper.models.user import User
 from taper.models.worklist import WorklistItem
 
-__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "FollowUp", "Leave", "Message", "Organisation",
-           "Patient", "Plan", "PlanDocument", "PlanVersion", "RecordedRegimen", "RecordedRiskAssessment",
-           "SharedDecision", "User", "WorklistItem", "guards"]
+__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "Concern", "FollowUp", "Leave", "LetterReceipt",
+           "Message", "Organisation", "Patient", "Plan", "PlanDocument", "PlanVersion", "RecordedRegimen",
+           "RecordedRiskAssessment", "SharedDecision", "Supply", "User", "WorklistItem", "guards"]

@@ -1,5 +1,5 @@
-"""ORM-level refusal to change or delete append-only rows: audit events and plan versions (database
-triggers are the second line)."""
+"""ORM-level refusal to change or delete append-only rows: audit events, plan versions and their documents,
+supplies and concerns (database triggers are the second line)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from taper.models.audit import AuditEvent
 from taper.models.plan import PlanDocument, PlanVersion
+from taper.models.sharing import Concern, Supply
 
-APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion)
+APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, Supply, Concern)
 
 
 class AppendOnly(RuntimeError):

@@ -16,7 +16,8 @@ from taper.models.patient import Patient
 
 class WorklistItem(Base):
     __tablename__ = "worklist_items"
-    __table_args__ = (CheckConstraint("kind IN ('overdue', 'did_not_attend', 'completion_review')", name="kind"),)
+    __table_args__ = (CheckConstraint(
+        "kind IN ('overdue', 'did_not_attend', 'completion_review', 'pharmacy_concern')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
