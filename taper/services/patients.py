@@ -14,7 +14,7 @@ from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import ImplausibleDateOfBirth, InvalidContact, Sex, check_contact, check_date_of_birth
 from taper.extensions import db
-from taper.models import Organisation, Patient, User
+from taper.models import AuditEvent, Organisation, Patient, User
 from taper.services import audit
 from taper.services.common import check_version, flush_or_stale, required
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
@@ -223,3 +223,12 @@ def _flush_or_duplicate(nhs_number: str) -> None:
         db.session.flush()
     except IntegrityError:
         raise InvalidInput({"nhs_number": _duplicate_message(nhs_number)}) from None
+
+
+def access_history(*, by: User, patient_id: int, limit: int = 500) -> list[AuditEvent]:
+    """Who looked at or changed this patient's records, and when, newest first (the pharmacist's own look at
+    this history is recorded too)."""
+    patient = patient_in_scope(by, patient_id)
+    audit.record(action="view", by=by, entity_type="access_history", entity_id=patient.id, patient_id=patient.id)
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.patient_id == patient.id)
+                                   .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)))

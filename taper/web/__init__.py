@@ -13,7 +13,9 @@ from taper.web.appointments.views import blueprint as appointments
 from taper.web.auth.views import blueprint as auth
 from taper.web.home.views import blueprint as home
 from taper.web.patients.views import blueprint as patients
+from taper.web.pharmacy.views import blueprint as pharmacy
 from taper.web.plans.views import blueprint as plans
+from taper.web.practice.views import blueprint as practice
 from taper.web.regimens import present
 from taper.web.regimens.views import blueprint as regimens
 from taper.web.risk.views import blueprint as risk
@@ -36,7 +38,8 @@ def configure_jinja(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     configure_jinja(app)
-    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, appointments, admin, api):
+    for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, appointments, practice, pharmacy,
+                      admin, api):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)

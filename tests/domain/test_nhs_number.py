@@ -37,8 +37,9 @@ def _check_digit(stem: str) -> int:
 
 
 def _in_scottish_chi_range(number: str) -> bool:
-    """CHI numbers (0101000000-3112999999) begin with a DDMMYY date of birth; nhs-number also checks that date."""
-    return "0101000000" <= number <= "3112999999"
+    """CHI numbers begin with a DDMMYY date of birth, and nhs-number also checks that date; its Scottish range is
+    0100000000-3112999999 (nhs_number.constants.RANGE_SCOTLAND), so 01000000xx is CHI too (day 01, month 00)."""
+    return "0100000000" <= number <= "3112999999"
 
 
 def test_normalise_nhs_number_refuses_a_chi_number_whose_date_is_impossible() -> None:

@@ -19,9 +19,8 @@ def index() -> Response | str:
     """Send each person to where their work starts."""
     if current_user.role is Role.PHARMACIST:
         return render_template("home/pharmacist.html", home=worklists.clinic_home(by=current_user))
-    if current_user.role is Role.ADMIN:
-        return redirect(url_for("admin.users"))
-    return render_template("home/index.html")
+    return redirect(url_for({Role.ADMIN: "admin.users", Role.GP: "practice.inbox",
+                             Role.COMMUNITY_PHARMACIST: "pharmacy.due"}[current_user.role]))
 
 
 @blueprint.route("/worklist/<int:item_id>/done", methods=["POST"])

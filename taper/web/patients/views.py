@@ -90,3 +90,13 @@ def _with_choices(form: PatientForm) -> PatientForm:
     organisation_choices(form.pharmacy_id, accounts.organisations(OrganisationKind.COMMUNITY_PHARMACY),
                          blank="None nominated")
     return form
+
+
+@blueprint.route("/<int:patient_id>/access")
+@roles(Role.PHARMACIST)
+def access_history(patient_id: int) -> str:
+    """Everyone who looked at or changed this patient's records: clinic, GP practice, pharmacy."""
+    events = patients.access_history(by=current_user, patient_id=patient_id)
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("patients/access.html", patient=patient, events=events)

@@ -14,7 +14,16 @@ from taper.domain.organisations import Role
 from taper.domain.plan_diff import differences
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.services import appointments, follow_ups, patients, plan_documents, plans, regimens
+from taper.services import (
+    appointments,
+    community_pharmacy,
+    follow_ups,
+    patients,
+    plan_documents,
+    plans,
+    practice,
+    regimens,
+)
 from taper.web.fields import save
 from taper.web.plans.follow_up_form import FollowUpForm
 from taper.web.plans.forms import DecisionForm, PlanForm, StatusForm
@@ -68,6 +77,8 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
     held = follow_ups.follow_ups_of(by=current_user, plan_id=plan_id)
     issued = plan_documents.documents_of(plan.current)
     booked, unbooked = appointments.of_plan(by=current_user, plan=plan), appointments.unbooked_reviews(plan)
+    receipts, supplies = practice.receipts_of(plan), community_pharmacy.supplies_of(plan)
+    concerns = community_pharmacy.concerns_of(plan)
     db.session.commit()
     if decision_form is None:
         decision_form = DecisionForm(formdata=None)
@@ -75,7 +86,8 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
     return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
                            decision_form=decision_form, status_form=status_form or StatusForm(version=plan.version),
                            follow_ups=held, documents=issued, titles=plan_documents.TITLES, booked=booked,
-                           unbooked=unbooked)
+                           unbooked=unbooked, receipts=receipts, supplies=supplies, concerns=concerns,
+                           concern_labels=community_pharmacy.CONCERN_LABELS)
 
 
 @blueprint.route("/plans/<int:plan_id>/versions/<int:old>/compare/<int:new>")

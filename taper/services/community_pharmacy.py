@@ -1,0 +1,191 @@
+"""A community pharmacy's view of its patients' plans: what is due this week, the supplies made against each
+instalment of the dispensing schedule (more than the schedule only with a recorded reason), and concerns raised
+with the clinic, which go on the clinic's worklist."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from taper import clock
+from taper.domain.dispensing import Instalment, instalments
+from taper.domain.formulary import load_formulary
+from taper.domain.makeable import plain
+from taper.domain.organisations import Role
+from taper.domain.schedule_contract import schedule_from_document
+from taper.extensions import db
+from taper.models import Concern, Patient, Plan, Supply, User
+from taper.models.sharing import CONCERN_KINDS
+from taper.services import appointments, audit, sharing
+from taper.services.errors import InvalidInput, PermissionDenied
+
+CONCERN_LABELS = {"early_or_extra_request": "Asked for an early or extra supply",
+                  "withdrawal": "Signs of withdrawal", "possible_misuse": "Signs of possible misuse",
+                  "change_of_pace": "Asked to change the pace", "other": "Something else"}
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class InstalmentState:
+    """An instalment of a plan's current version, with what has been supplied against it."""
+
+    plan: Plan
+    patient: Patient
+    instalment: Instalment
+    supplied: dict[tuple[str, Decimal | None], Decimal]
+
+    def remaining(self, product: str, strength: Decimal | None) -> Decimal:
+        scheduled = sum((each.quantity for each in self.instalment.supplies
+                         if (each.product, each.strength) == (product, strength)), Decimal(0))
+        return scheduled - self.supplied.get((product, strength), Decimal(0))
+
+    @property
+    def complete(self) -> bool:
+        return all(self.remaining(each.product, each.strength) <= 0 for each in self.instalment.supplies)
+
+
+def due_this_week(*, by: User) -> list[InstalmentState]:
+    """Instalments starting in the next seven days, and earlier ones of the running plans still not fully
+    supplied, soonest first."""
+    _require_pharmacist(by)
+    today = clock.today()
+    due = []
+    for patient, plan in sharing.organisation_patients(by):
+        if not plan.status.is_running:
+            continue
+        for state in instalment_states(plan, patient):
+            starts = state.instalment.starts_on
+            if today <= starts < today + WEEK or (starts < today <= state.instalment.ends_on
+                                                  and not state.complete):
+                due.append(state)
+    audit.record(action="view", by=by, entity_type="dispensing_due", entity_id=by.organisation_id,
+                 changes={"instalments": len(due)})
+    return sorted(due, key=lambda state: (state.instalment.starts_on, state.patient.family_name))
+
+
+def to_supply_now(states: list[InstalmentState]) -> InstalmentState | None:
+    """The instalment to supply next: the earliest not fully supplied that has started or starts within a week."""
+    horizon = clock.today() + WEEK
+    return next((state for state in states if not state.complete and state.instalment.starts_on < horizon), None)
+
+
+def patient_view(*, by: User, patient_id: int) -> tuple[Patient, Plan | None, list[InstalmentState], list[Supply]]:
+    """A patient's plan as the pharmacy needs it: instalments and supplies only (no risk assessment, no
+    consultation notes)."""
+    _require_pharmacist(by)
+    patient = sharing.shared_patient(by, patient_id)
+    plans = sharing.shared_plans(by, patient)
+    audit.record(action="view", by=by, entity_type="patient", entity_id=patient.id, patient_id=patient.id,
+                 changes={"view": "dispensing"})
+    if not plans:
+        return patient, None, [], []
+    plan = plans[0]
+    return patient, plan, instalment_states(plan, patient), supplies_of(plan)
+
+
+def record_supply(*, by: User, plan_id: int, instalment: int, supplied_on: date, product: str, strength: str,
+                  quantity: str, override_reason: str = "") -> Supply:
+    """Record a supply against an instalment of the plan's current version. More than the schedule has left
+    for that instalment is refused unless the pharmacist records why."""
+    _require_pharmacist(by)
+    plan = sharing.shared_plan(by, plan_id)
+    if not plan.status.is_running:
+        raise InvalidInput({"plan": "This plan is not running: supply only as the clinic agrees"})
+    patient = db.session.get(Patient, plan.patient_id)
+    assert patient is not None
+    states = {state.instalment.number: state for state in instalment_states(plan, patient)}
+    errors = {}
+    state = states.get(instalment)
+    if state is None:
+        errors["instalment"] = "Choose an instalment of the schedule"
+    strength_value = _decimal(strength) if strength else None
+    amount = _decimal(quantity)
+    if amount is None or amount <= 0:
+        errors["quantity"] = "Enter the quantity supplied, a number more than 0"
+    if strength and strength_value is None:
+        errors["strength"] = "Choose a strength from the schedule"
+    if supplied_on > clock.today():
+        errors["supplied_on"] = "The date supplied must be today or in the past"
+    if state is not None and not any((each.product, each.strength) == (product, strength_value)
+                                     for each in state.instalment.supplies):
+        errors["product"] = "Choose a medicine and strength from this instalment of the schedule"
+    if errors:
+        raise InvalidInput(errors)
+    assert state is not None and amount is not None
+    remaining = state.remaining(product, strength_value)
+    over = amount > remaining
+    if over and not override_reason.strip():
+        raise InvalidInput({"override_reason": f"The schedule has {plain(max(remaining, Decimal(0)))} left to "
+                                               "supply in this instalment: record why you are supplying more"})
+    supply = Supply(plan_id=plan.id, plan_version_id=plan.current.id, instalment=instalment,
+                    pharmacy_id=by.organisation_id, supplied_on=supplied_on, product=product,
+                    strength=strength_value, quantity=amount,
+                    override_reason=override_reason.strip() if over else "", recorded_by_id=by.id)
+    db.session.add(supply)
+    db.session.flush()
+    audit.record(action="create", by=by, entity_type="supply", entity_id=supply.id, patient_id=plan.patient_id,
+                 changes={"plan": plan.id, "instalment": instalment, "product": product,
+                          "strength": None if strength_value is None else str(strength_value),
+                          "quantity": str(amount), "over_schedule": over,
+                          "override_reason": supply.override_reason})
+    return supply
+
+
+def raise_concern(*, by: User, plan_id: int, kind: str, detail: str) -> Concern:
+    """Tell the clinic: the concern is stored and goes on the clinic pharmacist's worklist."""
+    _require_pharmacist(by)
+    plan = sharing.shared_plan(by, plan_id)
+    errors = {}
+    if kind not in CONCERN_KINDS:
+        errors["kind"] = "Choose what the concern is about"
+    if not detail.strip():
+        errors["detail"] = "Say what happened"
+    if errors:
+        raise InvalidInput(errors)
+    concern = Concern(plan_id=plan.id, pharmacy_id=by.organisation_id, kind=kind, detail=detail.strip(),
+                      raised_by_id=by.id)
+    db.session.add(concern)
+    db.session.flush()
+    appointments.add_to_worklist(key=f"pharmacy_concern:{concern.id}", kind="pharmacy_concern", plan_id=plan.id,
+                                 detail=f"{CONCERN_LABELS[kind]} ({by.full_name}, community pharmacy): "
+                                        f"{concern.detail}")
+    audit.record(action="create", by=by, entity_type="concern", entity_id=concern.id, patient_id=plan.patient_id,
+                 changes={"plan": plan.id, "kind": kind})
+    return concern
+
+
+def instalment_states(plan: Plan, patient: Patient) -> list[InstalmentState]:
+    schedule = schedule_from_document(plan.current.schedule, load_formulary())
+    supplied: dict[int, dict[tuple[str, Decimal | None], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for supply in db.session.scalars(select(Supply).where(Supply.plan_id == plan.id,
+                                                          Supply.plan_version_id == plan.current.id)):
+        supplied[supply.instalment][(supply.product, supply.strength)] += supply.quantity
+    return [InstalmentState(plan, patient, period, dict(supplied[period.number]))
+            for period in instalments(schedule, instalment_days=plan.instalment_days)]
+
+
+def supplies_of(plan: Plan) -> list[Supply]:
+    return list(db.session.scalars(select(Supply).where(Supply.plan_id == plan.id)
+                                   .order_by(Supply.supplied_on.desc(), Supply.id.desc())))
+
+
+def concerns_of(plan: Plan) -> list[Concern]:
+    return list(db.session.scalars(select(Concern).where(Concern.plan_id == plan.id)
+                                   .order_by(Concern.created_at.desc())))
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _require_pharmacist(by: User) -> None:
+    if by.role is not Role.COMMUNITY_PHARMACIST:
+        raise PermissionDenied("only a community pharmacist records supplies")

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from taper.services.community_pharmacy import CONCERN_LABELS
+from taper.web.fields import DatePartsField
+
+
+class SupplyForm(FlaskForm):
+    instalment = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    item = RadioField("Medicine and strength", validators=[InputRequired("Choose the medicine and strength")])
+    quantity = StringField("Quantity supplied", validators=[InputRequired("Enter the quantity supplied"),
+                                                            Length(max=12)])
+    supplied_on = DatePartsField("Date supplied")
+    override_reason = TextAreaField("Reason for supplying more than the schedule", validators=[Length(max=1000)],
+                                    description="Only needed when the supply is more than the schedule has left")
+
+
+class ConcernForm(FlaskForm):
+    kind = RadioField("What is the concern?", choices=[SelectChoice(key, label)
+                                                       for key, label in CONCERN_LABELS.items()],
+                      validators=[InputRequired("Choose what the concern is about")])
+    detail = TextAreaField("What happened", validators=[InputRequired("Say what happened"), Length(max=2000)])
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])

@@ -1,0 +1,60 @@
+"""The GP's pages: the inbox of plan letters, the practice's patients with plans, and each patient's plan."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from taper.domain.organisations import Role
+from taper.extensions import db
+from taper.services import practice, sharing
+from taper.services.plan_documents import TITLES
+from taper.web.security import roles
+
+blueprint = Blueprint("practice", __name__, url_prefix="/practice")
+
+
+@blueprint.route("/")
+@roles(Role.GP)
+def inbox() -> str:
+    letters = practice.inbox(by=current_user)
+    db.session.commit()
+    return render_template("practice/inbox.html", letters=letters, form=FlaskForm())
+
+
+@blueprint.route("/patients")
+@roles(Role.GP)
+def patients() -> str:
+    found = sharing.organisation_patients(current_user)
+    return render_template("practice/patients.html", found=found)
+
+
+@blueprint.route("/patients/<int:patient_id>")
+@roles(Role.GP)
+def patient(patient_id: int) -> str:
+    shown = practice.patient_plan(by=current_user, patient_id=patient_id)
+    db.session.commit()
+    return render_template("practice/patient.html", shown=shown, form=FlaskForm(), titles=TITLES)
+
+
+@blueprint.route("/documents/<int:document_id>.pdf")
+@roles(Role.GP)
+def document(document_id: int) -> Response:
+    """A letter or patient plan as issued; opening a letter marks it read for the practice."""
+    opened = practice.open_letter(by=current_user, document_id=document_id)
+    db.session.commit()
+    response = Response(opened.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{opened.kind}-{document_id}.pdf"'
+    return response
+
+
+@blueprint.route("/letters/<int:document_id>/acknowledge", methods=["POST"])
+@roles(Role.GP)
+def acknowledge(document_id: int) -> WerkzeugResponse:
+    if FlaskForm().validate_on_submit():
+        practice.acknowledge(by=current_user, document_id=document_id)
+        db.session.commit()
+        flash("Letter acknowledged: the clinic can see that you have it.", "success")
+    return redirect(url_for("practice.inbox"))
