@@ -211,7 +211,8 @@ def test_a_notify_error_leaves_the_message_failed_with_the_error_then_it_is_retr
     assert (message.status, message.last_error, notify.references()) == ("sent", "", ["retry-me"])
 
 
-def test_a_refused_message_is_not_retried_until_someone_asks(notify: FakeNotify, patient: Patient) -> None:
+def test_a_refused_message_is_not_retried_until_someone_asks(notify: FakeNotify, patient: Patient,
+                                                            pharmacist: User) -> None:
     _queue(patient, "bad-number")
     notify.failures = [(400, "phone_number Not a UK mobile number")]
     with clock.freeze(at(MONDAY)):
@@ -220,7 +221,7 @@ def test_a_refused_message_is_not_retried_until_someone_asks(notify: FakeNotify,
         assert messages.deliver_due(_notify_backend(notify))["sent"] == 0
         message = db.session.scalar(select(Message))
         assert message.status == "failed" and "Not a UK mobile number" in message.last_error
-        messages.retry(message.id)
+        messages.retry(by=pharmacist, message_id=message.id)
         db.session.commit()
         assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
 

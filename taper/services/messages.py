@@ -12,7 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from taper import clock
 from taper.extensions import db
 from taper.messaging.delivery import Delivery, DeliveryFailed
-from taper.models import Message, Organisation, Patient
+from taper.models import Message, Organisation, Patient, User
+from taper.services import audit
+from taper.services.errors import InvalidInput, NotFound
+from taper.services.patients import patient_in_scope
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)  # doubled at each failure: 5, 10, 20, 40 minutes
@@ -88,12 +91,18 @@ def deliver_due(delivery: Delivery, *, limit: int = 500) -> dict[str, int]:
     return counts
 
 
-def retry(message_id: int) -> Message:
-    """A person asks for a failed message to be tried again now (for example after correcting an address)."""
+def retry(*, by: User, message_id: int) -> Message:
+    """A clinic pharmacist asks for a failed message about one of their patients to be tried again now (for
+    example after correcting an address)."""
     message = db.session.get(Message, message_id)
-    if message is None or message.status != "failed":
-        raise LookupError("no such failed message")
+    if message is None or message.patient_id is None:
+        raise NotFound("no such message")
+    patient_in_scope(by, message.patient_id)  # another clinic's: not found, and audited
+    if message.status != "failed":
+        raise InvalidInput({"message": "Only a failed message is sent again"})
     message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
+    audit.record(action="update", by=by, entity_type="message", entity_id=message.id, patient_id=message.patient_id,
+                 changes={"retry": True})
     return message
 
 

@@ -15,6 +15,7 @@ from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, RecordedRegimen, User, WorklistItem
 from taper.services import appointments, audit
 from taper.services.errors import NotFound, PermissionDenied
+from taper.services.patients import patient_in_scope
 
 WEEK = timedelta(days=7)
 
@@ -74,8 +75,9 @@ def clinic_home(*, by: User) -> Home:
 def resolve(*, by: User, item_id: int) -> WorklistItem:
     """A pharmacist has dealt with a worklist item."""
     item = db.session.get(WorklistItem, item_id)
-    if item is None or item.clinic_id != by.organisation_id:
+    if item is None:
         raise NotFound("no such worklist item")
+    patient_in_scope(by, item.patient_id)  # another clinic's: not found, and audited
     if item.resolved_at is None:
         item.resolved_at = clock.now()
         audit.record(action="update", by=by, entity_type="worklist_item", entity_id=item.id,

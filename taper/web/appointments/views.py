@@ -15,7 +15,7 @@ from taper.domain.booking import CLINIC_TIMEZONE
 from taper.domain.follow_up import Mode
 from taper.domain.organisations import Role
 from taper.extensions import db
-from taper.models import Appointment, Message, Patient
+from taper.models import Appointment, Patient
 from taper.services import appointments, calendars, capacity, messages
 from taper.services.capacity import SessionDetails
 from taper.web.appointments.forms import LeaveForm, MoveForm, SessionForm, StatusForm
@@ -181,16 +181,8 @@ def outbox() -> str:
 @blueprint.route("/messages/<int:message_id>/retry", methods=["POST"])
 @roles(Role.PHARMACIST)
 def retry_message(message_id: int) -> WerkzeugResponse:
-    message = db.session.get(Message, message_id)
-    patient = db.session.get(Patient, message.patient_id) if message and message.patient_id else None
-    if patient is None or patient.clinic_id != current_user.organisation_id:
-        abort(404)
-    if FlaskForm().validate_on_submit():
-        try:
-            messages.retry(message_id)
-        except LookupError:
-            abort(404)
-        db.session.commit()
+    form = FlaskForm()
+    if form.validate_on_submit() and save(form, lambda: messages.retry(by=current_user, message_id=message_id)):
         flash("The message will be sent again in the next few minutes.", "success")
     return redirect(url_for("appointments.outbox"))
 
