@@ -40,6 +40,7 @@ class Home:
     step_changes: list[StepChange]
     needs_review: list[WorklistItem]  # overdue or missed reviews (the overdue-reviews job and missed appointments)
     completion_reviews: list[WorklistItem]
+    pharmacy_concerns: list[WorklistItem]
     todays_appointments: list[Appointment]
     high_dose_without_plan: list[HighDose]
 
@@ -68,6 +69,7 @@ def clinic_home(*, by: User) -> Home:
     return Home(running=running, step_changes=sorted(step_changes, key=lambda change: change.starts_on),
                 needs_review=[item for item in open_items if item.kind in ("overdue", "did_not_attend")],
                 completion_reviews=[item for item in open_items if item.kind == "completion_review"],
+                pharmacy_concerns=[item for item in open_items if item.kind == "pharmacy_concern"],
                 todays_appointments=appointments.day_list(by=by, day=today),
                 high_dose_without_plan=_high_dose(by, with_running))
 

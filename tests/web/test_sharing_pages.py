@@ -1,0 +1,202 @@
+"""The GP's inbox and the community pharmacy's dispensing pages: the same plan version, only what each needs,
+access that follows the patient, over-supply refused unless a reason is recorded, and the clinic seeing it all."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from taper import clock
+from taper.domain.booking import CLINIC_TIMEZONE
+from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
+from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.plans import PlanStatus
+from taper.domain.risk import RiskFactor, SupportLevel
+from taper.extensions import db
+from taper.models import AuditEvent, Organisation, Patient, Plan, PlanDocument, Supply, User, WorklistItem
+from taper.services import patients, plans, regimens, risk
+from taper.services.follow_ups import FollowUpDetails, record_follow_up
+from taper.services.regimens import RegimenEntry
+from tests.conftest import Maker, sign_in, submit
+
+MONDAY = date(2027, 1, 4)
+SECRET_RISK = "Told us about heroin use in the past"
+SECRET_NOTES = "Lives alone since the divorce"
+
+
+@pytest.fixture(autouse=True)
+def monday_morning() -> Iterator[None]:
+    with clock.freeze(datetime.combine(MONDAY, time(8), CLINIC_TIMEZONE)):
+        yield
+
+
+@pytest.fixture
+def practice(make: Maker) -> Organisation:
+    return make.organisation(OrganisationKind.GP_PRACTICE, name="Riverside Surgery")
+
+
+@pytest.fixture
+def pharmacy(make: Maker) -> Organisation:
+    return make.organisation(OrganisationKind.COMMUNITY_PHARMACY, name="High Street Pharmacy")
+
+
+@pytest.fixture
+def patient(make: Maker, pharmacist: User, practice: Organisation, pharmacy: Organisation) -> Patient:
+    return make.patient(pharmacist, gp_practice_id=practice.id, pharmacy_id=pharmacy.id)
+
+
+@pytest.fixture
+def plan(pharmacist: User, patient: Patient) -> Plan:
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 60},
+                                                        {"time": "20:00", "dose_mg": 60}]}]))
+    risk.record_assessment(by=pharmacist, patient_id=patient.id, answers=risk.RiskAnswers(
+        factors=frozenset({RiskFactor.PAST_SUBSTANCE_MISUSE})), chosen_level=SupportLevel.SPECIALIST_MDT,
+        override_reason=SECRET_RISK)
+    plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(
+        start_on=MONDAY, instalment_days=7))
+    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
+        what_matters="Family", goals="Less", agreed_pace="10%", prescriber="gp", consent_share_with_gp=True,
+        consent_share_with_pharmacy=True, agreed_on=MONDAY))
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    record_follow_up(by=pharmacist, plan_id=plan.id, expected_version=plan.version, details=FollowUpDetails(
+        held_on=MONDAY, mode="phone", duration_minutes=20, dose_taken="As planned",
+        peg={"pain": 5, "enjoyment": 5, "activity": 5}, sows=dict.fromkeys(SOWS_GOSSOP_ITEMS, 0),
+        notes=SECRET_NOTES, outcome="continue"))
+    db.session.commit()
+    return plan
+
+
+def _client(app: Flask, user: User) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def _page(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def test_the_gp_reads_and_acknowledges_the_letter_and_the_clinic_sees_who_and_when(
+        app: Flask, make: Maker, practice: Organisation, plan: Plan, signed_in: FlaskClient) -> None:
+    gp = make.user(Role.GP, practice)
+    client = _client(app, gp)
+    inbox = _page(client.get("/practice/"))
+    assert "LOVELACE, Ada" in inbox and f"New plan: plan {plan.id} version 1 (PDF)" in inbox and "New" in inbox
+    letter = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "gp_letter"))
+    opened = client.get(f"/practice/documents/{letter.id}.pdf")
+    assert opened.mimetype == "application/pdf" and opened.get_data() == letter.pdf  # exactly as issued
+    assert "Read, not acknowledged" in _page(client.get("/practice/"))
+    submit(client, f"/practice/letters/{letter.id}/acknowledge", {}, form_url="/practice/")
+    inbox = _page(client.get("/practice/"))
+    assert "Acknowledged" in inbox and "by Test GP, 4 January 2027 at 8:00am" in inbox
+    clinic_view = _page(signed_in.get(f"/plans/{plan.id}"))
+    assert "acknowledged by Test GP</strong> 4 January 2027 at 8:00am" in clinic_view
+    page = _page(client.get(f"/practice/patients/{plan.patient_id}"))
+    assert "Prescriptions due" in page and "11 January 2027" in page and "The patient's plan, as they have it" in page
+    assert SECRET_NOTES not in page and SECRET_RISK not in page
+
+
+def test_a_revision_puts_a_new_letter_in_the_inbox(app: Flask, make: Maker, practice: Organisation, plan: Plan,
+                                                    pharmacist: User) -> None:
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY + timedelta(days=1),
+                         hold_days=7, reason="Hold a week")
+    db.session.commit()
+    inbox = _page(_client(app, make.user(Role.GP, practice)).get("/practice/"))
+    assert f"Revised plan: plan {plan.id} version 2 (PDF)" in inbox
+    assert inbox.index("version 2") < inbox.index("version 1")  # newest first
+
+
+def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_without_a_reason(
+        app: Flask, make: Maker, pharmacy: Organisation, plan: Plan, signed_in: FlaskClient) -> None:
+    client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
+    due = _page(client.get("/pharmacy/"))
+    assert "LOVELACE, Ada" in due and "1: 4 January 2027 to 10 January 2027" in due
+    assert "Morphine modified-release tablet 30 mg: <strong>14</strong>" in due  # one twice a day for 7 days
+    url = f"/pharmacy/patients/{plan.patient_id}/supplies"
+    form = f"/pharmacy/patients/{plan.patient_id}"
+    fields = {"supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|30", "supply-supplied_on-day": "4",
+              "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
+    assert submit(client, url, {**fields, "supply-quantity": "10"}, form_url=form).status_code == 302
+    assert "(4 left to supply)" in _page(client.get(form))
+    refused = _page(submit(client, url, {**fields, "supply-quantity": "6"}, form_url=form))
+    assert "The schedule has 4 left to supply in this instalment: record why you are supplying more" in refused
+    assert db.session.scalar(select(Supply.quantity).where(Supply.quantity == 6)) is None
+    allowed = submit(client, url, {**fields, "supply-quantity": "6",
+                                   "supply-override_reason": "Dropped two tablets down the sink; clinic agreed"},
+                     form_url=form)
+    assert allowed.status_code == 302
+    supplies = db.session.scalars(select(Supply).order_by(Supply.id)).all()
+    assert [(supply.quantity, supply.override_reason) for supply in supplies] == [
+        (10, ""), (6, "Dropped two tablets down the sink; clinic agreed")]
+    clinic_view = _page(signed_in.get(f"/plans/{plan.id}"))
+    assert "more than the schedule: Dropped two tablets down the sink" in clinic_view
+
+
+def test_a_concern_from_the_pharmacy_goes_on_the_clinic_worklist(app: Flask, make: Maker, pharmacy: Organisation,
+                                                                 plan: Plan, signed_in: FlaskClient) -> None:
+    client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
+    form = f"/pharmacy/patients/{plan.patient_id}"
+    refused = _page(submit(client, f"{form}/concerns", {"concern-kind": "early_or_extra_request",
+                                                        "concern-detail": ""}, form_url=form))
+    assert "Say what happened" in refused
+    submit(client, f"{form}/concerns", {"concern-kind": "early_or_extra_request",
+                                        "concern-detail": "Asked for next week's tablets on Tuesday"}, form_url=form)
+    item = db.session.scalar(select(WorklistItem).where(WorklistItem.kind == "pharmacy_concern"))
+    assert "Asked for an early or extra supply" in item.detail and "next week's tablets" in item.detail
+    concerns = _page(signed_in.get("/")).split('id="concerns"')[1].split('id="overdue"')[0]
+    assert "LOVELACE, Ada" in concerns and "Asked for next week&#39;s tablets on Tuesday" in concerns
+
+
+def test_the_pharmacy_never_sees_risk_or_consultation_notes(app: Flask, make: Maker, pharmacy: Organisation,
+                                                            plan: Plan) -> None:
+    client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
+    schedule = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "pharmacy_schedule"))
+    shown = [_page(client.get(url)) for url in ("/pharmacy/", "/pharmacy/patients",
+                                                f"/pharmacy/patients/{plan.patient_id}")]
+    pdf = client.get(f"/pharmacy/documents/{schedule.id}.pdf").get_data()
+    shown.append(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+    for text in shown:
+        assert SECRET_RISK not in text and SECRET_NOTES not in text and "substance misuse" not in text.lower()
+    for url in (f"/patients/{plan.patient_id}", f"/patients/{plan.patient_id}/risk/new", f"/plans/{plan.id}"):
+        assert client.get(url).status_code == 403
+    letter = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "gp_letter"))
+    assert client.get(f"/pharmacy/documents/{letter.id}.pdf").status_code == 404  # the GP's letter is not theirs
+
+
+def test_changing_the_nominated_pharmacy_moves_access_with_the_patient(
+        app: Flask, make: Maker, pharmacist: User, pharmacy: Organisation, patient: Patient, plan: Plan) -> None:
+    old = make.user(Role.COMMUNITY_PHARMACIST, pharmacy)
+    new_pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY, name="Station Road Pharmacy")
+    new = make.user(Role.COMMUNITY_PHARMACIST, new_pharmacy)
+    url = f"/pharmacy/patients/{patient.id}"
+    assert _client(app, old).get(url).status_code == 200
+    assert _client(app, new).get(url).status_code == 404
+    details = make.details(pharmacy_id=new_pharmacy.id, nhs_number=patient.nhs_number,
+                           gp_practice_id=patient.gp_practice_id)
+    patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version, details=details)
+    db.session.commit()
+    assert _client(app, new).get(url).status_code == 200
+    assert "LOVELACE, Ada" in _page(_client(app, new).get("/pharmacy/"))
+    assert _client(app, old).get(url).status_code == 404
+    assert "LOVELACE" not in _page(_client(app, old).get("/pharmacy/"))
+    denied = db.session.scalar(select(AuditEvent).where(AuditEvent.actor_user_id == old.id,
+                                                        AuditEvent.action == "access_denied"))
+    assert denied is not None and denied.patient_id == patient.id
+
+
+def test_the_clinic_sees_who_looked_at_the_record(app: Flask, make: Maker, practice: Organisation, plan: Plan,
+                                                  signed_in: FlaskClient) -> None:
+    gp = make.user(Role.GP, practice)
+    _client(app, gp).get(f"/practice/patients/{plan.patient_id}")
+    history = _page(signed_in.get(f"/patients/{plan.patient_id}/access"))
+    assert f"{gp.email} (gp)" in history and "view: plan" in history
+    assert "access history" in history
