@@ -128,3 +128,20 @@ def fill_patient_form(page, *, nhs_number: str, given: str, family: str, born: t
         page.get_by_label(label).fill(str(value))
     page.get_by_label("Female").check()
     page.get_by_label("Registered GP practice").select_option(label=practice)
+
+
+class Accessibility:
+    """Runs axe-core on each page and keeps what it finds."""
+
+    def __init__(self, page, script: str):  # type: ignore[no-untyped-def]
+        self.page, self.script, self.problems = page, script, []
+
+    def check(self) -> None:
+        self.page.add_script_tag(content=self.script)
+        result = self.page.evaluate(
+            "async tags => await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+            " rules: {'color-contrast-enhanced': {enabled: false}, region: {enabled: false}}})", AXE_TAGS)
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [node["target"] for node in violation["nodes"]]
+                self.problems.append(f"{self.page.url}: {violation['id']} ({violation['impact']}) at {targets}")

@@ -14,26 +14,9 @@ from taper.extensions import db
 from taper.models import Plan
 from taper.services import capacity
 from tests.conftest import PASSWORD, Maker
-from tests.e2e.conftest import AXE_TAGS, CHROMIUM_FLAGS, fill_patient_form
+from tests.e2e.conftest import CHROMIUM_FLAGS, Accessibility, fill_patient_form
 
 pytestmark = pytest.mark.e2e
-
-
-class Accessibility:
-    """Runs axe-core on each page and keeps what it finds."""
-
-    def __init__(self, page, script: str):  # type: ignore[no-untyped-def]
-        self.page, self.script, self.problems = page, script, []
-
-    def check(self) -> None:
-        self.page.add_script_tag(content=self.script)
-        result = self.page.evaluate(
-            "async tags => await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-            " rules: {'color-contrast-enhanced': {enabled: false}, region: {enabled: false}}})", AXE_TAGS)
-        for violation in result["violations"]:
-            if violation["impact"] in ("serious", "critical"):
-                targets = [node["target"] for node in violation["nodes"]]
-                self.problems.append(f"{self.page.url}: {violation['id']} ({violation['impact']}) at {targets}")
 
 
 def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, make: Maker, chromium_path: str,

@@ -97,6 +97,7 @@ def test_the_day_list_moves_and_marks_appointments(signed_in: FlaskClient, pharm
     assert "Initial consultation, 60 minutes, face to face (Room 4)" in day
     page = _page(signed_in.get(f"/appointments/{initial.id}"))
     assert "Monday 4 January 2027 at 9am, face to face at Room 4 (60 minutes)" in page
+    assert f'name="move-version" type="hidden" value="{initial.version}"' in page  # the form sends its version
     moved = submit(signed_in, f"/appointments/{initial.id}", {
         "move-day-day": "4", "move-day-month": "1", "move-day-year": "2027", "move-starts": "10:30",
         "move-length_minutes": "90", "move-mode": "video", "move-version": str(initial.version)},
