@@ -242,6 +242,13 @@ def get_plan(*, by: User, plan_id: int) -> Plan:
     return plan
 
 
+def view_plan(*, by: User, plan_id: int) -> Plan:
+    """A plan, for its page (audited as a view)."""
+    plan = get_plan(by=by, plan_id=plan_id)
+    audit.record(action="view", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id)
+    return plan
+
+
 def plans_of(*, by: User, patient_id: int) -> list[Plan]:
     patient = patient_in_scope(by, patient_id)
     return list(db.session.scalars(select(Plan).where(Plan.patient_id == patient.id).order_by(Plan.id.desc())))

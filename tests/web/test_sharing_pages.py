@@ -200,3 +200,18 @@ def test_the_clinic_sees_who_looked_at_the_record(app: Flask, make: Maker, pract
     history = _page(signed_in.get(f"/patients/{plan.patient_id}/access"))
     assert f"{gp.email} (gp)" in history and "view: plan" in history
     assert "access history" in history
+
+
+def test_changing_practice_moves_the_plan_to_the_new_gp(app: Flask, make: Maker, pharmacist: User,
+                                                        practice: Organisation, patient: Patient, plan: Plan) -> None:
+    old = make.user(Role.GP, practice)
+    new_practice = make.organisation(OrganisationKind.GP_PRACTICE, name="Hillview Medical Centre")
+    new = make.user(Role.GP, new_practice)
+    assert "LOVELACE, Ada" in _page(_client(app, old).get("/practice/"))
+    patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version,
+                            details=make.details(gp_practice_id=new_practice.id, pharmacy_id=patient.pharmacy_id,
+                                                 nhs_number=patient.nhs_number))
+    db.session.commit()
+    assert "LOVELACE, Ada" not in _page(_client(app, old).get("/practice/"))
+    assert "LOVELACE, Ada" in _page(_client(app, new).get("/practice/"))
+    assert _client(app, old).get(f"/practice/patients/{patient.id}").status_code == 404

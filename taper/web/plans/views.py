@@ -71,7 +71,7 @@ def detail(plan_id: int) -> str:
 def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
                  status_form: StatusForm | None = None) -> str:
     """The plan page; a refused decision or status form is shown again with its messages and what was typed."""
-    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    plan = plans.view_plan(by=current_user, plan_id=plan_id)
     patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
     decision = plans.latest_decision(plan)
     held = follow_ups.follow_ups_of(by=current_user, plan_id=plan_id)
