@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextvars
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,16 +17,27 @@ from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
 
 from taper import create_app
+from taper.clock import CLINIC_TIMEZONE
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import Sex
+from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Organisation, Patient, User
-from taper.services import accounts, patients
+from taper.models import Organisation, Patient, Plan, User
+from taper.services import accounts, patients, plans, regimens
 from taper.services.demo_data import synthetic_nhs_numbers
 from taper.services.patients import PatientDetails
+from taper.services.regimens import RegimenEntry
 from tests.databases import ThrowawayDatabases, settings_for
 
 PASSWORD = "correct horse battery staple"
+MONDAY = date(2027, 1, 4)  # the frozen clock of the booking, reminder and sharing tests: no bank holiday near
+MORPHINE_BD: dict[str, Any] = {"product": "morphine-mr-tablet-12h",
+                               "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
+
+
+def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
+    """That day and time in England."""
+    return datetime.combine(day, time(hour, minute), CLINIC_TIMEZONE)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -127,6 +139,21 @@ class Maker:
         patient = patients.create_patient(by=by, details=self.details(**overrides))
         db.session.commit()
         return patient
+
+    def running_plan(self, by: User, patient: Patient, *, start_on: date, prescriber: str = "gp",
+                     **settings: Any) -> Plan:
+        """Morphine MR 60 mg twice a day, tapered from `start_on`, agreed (shared with the GP and pharmacy)
+        and started, as a pharmacist would in clinic."""
+        regimens.record_regimen(by=by, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
+        plan = plans.create_draft(by=by, patient_id=patient.id,
+                                  settings=plans.PlanSettings(start_on=start_on, **settings))
+        plans.record_decision(by=by, plan_id=plan.id, decision=plans.Decision(
+            what_matters="Walking the dog", goals="Less medicine", agreed_pace="10% every 2 weeks",
+            prescriber=prescriber, consent_share_with_gp=True, consent_share_with_pharmacy=True,
+            agreed_on=start_on))
+        plans.change_status(by=by, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+        db.session.commit()
+        return plan
 
 
 @pytest.fixture

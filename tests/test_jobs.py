@@ -10,7 +10,7 @@ import sys
 import threading
 import time as wall
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,40 +22,18 @@ from taper import PROJECT_ROOT, clock, jobs
 from taper.domain.booking import CLINIC_TIMEZONE
 from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
 from taper.domain.organisations import OrganisationKind
-from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.messaging.delivery import GovUkNotify
 from taper.models import Message, Patient, Plan, User, WorklistItem
-from taper.services import messages, plans, regimens
+from taper.services import messages
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
-from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker
+from tests.conftest import MONDAY, Maker, at
 from tests.fake_notify import API_KEY, TEMPLATES, FakeNotify, fake_notify
-
-MONDAY = date(2027, 1, 4)
-MORPHINE_BD = {"product": "morphine-mr-tablet-12h",
-               "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
-
-
-def at(day: date, hour: int = 8) -> datetime:
-    return datetime.combine(day, time(hour), CLINIC_TIMEZONE)
 
 
 @pytest.fixture
 def pharmacist(make: Maker) -> User:
     return make.user()
-
-
-def _running_plan(pharmacist: User, patient: Patient) -> Plan:
-    with clock.freeze(at(MONDAY)):
-        regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
-        plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(start_on=MONDAY))
-        plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
-            what_matters="Gardening", goals="Less medicine", agreed_pace="10% every 2 weeks", prescriber="gp",
-            consent_share_with_gp=True, consent_share_with_pharmacy=True, agreed_on=MONDAY))
-        plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
-        db.session.commit()
-    return plan
 
 
 @pytest.fixture
@@ -67,13 +45,19 @@ def patient(make: Maker, pharmacist: User) -> Patient:
     return patient
 
 
+def _running_plan(make: Maker, pharmacist: User, patient: Patient) -> Plan:
+    with clock.freeze(at(MONDAY)):
+        return make.running_plan(pharmacist, patient, start_on=MONDAY)
+
+
 def _run(name: str, on: date) -> dict[str, object]:
     with clock.freeze(at(on, 9)):
         return jobs.run(name)
 
 
-def test_step_reminders_tell_the_patient_and_pharmacy_the_day_before_once(pharmacist: User, patient: Patient) -> None:
-    plan = _running_plan(pharmacist, patient)
+def test_step_reminders_tell_the_patient_and_pharmacy_the_day_before_once(make: Maker, pharmacist: User,
+                                                                          patient: Patient) -> None:
+    plan = _running_plan(make, pharmacist, patient)
     step_2 = date.fromisoformat(plan.current.schedule["steps"][1]["starts_on"])
     assert _run("step-reminders", step_2 - timedelta(days=2))["queued"] == 0
     first = _run("step-reminders", step_2 - timedelta(days=1))
@@ -93,7 +77,7 @@ def test_reminders_follow_the_patients_choice_and_needs(pharmacist: User, patien
     quiet = make.patient(pharmacist, easy_read=True, contact_by="none", mobile_phone="07700 900456")
     easy = make.patient(pharmacist, easy_read=True, contact_by="email", email="sam@example.com")
     for each in (quiet, easy):
-        _running_plan(pharmacist, each)
+        _running_plan(make, pharmacist, each)
     _run("step-reminders", date(2027, 1, 17))
     to_patients = {message.patient_id: message for message in db.session.scalars(
         select(Message).where(Message.organisation_id.is_(None)))}
@@ -103,9 +87,9 @@ def test_reminders_follow_the_patients_choice_and_needs(pharmacist: User, patien
     assert app_only is None  # no nominated pharmacy either
 
 
-def test_overdue_reviews_go_on_the_worklist_once_and_a_review_clears_them(pharmacist: User,
+def test_overdue_reviews_go_on_the_worklist_once_and_a_review_clears_them(make: Maker, pharmacist: User,
                                                                           patient: Patient) -> None:
-    plan = _running_plan(pharmacist, patient)  # no sessions: nothing was booked
+    plan = _running_plan(make, pharmacist, patient)  # no sessions: nothing was booked
     assert _run("overdue-reviews", MONDAY + timedelta(days=18))["added"] == 0  # 14 + 4 days of grace
     assert _run("overdue-reviews", MONDAY + timedelta(days=19))["added"] == 1
     assert _run("overdue-reviews", MONDAY + timedelta(days=20))["added"] == 0
@@ -123,9 +107,9 @@ def test_overdue_reviews_go_on_the_worklist_once_and_a_review_clears_them(pharma
     assert _run("overdue-reviews", MONDAY + timedelta(days=22))["added"] == 0
 
 
-def test_plans_at_their_last_step_are_flagged_for_a_completion_review_once(pharmacist: User,
+def test_plans_at_their_last_step_are_flagged_for_a_completion_review_once(make: Maker, pharmacist: User,
                                                                              patient: Patient) -> None:
-    plan = _running_plan(pharmacist, patient)
+    plan = _running_plan(make, pharmacist, patient)
     last = date.fromisoformat(plan.current.schedule["steps"][-1]["starts_on"])
     assert _run("completion-reviews", last - timedelta(days=1))["added"] == 0
     assert _run("completion-reviews", last)["added"] == 1
@@ -133,7 +117,7 @@ def test_plans_at_their_last_step_are_flagged_for_a_completion_review_once(pharm
     assert db.session.scalar(select(WorklistItem.kind)) == "completion_review"
 
 
-def test_a_scheduler_down_for_two_days_runs_each_missed_job_once(app: Flask, pharmacist: User,
+def test_a_scheduler_down_for_two_days_runs_each_missed_job_once(app: Flask, make: Maker, pharmacist: User,
                                                                  patient: Patient) -> None:
     """Coalescing: the step-reminders job missed two daily runs; on start it runs once, not three times."""
     from apscheduler.events import EVENT_JOB_EXECUTED
@@ -141,7 +125,7 @@ def test_a_scheduler_down_for_two_days_runs_each_missed_job_once(app: Flask, pha
 
     from taper.scheduler import configure, job_store
 
-    plan = _running_plan(pharmacist, patient)
+    plan = _running_plan(make, pharmacist, patient)
     step_2 = date.fromisoformat(plan.current.schedule["steps"][1]["starts_on"])
     store = job_store(app)
     scheduler = configure(BackgroundScheduler(), app, store)

@@ -15,20 +15,11 @@ from taper import clock
 from taper.domain.booking import CLINIC_TIMEZONE, follow_up_targets
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Appointment, Patient, Plan, User, WorklistItem
-from taper.services import appointments, capacity, plans, regimens
+from taper.models import Appointment, Plan, User, WorklistItem
+from taper.services import appointments, capacity, plans
 from taper.services.capacity import SessionDetails
 from taper.services.errors import InvalidInput
-from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker
-
-MONDAY = date(2027, 1, 4)
-MORPHINE_BD = {"product": "morphine-mr-tablet-12h",
-               "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), CLINIC_TIMEZONE)
+from tests.conftest import MONDAY, Maker, at
 
 
 @pytest.fixture(autouse=True)
@@ -48,18 +39,6 @@ def pharmacist(make: Maker) -> User:
     return pharmacist
 
 
-def _running_plan(pharmacist: User, patient: Patient, **settings: object) -> Plan:
-    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
-    plan = plans.create_draft(by=pharmacist, patient_id=patient.id,
-                              settings=plans.PlanSettings(start_on=MONDAY, **settings))  # type: ignore[arg-type]
-    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
-        what_matters="Walking the dog", goals="Less medicine", agreed_pace="10% every 2 weeks",
-        prescriber="pharmacist", consent_share_with_gp=True, consent_share_with_pharmacy=True, agreed_on=MONDAY))
-    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
-    db.session.commit()
-    return plan
-
-
 def _holding(plan: Plan) -> list[tuple[str, datetime, int, str]]:
     return [(each.kind, each.starts_at.astimezone(CLINIC_TIMEZONE), each.length_minutes, each.mode)
             for each in appointments.upcoming(plan.id)]
@@ -67,7 +46,7 @@ def _holding(plan: Plan) -> list[tuple[str, datetime, int, str]]:
 
 def test_starting_a_plan_proposes_the_initial_consultation_and_a_review_after_each_step(
         pharmacist: User, make: Maker) -> None:
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     booked = _holding(plan)
     # Initial: 60 minutes face to face, first free site slot (today 9am). Reviews: 20 minutes by phone, three
     # days after each fortnightly step (Thursdays), in the first free slot of the window.
@@ -87,7 +66,7 @@ def test_the_patient_plan_lists_the_appointments(pharmacist: User, make: Maker) 
 
     from taper.services import plan_documents
 
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     patient_plan = plan_documents.documents_of(plan.current)[0]
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(patient_plan.pdf)).pages)
     assert "Monday 4 January 2027 at 9am, face to face at Room 4 (60 minutes)" in text
@@ -98,8 +77,8 @@ def test_two_plans_never_share_a_slot_and_leave_and_bank_holidays_are_skipped(ph
                                                                              make: Maker) -> None:
     capacity.add_leave(by=pharmacist, first_day=date(2027, 1, 7), last_day=date(2027, 1, 7))
     db.session.commit()
-    first = _holding(_running_plan(pharmacist, make.patient(pharmacist)))
-    second = _holding(_running_plan(pharmacist, make.patient(pharmacist)))
+    first = _holding(make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY))
+    second = _holding(make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY))
     assert first[1][1] == at(date(2027, 1, 11), 9)  # Thursday 7th is leave: Monday 11th
     assert second[0][1] == at(MONDAY, 10)  # after the first patient's initial consultation
     spans = sorted((when, when + timedelta(minutes=length)) for _, when, length, _ in first + second)
@@ -108,7 +87,7 @@ def test_two_plans_never_share_a_slot_and_leave_and_bank_holidays_are_skipped(ph
 
 
 def test_the_database_refuses_a_double_booking(pharmacist: User, make: Maker) -> None:
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     taken = appointments.upcoming(plan.id)[0]
 
     def book(starts: datetime, minutes: int, status: str = "proposed") -> None:
@@ -133,7 +112,7 @@ def test_the_database_refuses_a_double_booking(pharmacist: User, make: Maker) ->
 def test_moving_onto_a_taken_time_is_refused_in_words(pharmacist: User, make: Maker) -> None:
     from taper.domain.follow_up import Mode
 
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     first, second = appointments.upcoming(plan.id)[:2]
     with pytest.raises(InvalidInput, match="overlaps another appointment"):
         appointments.move(by=pharmacist, appointment_id=second.id, expected_version=second.version,
@@ -142,7 +121,7 @@ def test_moving_onto_a_taken_time_is_refused_in_words(pharmacist: User, make: Ma
 
 
 def test_a_revision_keeps_reviews_that_still_fit_and_reproposes_the_rest(pharmacist: User, make: Maker) -> None:
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     before = appointments.upcoming(plan.id)
     first_review = before[1]
     appointments.confirm(by=pharmacist, appointment_id=first_review.id, expected_version=first_review.version)
@@ -162,7 +141,7 @@ def test_a_revision_keeps_reviews_that_still_fit_and_reproposes_the_rest(pharmac
 
 
 def test_a_missed_appointment_puts_the_patient_on_the_worklist_once(pharmacist: User, make: Maker) -> None:
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     initial = appointments.upcoming(plan.id)[0]
     with pytest.raises(InvalidInput, match="has not started yet"):
         appointments.mark_did_not_attend(by=pharmacist, appointment_id=initial.id, expected_version=initial.version)
@@ -181,12 +160,12 @@ def test_a_missed_appointment_puts_the_patient_on_the_worklist_once(pharmacist: 
 
 def test_without_sessions_nothing_is_booked_and_the_days_are_reported(make: Maker) -> None:
     pharmacist = make.user()
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     assert appointments.upcoming(plan.id) == []
 
 
 def test_ending_a_plan_cancels_its_future_appointments(pharmacist: User, make: Maker) -> None:
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     booked = appointments.upcoming(plan.id)
     plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.STOPPED,
                         reason="Patient moved away")

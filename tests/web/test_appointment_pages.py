@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,19 +13,10 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from taper import clock, jobs
-from taper.domain.booking import CLINIC_TIMEZONE
-from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Appointment, ClinicSession, Message, Patient, Plan, User, WorklistItem
-from taper.services import appointments, plans, regimens
-from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker, submit
-
-MONDAY = date(2027, 1, 4)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), CLINIC_TIMEZONE)
+from taper.models import Appointment, ClinicSession, Message, User, WorklistItem
+from taper.services import appointments, plans
+from tests.conftest import MONDAY, Maker, at, submit
 
 
 @pytest.fixture(autouse=True)
@@ -45,19 +36,6 @@ def _add_sessions(client: FlaskClient) -> None:
                                                        "session-ends": ends, "session-remote": where,
                                                        "session-location": location})
         assert response.status_code == 302, _page(response)
-
-
-def _running_plan(pharmacist: User, patient: Patient) -> Plan:
-    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
-        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 60},
-                                                        {"time": "20:00", "dose_mg": 60}]}]))
-    plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(start_on=MONDAY))
-    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
-        what_matters="Family", goals="Less", agreed_pace="10%", prescriber="gp", consent_share_with_gp=True,
-        consent_share_with_pharmacy=True, agreed_on=MONDAY))
-    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
-    db.session.commit()
-    return plan
 
 
 def test_sessions_are_added_checked_and_removed(signed_in: FlaskClient) -> None:
@@ -83,14 +61,14 @@ def test_leave_is_added_and_nothing_is_booked_on_it(signed_in: FlaskClient, phar
         "leave-first_day-day": "4", "leave-first_day-month": "1", "leave-first_day-year": "2027",
         "leave-last_day-day": "8", "leave-last_day-month": "1", "leave-last_day-year": "2027", "leave-note": "Away"})
     assert response.status_code == 302
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     first = appointments.upcoming(plan.id)[0]
     assert first.starts_at == at(date(2027, 1, 11), 9)  # the Monday after the leave
 
 
 def test_the_day_list_moves_and_marks_appointments(signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
     _add_sessions(signed_in)
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     initial = appointments.upcoming(plan.id)[0]
     day = _page(signed_in.get("/appointments"))
     assert "Appointments on Monday 4 January 2027" in day and "9am" in day and "LOVELACE, Ada" in day
@@ -122,7 +100,7 @@ def test_the_day_list_moves_and_marks_appointments(signed_in: FlaskClient, pharm
 def test_cancelling_needs_a_reason_and_a_stale_form_is_refused(signed_in: FlaskClient, pharmacist: User,
                                                                make: Maker) -> None:
     _add_sessions(signed_in)
-    plan = _running_plan(pharmacist, make.patient(pharmacist))
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     review = appointments.upcoming(plan.id)[1]
     url = f"/appointments/{review.id}/status"
     page = _page(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version),
@@ -141,7 +119,7 @@ def test_calendars_are_valid_icalendar_and_the_patients_says_nothing_clinical(
         signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
     _add_sessions(signed_in)
     patient = make.patient(pharmacist)
-    plan = _running_plan(pharmacist, patient)
+    plan = make.running_plan(pharmacist, patient, start_on=MONDAY)
     own = signed_in.get("/appointments/calendar.ics")
     assert own.mimetype == "text/calendar"
     events = Calendar.from_ical(own.get_data()).walk("VEVENT")
@@ -162,7 +140,7 @@ def test_the_outbox_shows_reminders_and_failures_can_be_sent_again(signed_in: Fl
                                                                    make: Maker) -> None:
     patient = make.patient(pharmacist, contact_by="sms", mobile_phone="07700900123")
     assert patient.mobile_phone == "07700 900123"
-    plan = _running_plan(pharmacist, patient)
+    plan = make.running_plan(pharmacist, patient, start_on=MONDAY)
     with clock.freeze(at(date(2027, 1, 17), 9)):
         jobs.run("step-reminders")
     page = _page(signed_in.get("/messages"))
@@ -180,7 +158,7 @@ def test_the_outbox_shows_reminders_and_failures_can_be_sent_again(signed_in: Fl
 
 def test_the_plan_page_lists_appointments_and_warns_of_reviews_not_booked(signed_in: FlaskClient,
                                                                           pharmacist: User, make: Maker) -> None:
-    plan = _running_plan(pharmacist, make.patient(pharmacist))  # no sessions yet: nothing booked
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)  # no sessions yet: nothing booked
     page = _page(signed_in.get(f"/plans/{plan.id}"))
     assert "Reviews not booked" in page and "7 January 2027" in page
     _add_sessions(signed_in)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -15,26 +15,22 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from taper import clock
-from taper.domain.booking import CLINIC_TIMEZONE
 from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
 from taper.domain.organisations import OrganisationKind, Role
-from taper.domain.plans import PlanStatus
 from taper.domain.risk import RiskFactor, SupportLevel
 from taper.extensions import db
 from taper.models import AuditEvent, Organisation, Patient, Plan, PlanDocument, Supply, User, WorklistItem
-from taper.services import patients, plans, regimens, risk
+from taper.services import patients, plans, risk
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
-from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker, sign_in, submit
+from tests.conftest import MONDAY, Maker, at, sign_in, submit
 
-MONDAY = date(2027, 1, 4)
 SECRET_RISK = "Told us about heroin use in the past"
 SECRET_NOTES = "Lives alone since the divorce"
 
 
 @pytest.fixture(autouse=True)
 def monday_morning() -> Iterator[None]:
-    with clock.freeze(datetime.combine(MONDAY, time(8), CLINIC_TIMEZONE)):
+    with clock.freeze(at(MONDAY)):
         yield
 
 
@@ -54,19 +50,11 @@ def patient(make: Maker, pharmacist: User, practice: Organisation, pharmacy: Org
 
 
 @pytest.fixture
-def plan(pharmacist: User, patient: Patient) -> Plan:
-    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
-        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 60},
-                                                        {"time": "20:00", "dose_mg": 60}]}]))
+def plan(make: Maker, pharmacist: User, patient: Patient) -> Plan:
+    plan = make.running_plan(pharmacist, patient, start_on=MONDAY, instalment_days=7)
     risk.record_assessment(by=pharmacist, patient_id=patient.id, answers=risk.RiskAnswers(
         factors=frozenset({RiskFactor.PAST_SUBSTANCE_MISUSE})), chosen_level=SupportLevel.SPECIALIST_MDT,
         override_reason=SECRET_RISK)
-    plan = plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(
-        start_on=MONDAY, instalment_days=7))
-    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
-        what_matters="Family", goals="Less", agreed_pace="10%", prescriber="gp", consent_share_with_gp=True,
-        consent_share_with_pharmacy=True, agreed_on=MONDAY))
-    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
     record_follow_up(by=pharmacist, plan_id=plan.id, expected_version=plan.version, details=FollowUpDetails(
         held_on=MONDAY, mode="phone", duration_minutes=20, dose_taken="As planned",
         peg={"pain": 5, "enjoyment": 5, "activity": 5}, sows=dict.fromkeys(SOWS_GOSSOP_ITEMS, 0),
