@@ -178,6 +178,14 @@ def concerns_of(plan: Plan) -> list[Concern]:
                                    .order_by(Concern.created_at.desc())))
 
 
+def describe_item(product: str, strength: Decimal | None) -> str:
+    """'Morphine modified-release tablet 30 mg', as the dispensing schedule names an item."""
+    found = load_formulary().get(product)
+    if strength is None:
+        return f"{found.label()} (mL)"
+    return f"{found.label()} {plain(strength)} {'micrograms/hour' if found.is_patch else 'mg'}"
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         value = Decimal(text.strip())

@@ -3,14 +3,11 @@ dispensing schedule, supplies and concerns. Nothing about risk assessments or co
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from taper import clock
-from taper.domain.formulary import load_formulary
 from taper.domain.makeable import plain
 from taper.domain.organisations import Role
 from taper.extensions import db
@@ -29,7 +26,7 @@ def due() -> str:
     """What to supply to whom, and when, this week."""
     states = community_pharmacy.due_this_week(by=current_user)
     db.session.commit()
-    return render_template("pharmacy/due.html", states=states, describe=_describe)
+    return render_template("pharmacy/due.html", states=states, describe=community_pharmacy.describe_item)
 
 
 @blueprint.route("/patients")
@@ -112,17 +109,9 @@ def _patient_page(patient_id: int, *, supply_form: SupplyForm | None = None,
     return render_template("pharmacy/patient.html", patient=shown, plan=plan, states=states, supplies=supplies,
                            supply_form=supply_form, concern_form=concern_form or ConcernForm(prefix="concern",
                                                                                              formdata=None),
-                           supply_now=supply_now, schedule=schedule, describe=_describe, today=clock.today())
+                           supply_now=supply_now, schedule=schedule, describe=community_pharmacy.describe_item)
 
 
 def _items(state: InstalmentState) -> list[tuple[str, str]]:
-    return [(f"{each.product}|{'' if each.strength is None else plain(each.strength)}", _describe(each.product,
-             each.strength)) for each in state.instalment.supplies]
-
-
-def _describe(product: str, strength: Decimal | None) -> str:
-    found = load_formulary().get(product)
-    if strength is None:
-        return f"{found.label()} (mL)"
-    unit = "micrograms/hour" if found.is_patch else "mg"
-    return f"{found.label()} {plain(strength)} {unit}"
+    return [(f"{each.product}|{'' if each.strength is None else plain(each.strength)}",
+             community_pharmacy.describe_item(each.product, each.strength)) for each in state.instalment.supplies]

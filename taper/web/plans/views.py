@@ -87,7 +87,8 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
                            decision_form=decision_form, status_form=status_form or StatusForm(version=plan.version),
                            follow_ups=held, documents=issued, titles=plan_documents.TITLES, booked=booked,
                            unbooked=unbooked, receipts=receipts, supplies=supplies, concerns=concerns,
-                           concern_labels=community_pharmacy.CONCERN_LABELS)
+                           concern_labels=community_pharmacy.CONCERN_LABELS,
+                           describe=community_pharmacy.describe_item)
 
 
 @blueprint.route("/plans/<int:plan_id>/versions/<int:old>/compare/<int:new>")
