@@ -24,15 +24,18 @@ from taper.domain.reminders import step_tomorrow_for_patient, step_tomorrow_for_
 from taper.domain.wording import long_date
 from taper.extensions import db
 from taper.messaging.delivery import delivery_for
-from taper.models import Appointment, FollowUp, Patient, Plan
-from taper.services import appointments, audit, messages
+from taper.models import Appointment, FollowUp, Patient, Plan, WorklistItem
+from taper.services import appointments, audit, messages, sharing
 
 Result = dict[str, Any]
 
 
 def overdue_reviews() -> Result:
+    """Running plans (active or paused) with no review within the cadence and grace and nothing booked go on
+    the worklist, once a day at most, and again on a later day if an earlier item was marked done while the
+    review is still overdue."""
     today, added = clock.today(), 0
-    for plan, _ in _active_plans():
+    for plan, _ in _running_plans():
         held = [day for day in (
             db.session.scalar(select(func.max(FollowUp.held_on)).where(FollowUp.plan_id == plan.id)),
             _last_attended(plan.id)) if day is not None]
@@ -40,9 +43,9 @@ def overdue_reviews() -> Result:
         upcoming = appointments.upcoming(plan.id)
         due = review_overdue(last_review=last_review, cadence_days=plan.review_every_days, today=today,
                              next_booked=appointments.local_day(upcoming[0].starts_at) if upcoming else None)
-        if due is not None:
+        if due is not None and not _open_item(plan.id, "overdue"):
             added += appointments.add_to_worklist(
-                key=f"overdue:{plan.id}:{last_review.isoformat()}", kind="overdue", plan_id=plan.id,
+                key=f"overdue:{plan.id}:{today.isoformat()}", kind="overdue", plan_id=plan.id,
                 detail=f"No review since {long_date(last_review)}: one was due by {long_date(due)}")
     db.session.commit()
     return {"added": added}
@@ -63,7 +66,7 @@ def step_reminders() -> Result:
                 queued += messages.queue(messages.Outgoing(
                     key=f"{key}:patient", kind="step_tomorrow", channel=contact[0], to=contact[1], subject=subject,
                     body=body, patient_id=patient.id))
-            if patient.pharmacy is not None:
+            if patient.pharmacy is not None and sharing.shares_with_pharmacy(plan):
                 channel, address = messages.to_organisation(patient.pharmacy)
                 subject, body = step_tomorrow_for_pharmacy(
                     patient=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
@@ -126,9 +129,23 @@ def run_scheduled(name: str) -> Result:
 
 
 def _active_plans() -> list[tuple[Plan, Patient]]:
+    return _plans_with(PlanStatus.ACTIVE)
+
+
+def _running_plans() -> list[tuple[Plan, Patient]]:
+    return _plans_with(PlanStatus.ACTIVE, PlanStatus.PAUSED)
+
+
+def _plans_with(*statuses: PlanStatus) -> list[tuple[Plan, Patient]]:
     rows = db.session.execute(select(Plan, Patient).join(Patient, Plan.patient_id == Patient.id)
-                              .where(Plan.status == PlanStatus.ACTIVE).order_by(Plan.id))
+                              .where(Plan.status.in_(statuses)).order_by(Plan.id))
     return [(plan, patient) for plan, patient in rows]
+
+
+def _open_item(plan_id: int, kind: str) -> bool:
+    return db.session.scalar(select(WorklistItem.id).where(
+        WorklistItem.plan_id == plan_id, WorklistItem.kind == kind, WorklistItem.resolved_at.is_(None)).limit(1)) \
+        is not None
 
 
 def _last_attended(plan_id: int) -> date | None:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time as wall
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -22,10 +23,11 @@ from taper import PROJECT_ROOT, clock, jobs
 from taper.domain.booking import CLINIC_TIMEZONE
 from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
 from taper.domain.organisations import OrganisationKind
+from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.messaging.delivery import GovUkNotify
 from taper.models import Message, Patient, Plan, User, WorklistItem
-from taper.services import messages
+from taper.services import messages, patients, plans
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
 from tests.conftest import MONDAY, Maker, at
 from tests.fake_notify import API_KEY, TEMPLATES, FakeNotify, fake_notify
@@ -262,3 +264,63 @@ def test_web_workers_never_start_a_scheduler(app: Flask) -> None:
     """The app serves requests without any scheduler thread (APScheduler names its thread "APScheduler")."""
     assert app.test_client().get("/login").status_code == 200
     assert not any(thread.name == "APScheduler" for thread in threading.enumerate())
+
+
+def test_the_pharmacy_gets_no_reminder_when_the_patient_did_not_agree_to_share_with_it(
+        make: Maker, pharmacist: User, patient: Patient) -> None:
+    plan = _running_plan(make, pharmacist, patient)
+    with clock.freeze(at(MONDAY)):
+        plans.record_decision(by=pharmacist, plan_id=plan.id, decision=plans.Decision(
+            what_matters="Family", goals="Less", agreed_pace="10%", prescriber="gp", consent_share_with_gp=True,
+            consent_share_with_pharmacy=False, agreed_on=MONDAY))
+        db.session.commit()
+    _run("step-reminders", date(2027, 1, 17))
+    assert [message.channel for message in db.session.scalars(select(Message))] == ["sms"]  # the patient's only
+
+
+def test_an_overdue_item_marked_done_comes_back_while_the_review_is_still_overdue(
+        make: Maker, pharmacist: User, patient: Patient) -> None:
+    plan = _running_plan(make, pharmacist, patient)
+    assert _run("overdue-reviews", MONDAY + timedelta(days=19))["added"] == 1
+    item = db.session.scalar(select(WorklistItem))
+    item.resolved_at = clock.now()  # the pharmacist pressed Done (say, after booking a review that then fell through)
+    db.session.commit()
+    assert _run("overdue-reviews", MONDAY + timedelta(days=19))["added"] == 0  # not twice in a day
+    assert _run("overdue-reviews", MONDAY + timedelta(days=20))["added"] == 1
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.PAUSED)
+    db.session.commit()
+    for each in db.session.scalars(select(WorklistItem)):
+        each.resolved_at = clock.now()
+    db.session.commit()
+    assert _run("overdue-reviews", MONDAY + timedelta(days=21))["added"] == 1  # a paused plan still needs review
+
+
+def test_messages_for_a_pharmacy_without_email_wait_in_taper_and_are_never_sent_to_notify(
+        notify: FakeNotify, patient: Patient) -> None:
+    messages.queue(messages.Outgoing(key="in-app", kind="step_tomorrow", channel="app", to="", body="Step 2",
+                                     patient_id=patient.id, organisation_id=patient.pharmacy_id))
+    db.session.commit()
+    with clock.freeze(at(MONDAY)):
+        assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
+    assert notify.sent == [] and db.session.scalar(select(Message.status)) == "sent"
+
+
+def test_sending_again_uses_the_contact_details_on_the_record_now(make: Maker, notify: FakeNotify,
+                                                                  patient: Patient, pharmacist: User) -> None:
+    from taper.services.errors import InvalidInput
+
+    _queue(patient, "moved-number")
+    notify.failures = [(400, "Not a UK mobile number")]
+    with clock.freeze(at(MONDAY)):
+        messages.deliver_due(_notify_backend(notify))
+    details = make.details(nhs_number=patient.nhs_number, gp_practice_id=patient.gp_practice_id,
+                           pharmacy_id=patient.pharmacy_id, contact_by="sms", mobile_phone="07700 900999")
+    patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version, details=details)
+    message = db.session.scalar(select(Message))
+    messages.retry(by=pharmacist, message_id=message.id)
+    assert message.to == "07700 900999"
+    db.session.rollback()
+    patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version, details=replace(
+        details, contact_by="none"))
+    with pytest.raises(InvalidInput, match="no longer wants reminders"):
+        messages.retry(by=pharmacist, message_id=message.id)

@@ -17,6 +17,7 @@ from taper.domain.formulary import load_formulary
 from taper.domain.makeable import plain
 from taper.domain.organisations import Role
 from taper.domain.schedule_contract import schedule_from_document
+from taper.domain.wording import long_date
 from taper.extensions import db
 from taper.models import Concern, Patient, Plan, Supply, User
 from taper.models.sharing import CONCERN_KINDS
@@ -27,6 +28,8 @@ CONCERN_LABELS = {"early_or_extra_request": "Asked for an early or extra supply"
                   "withdrawal": "Signs of withdrawal", "possible_misuse": "Signs of possible misuse",
                   "change_of_pace": "Asked to change the pace", "other": "Something else"}
 WEEK = timedelta(days=7)
+QUANTITY_STEP = Decimal("0.001")  # the supplies table keeps three decimal places (mL of a liquid)
+MAX_QUANTITY = Decimal(100000)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def record_supply(*, by: User, plan_id: int, instalment: int, supplied_on: date,
     plan = sharing.shared_plan(by, plan_id)
     if not plan.status.is_running:
         raise InvalidInput({"plan": "This plan is not running: supply only as the clinic agrees"})
+    # One supply at a time per plan (PostgreSQL row lock), so two at once cannot both see the same amount left.
+    db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
     patient = db.session.get(Patient, plan.patient_id)
     assert patient is not None
     states = {state.instalment.number: state for state in instalment_states(plan, patient)}
@@ -104,8 +109,8 @@ def record_supply(*, by: User, plan_id: int, instalment: int, supplied_on: date,
         errors["instalment"] = "Choose an instalment of the schedule"
     strength_value = _decimal(strength) if strength else None
     amount = _decimal(quantity)
-    if amount is None or amount <= 0:
-        errors["quantity"] = "Enter the quantity supplied, a number more than 0"
+    if amount is None or amount != amount.quantize(QUANTITY_STEP) or not 0 < amount <= MAX_QUANTITY:
+        errors["quantity"] = f"Enter the quantity supplied: more than 0, at most {MAX_QUANTITY}, to 3 decimal places"
     if strength and strength_value is None:
         errors["strength"] = "Choose a strength from the schedule"
     if supplied_on > clock.today():
@@ -117,20 +122,23 @@ def record_supply(*, by: User, plan_id: int, instalment: int, supplied_on: date,
         raise InvalidInput(errors)
     assert state is not None and amount is not None
     remaining = state.remaining(product, strength_value)
-    over = amount > remaining
+    over, early = amount > remaining, supplied_on < state.instalment.starts_on
     if over and not override_reason.strip():
         raise InvalidInput({"override_reason": f"The schedule has {plain(max(remaining, Decimal(0)))} left to "
                                                "supply in this instalment: record why you are supplying more"})
+    if early and not override_reason.strip():
+        raise InvalidInput({"override_reason": f"This instalment starts on {long_date(state.instalment.starts_on)}: "
+                                               "record why you are supplying it early"})
     supply = Supply(plan_id=plan.id, plan_version_id=plan.current.id, instalment=instalment,
                     pharmacy_id=by.organisation_id, supplied_on=supplied_on, product=product,
                     strength=strength_value, quantity=amount,
-                    override_reason=override_reason.strip() if over else "", recorded_by_id=by.id)
+                    override_reason=override_reason.strip() if over or early else "", recorded_by_id=by.id)
     db.session.add(supply)
     db.session.flush()
     audit.record(action="create", by=by, entity_type="supply", entity_id=supply.id, patient_id=plan.patient_id,
                  changes={"plan": plan.id, "instalment": instalment, "product": product,
                           "strength": None if strength_value is None else str(strength_value),
-                          "quantity": str(amount), "over_schedule": over,
+                          "quantity": str(amount), "over_schedule": over, "early": early,
                           "override_reason": supply.override_reason})
     return supply
 
@@ -159,10 +167,11 @@ def raise_concern(*, by: User, plan_id: int, kind: str, detail: str) -> Concern:
 
 
 def instalment_states(plan: Plan, patient: Patient) -> list[InstalmentState]:
+    """The current version's instalments with everything supplied against them under any version: a revision
+    keeps the plan's start, so instalment N covers the same days, and what was supplied stays supplied."""
     schedule = schedule_from_document(plan.current.schedule, load_formulary())
     supplied: dict[int, dict[tuple[str, Decimal | None], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for supply in db.session.scalars(select(Supply).where(Supply.plan_id == plan.id,
-                                                          Supply.plan_version_id == plan.current.id)):
+    for supply in db.session.scalars(select(Supply).where(Supply.plan_id == plan.id)):
         supplied[supply.instalment][(supply.product, supply.strength)] += supply.quantity
     return [InstalmentState(plan, patient, period, dict(supplied[period.number]))
             for period in instalments(schedule, instalment_days=plan.instalment_days)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from taper import clock
@@ -73,10 +73,16 @@ def deliver_due(delivery: Delivery, *, limit: int = 500) -> dict[str, int]:
         Message.status.in_(("pending", "failed")), Message.attempts < MAX_ATTEMPTS,
         Message.next_attempt_at <= now).order_by(Message.id).limit(limit)).all()
     for message in due:
-        message.status, message.attempts, message.next_attempt_at = "sending", message.attempts + 1, clock.now()
+        # Claim the message (only one process sends it, even if a job is run by hand beside the scheduler).
+        claimed = db.session.execute(update(Message).where(
+            Message.id == message.id, Message.status.in_(("pending", "failed"))).values(
+            status="sending", attempts=Message.attempts + 1, next_attempt_at=clock.now()))
         db.session.commit()
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        db.session.refresh(message)
         try:
-            provider_id = delivery.deliver(message)
+            provider_id = "" if message.channel == "app" else delivery.deliver(message)  # app: read in Taper
         except DeliveryFailed as failure:
             message.status, message.last_error = "failed", str(failure)
             if failure.permanent:
@@ -97,9 +103,18 @@ def retry(*, by: User, message_id: int) -> Message:
     message = db.session.get(Message, message_id)
     if message is None or message.patient_id is None:
         raise NotFound("no such message")
-    patient_in_scope(by, message.patient_id)  # another clinic's: not found, and audited
+    patient = patient_in_scope(by, message.patient_id)  # another clinic's: not found, and audited
     if message.status != "failed":
         raise InvalidInput({"message": "Only a failed message is sent again"})
+    if message.organisation_id is not None:
+        organisation = db.session.get(Organisation, message.organisation_id)
+        assert organisation is not None
+        message.channel, message.to = to_organisation(organisation)
+    else:
+        contact = to_patient(patient)  # as the record says now: a corrected number, or no more reminders
+        if contact is None:
+            raise InvalidInput({"message": "The patient no longer wants reminders this way: nothing is sent"})
+        message.channel, message.to = contact
     message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
     audit.record(action="update", by=by, entity_type="message", entity_id=message.id, patient_id=message.patient_id,
                  changes={"retry": True})

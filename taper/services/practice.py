@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from taper import clock
 from taper.domain.dispensing import instalments
@@ -61,9 +62,12 @@ def open_letter(*, by: User, document_id: int) -> PlanDocument:
     _require_gp(by)
     document, _, _ = sharing.shared_document(by, document_id)
     if document.kind == "gp_letter" and _receipt(by, document.id) is None:
-        db.session.add(LetterReceipt(plan_document_id=document.id, organisation_id=by.organisation_id,
-                                     read_by_id=by.id))
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # a colleague opening it at the same moment records it first
+                db.session.add(LetterReceipt(plan_document_id=document.id, organisation_id=by.organisation_id,
+                                             read_by_id=by.id))
+        except IntegrityError:
+            pass
     return document
 
 

@@ -86,12 +86,22 @@ def _linked(by: User, patient: Patient) -> bool:
     return patient.pharmacy_id is not None and patient.pharmacy_id == by.organisation_id
 
 
+def shares_with_pharmacy(plan: Plan) -> bool:
+    """Whether the patient agreed to share this plan with their community pharmacy (the latest decision)."""
+    decision = _decision(plan)
+    return decision is not None and decision.consent_share_with_pharmacy
+
+
 def _consented(by: User, plan: Plan) -> bool:
-    decision = db.session.scalar(select(SharedDecision).where(SharedDecision.plan_id == plan.id)
-                                 .order_by(SharedDecision.id.desc()).limit(1))
+    decision = _decision(plan)
     if decision is None:
         return False
     return decision.consent_share_with_gp if by.role is Role.GP else decision.consent_share_with_pharmacy
+
+
+def _decision(plan: Plan) -> SharedDecision | None:
+    return db.session.scalar(select(SharedDecision).where(SharedDecision.plan_id == plan.id)
+                             .order_by(SharedDecision.id.desc()).limit(1))
 
 
 def _require_outside_role(by: User) -> None:

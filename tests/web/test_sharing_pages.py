@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from taper import clock
 from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
@@ -126,7 +126,7 @@ def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_wi
     assert [(supply.quantity, supply.override_reason) for supply in supplies] == [
         (10, ""), (6, "Dropped two tablets down the sink; clinic agreed")]
     clinic_view = _page(signed_in.get(f"/plans/{plan.id}"))
-    assert "more than the schedule: Dropped two tablets down the sink" in clinic_view
+    assert "outside the schedule (early or more): Dropped two tablets down the sink" in clinic_view
 
 
 def test_a_concern_from_the_pharmacy_goes_on_the_clinic_worklist(app: Flask, make: Maker, pharmacy: Organisation,
@@ -203,3 +203,25 @@ def test_changing_practice_moves_the_plan_to_the_new_gp(app: Flask, make: Maker,
     assert "LOVELACE, Ada" not in _page(_client(app, old).get("/practice/"))
     assert "LOVELACE, Ada" in _page(_client(app, new).get("/practice/"))
     assert _client(app, old).get(f"/practice/patients/{patient.id}").status_code == 404
+
+
+def test_what_was_supplied_stays_supplied_after_a_revision_and_early_supplies_need_a_reason(
+        app: Flask, make: Maker, pharmacist: User, pharmacy: Organisation, plan: Plan) -> None:
+    client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
+    url, form = f"/pharmacy/patients/{plan.patient_id}/supplies", f"/pharmacy/patients/{plan.patient_id}"
+    today = {"supply-supplied_on-day": "4", "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
+    whole = {**today, "supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|30", "supply-quantity": "14"}
+    assert submit(client, url, whole, form_url=form).status_code == 302
+    plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY + timedelta(days=2),
+                         hold_days=7, reason="Hold a week")
+    db.session.commit()
+    again = _page(submit(client, url, {**whole, "supply-quantity": "1"}, form_url=form))
+    assert "The schedule has 0 left to supply in this instalment" in again  # version 2 keeps version 1's supply
+    early = _page(submit(client, url, {**today, "supply-instalment": "2", "supply-item": "morphine-mr-tablet-12h|30",
+                                       "supply-quantity": "14"}, form_url=form))
+    assert "This instalment starts on 11 January 2027: record why you are supplying it early" in early
+    assert db.session.scalar(select(func.count()).select_from(Supply)) == 1
+    for quantity in ("0.0001", "10000000", "-3"):
+        refused = _page(submit(client, url, {**whole, "supply-instalment": "1", "supply-quantity": quantity},
+                               form_url=form))
+        assert "Enter the quantity supplied: more than 0" in refused, quantity

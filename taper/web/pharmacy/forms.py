@@ -15,8 +15,10 @@ class SupplyForm(FlaskForm):
     quantity = StringField("Quantity supplied", validators=[InputRequired("Enter the quantity supplied"),
                                                             Length(max=12)])
     supplied_on = DatePartsField("Date supplied")
-    override_reason = TextAreaField("Reason for supplying more than the schedule", validators=[Length(max=1000)],
-                                    description="Only needed when the supply is more than the schedule has left")
+    override_reason = TextAreaField("Reason for supplying early or more than the schedule",
+                                    validators=[Length(max=1000)],
+                                    description="Only needed before the instalment starts, or for more than the "
+                                                "schedule has left")
 
 
 class ConcernForm(FlaskForm):

@@ -11,7 +11,7 @@ from taper import clock
 from taper.domain.makeable import plain
 from taper.domain.organisations import Role
 from taper.extensions import db
-from taper.services import community_pharmacy, plan_documents, sharing
+from taper.services import community_pharmacy, messages, plan_documents, sharing
 from taper.services.community_pharmacy import InstalmentState
 from taper.web.fields import save
 from taper.web.pharmacy.forms import ConcernForm, SupplyForm
@@ -25,8 +25,10 @@ blueprint = Blueprint("pharmacy", __name__, url_prefix="/pharmacy")
 def due() -> str:
     """What to supply to whom, and when, this week."""
     states = community_pharmacy.due_this_week(by=current_user)
+    notices = messages.outbox(organisation_id=current_user.organisation_id, limit=20)
     db.session.commit()
-    return render_template("pharmacy/due.html", states=states, describe=community_pharmacy.describe_item)
+    return render_template("pharmacy/due.html", states=states, notices=notices,
+                           describe=community_pharmacy.describe_item)
 
 
 @blueprint.route("/patients")
