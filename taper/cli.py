@@ -144,9 +144,13 @@ def issue_documents(version_ids: tuple[int, ...], missing: bool) -> None:
             click.echo("Nothing to render: every chosen version has its documents.")
             return
         with click.progressbar(length=len(chosen) * len(FILE_NAMES), label="Rendering documents") as bar:
-            plans.issue_documents_of(chosen, on_document=lambda: bar.update(1))
+            skipped = plans.issue_documents_of(chosen, on_document=lambda: bar.update(1))
         db.session.commit()
-    click.echo(f"Stored the documents of {len(chosen)} plan version(s).")
+    click.echo(f"Stored the documents of {len(chosen) - len(skipped)} plan version(s).")
+    for version_id, why in skipped.items():
+        click.echo(f"Plan version {version_id} was not issued: {why}", err=True)
+    if skipped:
+        sys.exit(1)
 
 
 @taper.command("scheduler")

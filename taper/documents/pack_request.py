@@ -8,6 +8,7 @@ reported together, each with the field it is about.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -19,7 +20,9 @@ from taper.domain.nhs_number import InvalidNhsNumber, format_nhs_number, normali
 from taper.domain.organisations import InvalidPhoneNumber, normalise_phone_number
 from taper.domain.regimen import FieldError, RegimenError
 from taper.domain.schedule_contract import schedule_from_request
+from taper.domain.wording import doses_that_cannot_be_made
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INSTALMENT_DAYS = (7, 14, 28)  # the intervals a plan may dispense in (taper.models.plan.Plan)
 PRESCRIBERS = ("gp", "pharmacist")
 _FIELDS = {
@@ -38,10 +41,23 @@ class PackRequestError(RegimenError):
     """The pack request cannot be read exactly; `errors` says where and why. Nothing is rendered."""
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is ambiguous (which one did the writer mean?): refused, never silently the last."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise DuplicateKey(f"the key {repeated[0]!r} is given more than once")
+    return dict(pairs)
+
+
 def read_pack_request(text: str, *, today: date) -> Pack:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+    except (json.JSONDecodeError, RecursionError, DuplicateKey) as error:
         raise PackRequestError([FieldError("request", f"malformed JSON: {error}")]) from None
     return pack_from_request(document, today=today)
 
@@ -71,7 +87,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     appointments = reader.texts(request.get("appointments", []), "appointments")
     plan_id = reader.positive(plan.get("id"), "plan.id") if plan is not None else None
     plan_version = reader.positive(plan.get("version"), "plan.version") if plan is not None else 1
-    schedule = reader.schedule(request.get("schedule_request"))
+    schedule = reader.schedule(request)
     if reader.errors:
         raise PackRequestError(reader.errors)
     assert schedule is not None and born is not None and plan_version is not None
@@ -128,7 +144,7 @@ class _Reader:
         return value
 
     def choice(self, value: Any, field: str, choices: tuple[Any, ...]) -> Any:
-        if isinstance(value, bool) or value not in choices:
+        if type(value) is not type(choices[0]) or value not in choices:  # 7.0 is not 7, nor True 1
             self.fail(field, "must be one of " + ", ".join(str(choice) for choice in choices))
         return value
 
@@ -147,7 +163,7 @@ class _Reader:
 
     def date_of_birth(self, value: Any, *, today: date) -> date | None:
         try:
-            born = date.fromisoformat(value) if isinstance(value, str) else None
+            born = date.fromisoformat(value) if isinstance(value, str) and ISO_DATE.fullmatch(value) else None
         except ValueError:
             born = None
         if born is None:
@@ -163,13 +179,19 @@ class _Reader:
             self.fail("clinic.phone", str(error))
             return ""
 
-    def schedule(self, value: Any) -> dict[str, Any] | None:
-        if value is None:
+    def schedule(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
+        if "schedule_request" not in request:
             return None  # reported as missing already
         try:
             # Through JSON text, as the app stores it, so the documents read exactly what a plan version holds.
-            return json.loads(json.dumps(schedule_from_request(value, load_formulary())))
+            schedule = json.loads(json.dumps(schedule_from_request(request["schedule_request"], load_formulary())))
         except RegimenError as refusal:
             self.errors.extend(FieldError(f"schedule_request.{error.field}", error.message)
                                for error in refusal.errors)
             return None
+        except (OverflowError, ValueError) as error:  # a start date so late the plan runs past year 9999
+            self.fail("schedule_request.start_on", f"gives dates the calendar cannot hold: {error}")
+            return None
+        for dose in doses_that_cannot_be_made(schedule):
+            self.fail("schedule_request", f"cannot be made from the strengths available: {dose}")
+        return schedule

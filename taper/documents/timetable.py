@@ -78,7 +78,7 @@ def timetable(schedule_document: dict[str, Any]) -> Timetable:
     return Timetable(columns=tuple(columns), rows=tuple(rows))
 
 
-def _patch_words(product: Product, units: Units) -> str:
+def _patch_words(product: Product, units: Units | None) -> str:
     wear = product.wear_days
     assert wear is not None, "the formulary gives every patch a wear time"
     return f"{units_words(product, units)}. Put on a new one every {plain(wear)} days."

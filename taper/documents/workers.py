@@ -22,7 +22,8 @@ _lock = threading.Lock()
 
 
 def processes() -> int:
-    return max(1, os.cpu_count() or 1)
+    """One per core this process may run on (a container's CPU limit included)."""
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def run(task: Callable[..., Result], jobs: Sequence[tuple[Any, ...]], *,

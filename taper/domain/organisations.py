@@ -69,6 +69,9 @@ def normalise_ods_code(raw: str) -> str:
     return code
 
 
+UK_COUNTRY_CODE = 44  # documents tell patients in England to call this number
+
+
 class InvalidPhoneNumber(ValueError):
     pass
 
@@ -80,6 +83,6 @@ def normalise_phone_number(raw: str) -> str:
         number = phonenumbers.parse(raw, "GB")
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    if number is None or number.country_code != UK_COUNTRY_CODE or not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("Enter a UK phone number, like 0113 496 0000")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -68,7 +68,8 @@ def check_contact(contact_by: str, *, mobile_phone: str, email: str, postal_addr
             number = None
         national = "" if number is None else phonenumbers.format_number(number,
                                                                          phonenumbers.PhoneNumberFormat.NATIONAL)
-        if number is None or not phonenumbers.is_possible_number(number) or not national.startswith("07"):
+        if number is None or number.country_code != 44 or not phonenumbers.is_possible_number(number) \
+                or not national.startswith("07"):
             raise InvalidContact("mobile_phone", "Enter a UK mobile number, like 07700 900123")
         mobile = national
     if contact_by == "sms" and not mobile:

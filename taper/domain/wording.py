@@ -46,17 +46,39 @@ def units_words(product: Product, units: Units | None) -> str:
     return " and ".join(parts) + f" {noun}{plural}"
 
 
-def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units:
-    """The `units` of a schedule document's dose (docs/schedule-api.md) as (strength or volume, count) pairs."""
+def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units | None:
+    """The `units` of a schedule document's dose (docs/schedule-api.md) as (strength or volume, count) pairs;
+    None when the engine could not make the dose from the strengths available (it stores no units then)."""
+    if not entries:
+        return None
     key = "volume_ml" if product.is_liquid else "strength"
     return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
+
+
+def doses_that_cannot_be_made(schedule_document: dict[str, Any]) -> list[str]:
+    """Every dose of a schedule document that no combination of available strengths makes, in words. A plan
+    with any is not issued: a patient cannot take, nor a pharmacy supply, a dose nobody can make up."""
+    found = []
+    for step in schedule_document["steps"]:
+        for line in step["lines"]:
+            product = load_formulary().get(line["product"])
+            if "prn" in line:
+                amounts = [("when needed", line["prn"]["dose_mg"], line["prn"]["units"])]
+            elif "patch_mcg_per_hour" in line:
+                amounts = [("patch", f"{line['patch_mcg_per_hour']} micrograms/hour", line["units"])]
+            else:
+                amounts = [(dose["time"], dose["dose_mg"], dose["units"]) for dose in line["doses"]]
+            found += [f"step {step['number']}, {product.label()} at {when}: {amount}"
+                      + ("" if "micrograms" in str(amount) else " mg")
+                      for when, amount, units in amounts if not units]
+    return found
 
 
 def describe_scheduled(line: dict[str, Any]) -> str:
     """A line of a schedule document (docs/schedule-api.md) in words, with how each dose is made up."""
     product = load_formulary().get(line["product"])
 
-    def units(entries: list[dict[str, Any]]) -> Units:
+    def units(entries: list[dict[str, Any]]) -> Units | None:
         return scheduled_units(product, entries)
 
     if "patch_mcg_per_hour" in line:

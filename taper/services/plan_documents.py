@@ -9,12 +9,14 @@ from collections.abc import Callable, Sequence
 
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from taper import clock
 from taper.documents.letterhead import Letterhead
 from taper.documents.pack import KINDS, TEMPLATE_VERSIONS, Pack, render_pack, render_packs
 from taper.domain.plans import PlanStatus
 from taper.domain.risk import SupportLevel
+from taper.domain.wording import doses_that_cannot_be_made
 from taper.extensions import db
 from taper.models import Patient, Plan, PlanDocument, PlanVersion, RecordedRiskAssessment, User
 from taper.services import appointments, audit
@@ -34,17 +36,34 @@ def issue(*, by: User, plan: Plan, version: PlanVersion, prescriber: str) -> lis
 
 
 def issue_many(*, by: User | None, versions: Sequence[tuple[Plan, PlanVersion, str]],
-               on_document: Callable[[], None] | None = None) -> list[list[PlanDocument]]:
-    """Render the documents of many (plan, version, prescriber) in worker processes, and store them."""
-    rendered = render_packs([pack_for(plan, version, prescriber) for plan, version, prescriber in versions],
-                            on_document=on_document)
-    return [_store(by, plan, version, pdfs) for (plan, version, _), pdfs in zip(versions, rendered, strict=True)]
+               on_document: Callable[[], None] | None = None) -> dict[int, str]:
+    """Render the documents of many (plan, version, prescriber) in worker processes and store each version's
+    in its own savepoint. Returns the versions left without documents (id: why): one that cannot be issued
+    (say, its clinic has no phone number) or that someone issued meanwhile does not stop the others."""
+    skipped, ready = {}, []
+    for plan, version, prescriber in versions:
+        try:
+            ready.append((plan, version, pack_for(plan, version, prescriber)))
+        except InvalidInput as refusal:
+            skipped[version.id] = "; ".join(refusal.errors.values())
+    rendered = render_packs([pack for *_, pack in ready], on_document=on_document)
+    for (plan, version, _), pdfs in zip(ready, rendered, strict=True):
+        try:
+            with db.session.begin_nested():
+                _store(by, plan, version, pdfs)
+        except IntegrityError:
+            skipped[version.id] = "issued by someone else while this ran: their documents stand"
+    return skipped
 
 
 def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
     """What the documents of a stored plan version print, read from the database."""
     patient = db.session.get(Patient, plan.patient_id)
     assert patient is not None
+    unmakeable = doses_that_cannot_be_made(version.schedule)
+    if unmakeable:
+        raise InvalidInput({"status": "Some doses cannot be made from the strengths available, so the plan cannot "
+                                      "go out: " + "; ".join(unmakeable) + ". Change the regimen or the plan."})
     if not patient.clinic.phone:
         raise InvalidInput({"clinic": f"Add {patient.clinic.name}'s phone number (Admin, Organisations) first: "
                                       "every document tells the patient, GP and pharmacy to call it"})

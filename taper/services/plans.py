@@ -214,7 +214,7 @@ def versions_to_issue(version_ids: list[int] | None) -> list[tuple[Plan, PlanVer
     if version_ids is None:
         return plan_documents.current_versions_without_documents()
     chosen = []
-    for version_id in version_ids:
+    for version_id in dict.fromkeys(version_ids):  # each once, in the order given
         version = db.session.get(PlanVersion, version_id)
         if version is None or version.plan.status is PlanStatus.DRAFT:
             raise InvalidInput({"version": f"plan version {version_id} does not exist or its plan has not started"})
@@ -223,10 +223,12 @@ def versions_to_issue(version_ids: list[int] | None) -> list[tuple[Plan, PlanVer
     return chosen
 
 
-def issue_documents_of(versions: list[tuple[Plan, PlanVersion]], *, on_document: Callable[[], None]) -> None:
-    """Render and store the documents of many versions side by side (the batch command; audited as the CLI)."""
-    plan_documents.issue_many(by=None, versions=[(plan, version, _prescriber(plan)) for plan, version in versions],
-                              on_document=on_document)
+def issue_documents_of(versions: list[tuple[Plan, PlanVersion]], *,
+                       on_document: Callable[[], None]) -> dict[int, str]:
+    """Render and store the documents of many versions side by side (the batch command; audited as the CLI).
+    Returns the versions skipped, with why."""
+    return plan_documents.issue_many(by=None, versions=[(plan, version, _prescriber(plan))
+                                                        for plan, version in versions], on_document=on_document)
 
 
 def _prescriber(plan: Plan) -> str:

@@ -29,6 +29,14 @@ PACK_REQUEST: dict[str, Any] = {
 }
 
 
+# Oxycodone is reduced first, so the morphine MR 7 mg dose (no 7 mg tablet, no combination of strengths
+# makes it) stays unmade for several steps: no document may go out with it.
+UNMAKEABLE = {"start_on": "2027-01-04", "policy": {"reduction_pct": 5}, "regimen": [
+    {"product": "oxycodone-ir-capsule", "doses": [{"time": "08:00", "dose_mg": 20}]},
+    {"product": "morphine-mr-tablet-12h",
+     "doses": [{"time": "08:00", "dose_mg": 7}, {"time": "20:00", "dose_mg": 60}]}]}
+
+
 def _text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
 
@@ -67,6 +75,14 @@ def test_writes_the_three_documents_the_app_would_render(tmp_path: Path) -> None
     (lambda request: request["clinic"].update(phone="call us"), "clinic.phone", "UK phone number"),
     (lambda request: request["schedule_request"]["regimen"][0].update(product="morphine-mr-tablet-8h"),
      "schedule_request.regimen[0].product", "unknown product"),
+    (lambda request: request.update(schedule_request=None), "schedule_request.request", "JSON object"),
+    (lambda request: request["schedule_request"].update(start_on="9999-12-01"), "schedule_request.start_on",
+     "calendar cannot hold"),
+    (lambda request: request.update(instalment_days=7.0), "instalment_days", "7, 14, 28"),
+    (lambda request: request["patient"].update(date_of_birth="19601210"), "patient.date_of_birth", "YYYY-MM-DD"),
+    (lambda request: request["clinic"].update(phone="+1 212 555 0123"), "clinic.phone", "UK phone number"),
+    (lambda request: request.update(schedule_request=UNMAKEABLE), "schedule_request",
+     "cannot be made from the strengths available: step"),
 ])
 def test_invalid_input_exits_2_with_every_problem_and_writes_nothing(app, tmp_path: Path, change, field: str,  # type: ignore[no-untyped-def]
                                                                      message: str) -> None:
@@ -84,7 +100,8 @@ def test_invalid_input_exits_2_with_every_problem_and_writes_nothing(app, tmp_pa
 
 def test_malformed_or_missing_request_files_exit_2(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "broken.json").write_text("{not json")
-    for name in ("broken.json", "missing.json"):
+    (tmp_path / "twice.json").write_text('{"instalment_days": 7, "instalment_days": 28}')  # which one was meant?
+    for name in ("broken.json", "missing.json", "twice.json"):
         result = app.test_cli_runner().invoke(args=["taper", "documents", "--request", str(tmp_path / name),
                                                     "--out", str(tmp_path / "out")])
         assert result.exit_code == 2

@@ -235,3 +235,17 @@ def test_the_pharmacy_supplies_the_daily_units_of_the_stored_version_summed_over
         for (item, strength), count in totals.items():
             noun = {"Fentanyl": "patches", "Oxycodone": "capsules", "Morphine": "tablets"}[item.split()[0]]
             assert f"{item} {strength} {count} {noun}" in section, (section[:60], item, strength, count)
+
+
+def test_a_dose_without_units_is_said_to_be_unmakeable_never_printed_blank() -> None:
+    """Defence in depth: issuing refuses such plans, and the words never drop the amount or crash (liquids)."""
+    from taper.domain.wording import describe_scheduled, doses_that_cannot_be_made
+
+    liquid = {"product": "morphine-oral-solution-10mg-5ml", "doses": [{"time": "08:00", "dose_mg": 7.5, "units": []}]}
+    tablet = {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 7, "units": []}]}
+    assert describe_scheduled(liquid) == "Morphine oral solution 10 mg in 5 mL: 08:00 7.5 mg (cannot be made exactly)"
+    assert describe_scheduled(tablet).endswith("08:00 7 mg (cannot be made exactly)")
+    document = {"steps": [{"number": 1, "lines": [liquid, tablet]}]}
+    assert doses_that_cannot_be_made(document) == [
+        "step 1, Morphine oral solution 10 mg in 5 mL at 08:00: 7.5 mg",
+        "step 1, Morphine modified-release tablet at 08:00: 7 mg"]

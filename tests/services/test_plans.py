@@ -260,3 +260,41 @@ def test_the_batch_command_issues_documents_missing_from_running_plans_once(app:
     again = runner.invoke(args=["taper", "issue-documents", "--missing"])
     assert again.exit_code == 0 and "Nothing to render" in again.output
     assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 6
+
+
+def test_a_plan_with_a_dose_nobody_can_make_up_is_not_started(pharmacist: User, make: Maker) -> None:
+    """The documents would tell the patient to take, and the pharmacy to supply, what cannot be dispensed."""
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "oxycodone-ir-capsule", "doses": [{"time": "08:00", "dose_mg": 20}]},
+        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 7},
+                                                        {"time": "20:00", "dose_mg": 60}]}]))
+    plan = _draft(pharmacist, patient, reduction_pct=Decimal(5))
+    plans.record_decision(by=pharmacist, plan_id=plan.id, decision=DECISION)
+    with pytest.raises(InvalidInput, match="step 1, Morphine modified-release tablet at 08:00: 7 mg"):
+        plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    db.session.rollback()
+    assert db.session.get(Plan, plan.id).status is PlanStatus.DRAFT
+
+
+def test_the_batch_skips_what_cannot_be_issued_and_says_why(app: Flask, pharmacist: User, make: Maker) -> None:
+    from taper.models import Organisation
+
+    drafts = []
+    for _ in range(2):
+        patient = make.patient(pharmacist)
+        regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[MORPHINE_BD]))
+        drafts.append(_draft(pharmacist, patient))
+    for plan in drafts:
+        plans.record_decision(by=pharmacist, plan_id=plan.id, decision=DECISION)
+        plan.status = PlanStatus.ACTIVE  # started before documents were issued
+    db.session.commit()
+    clinic = db.session.get(Organisation, pharmacist.organisation_id)
+    clinic.phone = ""  # as an old clinic row might be: its documents cannot say whom to call
+    db.session.commit()
+    ids = [str(plan.current.id) for plan in drafts]
+    result = app.test_cli_runner().invoke(args=["taper", "issue-documents", *ids, ids[0]])
+    assert result.exit_code == 1
+    assert f"Plan version {ids[0]} was not issued: Add {clinic.name}'s phone number" in result.output
+    assert "Stored the documents of 0 plan version(s)" in result.output
+    assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 0

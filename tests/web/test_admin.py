@@ -32,6 +32,9 @@ def test_phone_numbers_are_checked_and_a_clinic_must_have_one(admin_client: Flas
     response = submit(admin_client, "/admin/organisations/new",
                       {"kind": "gp_practice", "name": "Surgery", "ods_code": "A81002", "phone": "12345"})
     assert "Enter a UK phone number, like 0113 496 0000" in response.get_data(as_text=True)
+    response = submit(admin_client, "/admin/organisations/new",
+                      {"kind": "gp_practice", "name": "Surgery", "ods_code": "A81002", "phone": "+1 212 555 0123"})
+    assert "Enter a UK phone number" in response.get_data(as_text=True)  # patients here cannot dial it
     assert db.session.scalar(select(Organisation)) is None
     submit(admin_client, "/admin/organisations/new",
            {"kind": "pain_clinic", "name": "Pain Service", "ods_code": "RX1", "phone": "+44 (0)113 4960100"})

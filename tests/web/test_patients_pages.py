@@ -152,6 +152,9 @@ def test_reminder_choices_are_checked_and_shown(signed_in: FlaskClient, make: Ma
     page = submit(signed_in, "/patients/new", {**fields, "contact_by": "sms", "mobile_phone": "0113 496 0000"}
                   ).get_data(as_text=True)
     assert "Enter a UK mobile number" in page  # a landline cannot take a text
+    page = submit(signed_in, "/patients/new", {**fields, "contact_by": "sms", "mobile_phone": "+33 7 12 34 56 78"}
+                  ).get_data(as_text=True)
+    assert "Enter a UK mobile number" in page  # a French mobile is not 07 12 34 56 78 here
     page = submit(signed_in, "/patients/new", {**fields, "contact_by": "letter", "postal_address": "1 High St"}
                   ).get_data(as_text=True)
     assert "Enter the address on 3 to 7 lines" in page
