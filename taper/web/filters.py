@@ -9,7 +9,7 @@ from flask import Flask
 
 from taper.clock import CLINIC_TIMEZONE
 from taper.domain.nhs_number import format_nhs_number
-from taper.domain.wording import clock_words, long_date
+from taper.domain.wording import clock_words, doses_that_cannot_be_made, long_date
 
 
 def nhs_date(value: date | None) -> str:
@@ -48,5 +48,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(nhs_date, "nhs_date")
     app.add_template_filter(nhs_datetime, "nhs_datetime")
     app.add_template_filter(nhs_time, "nhs_time")
+    app.add_template_filter(doses_that_cannot_be_made, "doses_that_cannot_be_made")
     app.add_template_filter(local_day, "local_day")
     app.add_template_filter(format_nhs_number, "nhs_number")

@@ -273,3 +273,22 @@ def test_all_three_documents_print_as_one_pdf_of_the_stored_pages(signed_in: Fla
                                                          AuditEvent.action == "view"))
     assert printed.changes["printed"] is True and printed.patient_id == patient.id
     assert signed_in.get(f"/plans/{plan.id}/versions/2/all.pdf").status_code == 404
+
+
+def test_the_preview_warns_of_doses_nobody_can_make_up(signed_in: FlaskClient, make: Maker,
+                                                        pharmacist: User) -> None:
+    patient = make.patient(pharmacist, family_name="Sevenmg")
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "oxycodone-ir-capsule", "doses": [{"time": "08:00", "dose_mg": 20}]},
+        {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 7},
+                                                        {"time": "20:00", "dose_mg": 60}]}]))
+    db.session.commit()
+    data = {key: value for key, value in _settings(preview="1", reduction_pct="5").items()
+            if not key.startswith("order-")}
+    page = _page(submit(signed_in, f"/patients/{patient.id}/plans/new",
+                        {**data, "order-0": "oxycodone-ir-capsule", "order-1": "morphine-mr-tablet-12h"}))
+    assert "Doses that cannot be made up" in page
+    assert "step 1, Morphine modified-release tablet at 08:00: 7 mg" in page
+    morphine_first = _page(submit(signed_in, f"/patients/{patient.id}/plans/new", {
+        **data, "order-0": "morphine-mr-tablet-12h", "order-1": "oxycodone-ir-capsule", "reduction_pct": "10"}))
+    assert "Preview:" in morphine_first and "Doses that cannot be made up" not in morphine_first
