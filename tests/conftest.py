@@ -177,6 +177,11 @@ def submit(client: FlaskClient, url: str, data: dict[str, object], form_url: str
     return client.post(url, data={"csrf_token": csrf_token(client, form_url or url), **data}, **kwargs)
 
 
+def page_text(response) -> str:  # type: ignore[no-untyped-def]
+    """A page's HTML with every run of whitespace made one space, for checking sentences that wrap."""
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
 def sign_in(client: FlaskClient, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     response = submit(client, "/login", {"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)

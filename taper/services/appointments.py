@@ -50,8 +50,7 @@ def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
     propose the initial consultation (if the patient has not had one) and a review for each review day left,
     each in the first free slot of the plan's pharmacist within its window."""
     now, today = clock.now(), clock.today()
-    steps = [date.fromisoformat(step["starts_on"]) for step in plan.current.schedule["steps"]]
-    targets = [day for day in follow_up_targets(steps, cadence_days=plan.review_every_days) if day >= today]
+    targets = review_days(plan)
     future = list(db.session.scalars(select(Appointment).where(
         Appointment.plan_id == plan.id, Appointment.kind == "follow_up", Appointment.status.in_(HOLDING),
         Appointment.starts_at >= now)))
@@ -101,12 +100,17 @@ def cancel_future(plan: Plan, reason: str) -> list[Appointment]:
     return cancelled
 
 
+def review_days(plan: Plan) -> list[date]:
+    """The days from today on that the plan's current version aims its reviews at."""
+    steps = [date.fromisoformat(step["starts_on"]) for step in plan.current.schedule["steps"]]
+    return [day for day in follow_up_targets(steps, cadence_days=plan.review_every_days) if day >= clock.today()]
+
+
 def unbooked_reviews(plan: Plan) -> list[date]:
     """Review days of a running plan that have no proposed or confirmed review in their window."""
     if not plan.status.is_running:
         return []
-    steps = [date.fromisoformat(step["starts_on"]) for step in plan.current.schedule["steps"]]
-    targets = [day for day in follow_up_targets(steps, cadence_days=plan.review_every_days) if day >= clock.today()]
+    targets = review_days(plan)
     booked = [(each.id, local_day(each.starts_at)) for each in upcoming(plan.id) if each.kind == "follow_up"]
     return list(reconcile(targets, booked).to_book)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
@@ -97,7 +97,7 @@ def leave_days(pharmacist_id: int, first: date, last: date) -> set[date]:
         day = max(leave.first_day, first)
         while day <= min(leave.last_day, last):
             days.add(day)
-            day = date.fromordinal(day.toordinal() + 1)
+            day += timedelta(days=1)
     return days
 
 

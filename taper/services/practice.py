@@ -49,8 +49,8 @@ def inbox(*, by: User) -> list[Letter]:
     """Every plan letter for the practice's patients, newest first, with whether it was read and acknowledged."""
     _require_gp(by)
     letters = []
-    for patient, _ in sharing.organisation_patients(by):
-        for plan in sharing.shared_plans(by, patient):
+    for patient, plans in sharing.organisation_plans(by):
+        for plan in plans:
             letters += [letter for version in plan.versions if (letter := _letter(by, plan, version, patient))]
     audit.record(action="view", by=by, entity_type="letter_inbox", entity_id=by.organisation_id,
                  changes={"letters": len(letters)})

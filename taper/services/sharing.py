@@ -10,9 +10,10 @@ from sqlalchemy import select
 from taper.domain.organisations import Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Patient, Plan, PlanDocument, PlanVersion, SharedDecision, User
+from taper.models import Patient, Plan, PlanDocument, PlanVersion, User
 from taper.services import audit
 from taper.services.errors import NotFound, PermissionDenied
+from taper.services.plans import latest_decision
 
 # The documents each role may open: a GP the letter and the patient's plan; a pharmacy its dispensing schedule.
 DOCUMENT_KINDS = {Role.GP: ("gp_letter", "patient_plan"), Role.COMMUNITY_PHARMACIST: ("pharmacy_schedule",)}
@@ -68,6 +69,11 @@ def shared_document(by: User, document_id: int) -> tuple[PlanDocument, Plan, Pla
 
 def organisation_patients(by: User) -> list[tuple[Patient, Plan]]:
     """This organisation's patients with a shared plan, each with their newest shared plan, by name."""
+    return [(patient, plans[0]) for patient, plans in organisation_plans(by)]
+
+
+def organisation_plans(by: User) -> list[tuple[Patient, list[Plan]]]:
+    """This organisation's patients with a shared plan, each with all their shared plans (newest first)."""
     column = Patient.gp_practice_id if by.role is Role.GP else Patient.pharmacy_id
     _require_outside_role(by)
     found = []
@@ -75,7 +81,7 @@ def organisation_patients(by: User) -> list[tuple[Patient, Plan]]:
                                       .order_by(Patient.family_name, Patient.given_name)):
         plans = shared_plans(by, patient)
         if plans:
-            found.append((patient, plans[0]))
+            found.append((patient, plans))
     return found
 
 
@@ -88,20 +94,15 @@ def _linked(by: User, patient: Patient) -> bool:
 
 def shares_with_pharmacy(plan: Plan) -> bool:
     """Whether the patient agreed to share this plan with their community pharmacy (the latest decision)."""
-    decision = _decision(plan)
+    decision = latest_decision(plan)
     return decision is not None and decision.consent_share_with_pharmacy
 
 
 def _consented(by: User, plan: Plan) -> bool:
-    decision = _decision(plan)
+    decision = latest_decision(plan)
     if decision is None:
         return False
     return decision.consent_share_with_gp if by.role is Role.GP else decision.consent_share_with_pharmacy
-
-
-def _decision(plan: Plan) -> SharedDecision | None:
-    return db.session.scalar(select(SharedDecision).where(SharedDecision.plan_id == plan.id)
-                             .order_by(SharedDecision.id.desc()).limit(1))
 
 
 def _require_outside_role(by: User) -> None:

@@ -3,7 +3,6 @@ appointments, calendars (parsed back as RFC 5545), and the outbox."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -16,7 +15,7 @@ from taper import clock, jobs
 from taper.extensions import db
 from taper.models import Appointment, ClinicSession, Message, User, WorklistItem
 from taper.services import appointments, plans
-from tests.conftest import MONDAY, Maker, at, submit
+from tests.conftest import MONDAY, Maker, at, page_text, submit
 
 
 @pytest.fixture(autouse=True)
@@ -25,34 +24,30 @@ def monday_morning() -> Iterator[None]:
         yield
 
 
-def _page(response) -> str:  # type: ignore[no-untyped-def]
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
 def _add_sessions(client: FlaskClient) -> None:
     for weekday, starts, ends, where, location in ((0, "09:00", "12:00", "site", "Room 4"),
                                                    (3, "09:00", "12:00", "remote", "")):
         response = submit(client, "/clinic/sessions", {"session-weekday": str(weekday), "session-starts": starts,
                                                        "session-ends": ends, "session-remote": where,
                                                        "session-location": location})
-        assert response.status_code == 302, _page(response)
+        assert response.status_code == 302, page_text(response)
 
 
 def test_sessions_are_added_checked_and_removed(signed_in: FlaskClient) -> None:
     _add_sessions(signed_in)
-    page = _page(signed_in.get("/clinic/sessions"))
+    page = page_text(signed_in.get("/clinic/sessions"))
     assert "Monday 09:00 to 12:00, Room 4" in page and "Thursday 09:00 to 12:00, remote (phone and video)" in page
-    refused = _page(submit(signed_in, "/clinic/sessions", {
+    refused = page_text(submit(signed_in, "/clinic/sessions", {
         "session-weekday": "0", "session-starts": "11:00", "session-ends": "13:00", "session-remote": "site",
         "session-location": "Room 5"}))
     assert "This overlaps another of your Monday sessions" in refused
-    refused = _page(submit(signed_in, "/clinic/sessions", {
+    refused = page_text(submit(signed_in, "/clinic/sessions", {
         "session-weekday": "1", "session-starts": "11:00", "session-ends": "13:00", "session-remote": "site",
         "session-location": ""}))
     assert "Enter where the session is held, or choose remote" in refused
     session = db.session.scalar(select(ClinicSession).where(ClinicSession.weekday == 3))
     submit(signed_in, f"/clinic/sessions/{session.id}/remove", {}, form_url="/clinic/sessions")
-    assert "Thursday 09:00 to 12:00" not in _page(signed_in.get("/clinic/sessions"))
+    assert "Thursday 09:00 to 12:00" not in page_text(signed_in.get("/clinic/sessions"))
 
 
 def test_leave_is_added_and_nothing_is_booked_on_it(signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
@@ -70,17 +65,17 @@ def test_the_day_list_moves_and_marks_appointments(signed_in: FlaskClient, pharm
     _add_sessions(signed_in)
     plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     initial = appointments.upcoming(plan.id)[0]
-    day = _page(signed_in.get("/appointments"))
+    day = page_text(signed_in.get("/appointments"))
     assert "Appointments on Monday 4 January 2027" in day and "9am" in day and "LOVELACE, Ada" in day
     assert "Initial consultation, 60 minutes, face to face (Room 4)" in day
-    page = _page(signed_in.get(f"/appointments/{initial.id}"))
+    page = page_text(signed_in.get(f"/appointments/{initial.id}"))
     assert "Monday 4 January 2027 at 9am, face to face at Room 4 (60 minutes)" in page
     assert f'name="move-version" type="hidden" value="{initial.version}"' in page  # the form sends its version
     moved = submit(signed_in, f"/appointments/{initial.id}", {
         "move-day-day": "4", "move-day-month": "1", "move-day-year": "2027", "move-starts": "10:30",
         "move-length_minutes": "90", "move-mode": "video", "move-version": str(initial.version)},
         follow_redirects=True)
-    assert "Moved to Monday 4 January 2027 at 10:30am, by video call (90 minutes)" in _page(moved)
+    assert "Moved to Monday 4 January 2027 at 10:30am, by video call (90 minutes)" in page_text(moved)
     db.session.refresh(initial)
     submit(signed_in, f"/appointments/{initial.id}/status", {
         "status-action": "confirm", "status-version": str(initial.version), "back": "day"},
@@ -92,7 +87,7 @@ def test_the_day_list_moves_and_marks_appointments(signed_in: FlaskClient, pharm
             "status-action": "did_not_attend", "status-version": str(initial.version), "back": "day"},
             form_url=f"/appointments/{initial.id}")
         assert response.headers["Location"].endswith("/appointments?day=2027-01-04")
-        home = _page(signed_in.get("/")).split('id="overdue"')[1].split('id="completion"')[0]
+        home = page_text(signed_in.get("/")).split('id="overdue"')[1].split('id="completion"')[0]
     assert "Did not attend the initial consultation on Monday 4 January 2027 at 10:30am" in home
     assert db.session.scalar(select(WorklistItem.kind)) == "did_not_attend"
 
@@ -103,10 +98,10 @@ def test_cancelling_needs_a_reason_and_a_stale_form_is_refused(signed_in: FlaskC
     plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
     review = appointments.upcoming(plan.id)[1]
     url = f"/appointments/{review.id}/status"
-    page = _page(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version),
+    page = page_text(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version),
                                          "status-reason": ""}, form_url=f"/appointments/{review.id}"))
     assert "Say why the appointment is cancelled" in page
-    page = _page(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version - 1),
+    page = page_text(submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version - 1),
                                          "status-reason": "Patient asked"}, form_url=f"/appointments/{review.id}"))
     assert "Someone else saved changes" in page
     submit(signed_in, url, {"status-action": "cancel", "status-version": str(review.version),
@@ -143,12 +138,12 @@ def test_the_outbox_shows_reminders_and_failures_can_be_sent_again(signed_in: Fl
     plan = make.running_plan(pharmacist, patient, start_on=MONDAY)
     with clock.freeze(at(date(2027, 1, 17), 9)):
         jobs.run("step-reminders")
-    page = _page(signed_in.get("/messages"))
+    page = page_text(signed_in.get("/messages"))
     assert "Text: 07700 900123" in page and "Your next step starts tomorrow." in page and "Sent" in page
     message = db.session.scalar(select(Message))
     message.status, message.last_error = "failed", "GOV.UK Notify answered 400: phone_number Not a UK mobile"
     db.session.commit()
-    page = _page(signed_in.get("/messages"))
+    page = page_text(signed_in.get("/messages"))
     assert "Not a UK mobile" in page and "Send again" in page
     submit(signed_in, f"/messages/{message.id}/retry", {}, form_url="/messages")
     db.session.refresh(message)
@@ -159,13 +154,13 @@ def test_the_outbox_shows_reminders_and_failures_can_be_sent_again(signed_in: Fl
 def test_the_plan_page_lists_appointments_and_warns_of_reviews_not_booked(signed_in: FlaskClient,
                                                                           pharmacist: User, make: Maker) -> None:
     plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)  # no sessions yet: nothing booked
-    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    page = page_text(signed_in.get(f"/plans/{plan.id}"))
     assert "Reviews not booked" in page and "7 January 2027" in page
     _add_sessions(signed_in)
     plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY,
                          hold_days=1, reason="Rebook")
     db.session.commit()
-    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    page = page_text(signed_in.get(f"/plans/{plan.id}"))
     # Only the review due on Friday 30 April is left: its window holds the early May bank holiday and no session.
     assert "No review is booked around 30 April 2027: no free slot" in page
     assert db.session.scalar(select(Appointment).where(Appointment.kind == "initial")) is not None

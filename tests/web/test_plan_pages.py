@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from taper.extensions import db
 from taper.models import AuditEvent, Patient, Plan, SharedDecision, User, WorklistItem
 from taper.services import regimens
 from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker, submit
+from tests.conftest import Maker, page_text, submit
 
 TODAY = clock.today()
 
@@ -40,17 +39,13 @@ def _settings(**changes: str) -> dict[str, str]:
             **changes}
 
 
-def _page(response) -> str:  # type: ignore[no-untyped-def]
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
 def _plans() -> int:
     return db.session.scalar(select(func.count()).select_from(Plan))
 
 
 def test_preview_shows_the_steps_and_chart_and_keeps_what_was_typed(signed_in: FlaskClient,
                                                                     patient: Patient) -> None:
-    page = _page(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(preview="1")))
+    page = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(preview="1")))
     assert "from 135 mg OME a day" in page
     assert 'src="data:image/svg+xml;base64,' in page and 'id="steps"' in page
     assert "Morphine modified-release tablet: 08:00" in page and "No opioids" in page
@@ -64,12 +59,12 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
     assert response.headers["Location"] == f"/plans/{plan.id}"
     assert plan.current.schedule["policy"]["order"] == ["oxycodone-ir-capsule", "morphine-mr-tablet-12h"]
     assert plan.current.schedule["policy"]["order_reason"] == "Rescue doses first"
-    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    page = page_text(signed_in.get(f"/plans/{plan.id}"))
     assert "Draft" in page and "Record shared decision" in page
     chart = signed_in.get(f"/plans/{plan.id}/chart.svg")
     assert chart.mimetype == "image/svg+xml" and "<svg" in chart.get_data(as_text=True)
     assert chart.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
-    refused = _page(submit(signed_in, f"/plans/{plan.id}/status", {"to": "active", "version": str(plan.version)},
+    refused = page_text(submit(signed_in, f"/plans/{plan.id}/status", {"to": "active", "version": str(plan.version)},
                            form_url=f"/plans/{plan.id}"))
     assert str(escape("Record the shared decision with the patient before the plan starts")) in refused
     submit(signed_in, f"/plans/{plan.id}/decision", {
@@ -82,7 +77,7 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
            form_url=f"/plans/{plan.id}")
     db.session.expire_all()
     assert db.session.get(Plan, plan.id).status is PlanStatus.ACTIVE
-    stopped = _page(submit(signed_in, f"/plans/{plan.id}/status",
+    stopped = page_text(submit(signed_in, f"/plans/{plan.id}/status",
                            {"to": "stopped", "version": str(db.session.get(Plan, plan.id).version)},
                            form_url=f"/plans/{plan.id}"))
     assert "Say why the plan is ending" in stopped
@@ -101,7 +96,7 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
 )
 def test_bad_settings_are_refused_by_the_field(signed_in: FlaskClient, patient: Patient,
                                                changes: dict[str, str], message: str) -> None:
-    page = _page(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1", **changes)))
+    page = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1", **changes)))
     assert "There is a problem" in page and message in page
     assert _plans() == 0
 
@@ -109,7 +104,7 @@ def test_bad_settings_are_refused_by_the_field(signed_in: FlaskClient, patient: 
 def test_a_decision_with_missing_answers_is_refused(signed_in: FlaskClient, patient: Patient) -> None:
     submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1"))
     plan = db.session.scalar(select(Plan))
-    page = _page(submit(signed_in, f"/plans/{plan.id}/decision", {"what_matters": "", "agreed_on-day": "1"},
+    page = page_text(submit(signed_in, f"/plans/{plan.id}/decision", {"what_matters": "", "agreed_on-day": "1"},
                         form_url=f"/plans/{plan.id}"))
     assert "Record what matters" in page and "Choose who prescribes" in page
     assert db.session.scalar(select(func.count()).select_from(SharedDecision)) == 0
@@ -154,8 +149,8 @@ def test_a_follow_up_that_holds_the_step_makes_a_new_version(signed_in: FlaskCli
         (clock.today().fromisoformat(step["starts_on"]) + timedelta(days=14)).isoformat() for step in before[1:]]
     held = db.session.scalar(select(FollowUp))
     assert (held.sows_total, held.peg["pain"], held.plan_version_after) == (10, 6, 2)
-    assert "PEG 6.0; SOWS 10/30" in _page(signed_in.get(f"/plans/{plan.id}"))  # PEG (6 + 5 + 7) / 3
-    changes = _page(signed_in.get(f"/plans/{plan.id}/versions/1/compare/2"))
+    assert "PEG 6.0; SOWS 10/30" in page_text(signed_in.get(f"/plans/{plan.id}"))  # PEG (6 + 5 + 7) / 3
+    changes = page_text(signed_in.get(f"/plans/{plan.id}/versions/1/compare/2"))
     assert "Step 2: dates" in changes and "dose" not in changes.split('id="changes"')[1]
     assert signed_in.get(f"/plans/{plan.id}/versions/1/compare/9").status_code == 404
 
@@ -171,7 +166,7 @@ def test_bad_follow_up_input_is_refused_and_nothing_saved(signed_in: FlaskClient
     from taper.models import FollowUp
 
     plan = _running_plan(signed_in, patient)
-    page = _page(submit(signed_in, f"/plans/{plan.id}/follow-ups/new",
+    page = page_text(submit(signed_in, f"/plans/{plan.id}/follow-ups/new",
                         _follow_up(version=str(plan.version), **changes)))
     assert "There is a problem" in page and message in page
     assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 0
@@ -187,7 +182,7 @@ def test_home_shows_step_changes_overdue_follow_ups_and_high_doses_without_a_pla
                                                          {"time": "20:00", "dose_mg": 60}]}]))
     db.session.commit()
     plan = _running_plan(signed_in, patient)
-    page = _page(signed_in.get("/"))
+    page = page_text(signed_in.get("/"))
     assert "Today in clinic" in page
     running = page.split('id="running"')[1]
     assert "LOVELACE, Ada" in running and f"plan {plan.id}" in running
@@ -199,11 +194,11 @@ def test_home_shows_step_changes_overdue_follow_ups_and_high_doses_without_a_pla
     assert "No one is overdue." in page
     with clock.freeze(datetime.combine(TODAY + timedelta(days=20), datetime.min.time(), tzinfo=UTC)):
         jobs.run("overdue-reviews")  # no review in 14 days and 4 days' grace, and nothing booked
-    overdue = _page(signed_in.get("/")).split('id="overdue"')[1].split('id="completion"')[0]
+    overdue = page_text(signed_in.get("/")).split('id="overdue"')[1].split('id="completion"')[0]
     assert "LOVELACE, Ada" in overdue and "No review since" in overdue
     item = db.session.scalar(select(WorklistItem))
     submit(signed_in, f"/worklist/{item.id}/done", {}, form_url="/")
-    assert "No one is overdue." in _page(signed_in.get("/"))
+    assert "No one is overdue." in page_text(signed_in.get("/"))
 
 
 def test_the_start_date_limit_is_configured(databases, tmp_path, make: Maker) -> None:  # type: ignore[no-untyped-def]
@@ -232,7 +227,7 @@ def test_the_start_date_limit_is_configured(databases, tmp_path, make: Maker) ->
                                           "start_on-year": str(twenty_days_ago.year)})
             data = {**{key: value for key, value in data.items() if not key.startswith("order-")},
                     "order-0": "morphine-mr-tablet-12h"}
-            page = _page(submit(client, f"/patients/{patient.id}/plans/new", data, follow_redirects=True))
+            page = page_text(submit(client, f"/patients/{patient.id}/plans/new", data, follow_redirects=True))
             assert "Draft plan saved" in page
             db.session.remove()
             db.engine.dispose()
@@ -244,7 +239,7 @@ def test_a_running_plans_documents_download_as_issued(signed_in: FlaskClient, pa
     from taper.models import PlanDocument
 
     plan = _running_plan(signed_in, patient)
-    page = _page(signed_in.get(f"/plans/{plan.id}"))
+    page = page_text(signed_in.get(f"/plans/{plan.id}"))
     assert "Letter to the GP (PDF)" in page
     response = signed_in.get(f"/plans/{plan.id}/versions/1/gp_letter.pdf")
     stored = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "gp_letter"))
@@ -262,7 +257,7 @@ def test_all_three_documents_print_as_one_pdf_of_the_stored_pages(signed_in: Fla
     from taper.models import PlanDocument
 
     plan = _running_plan(signed_in, patient)
-    assert f"/plans/{plan.id}/versions/1/all.pdf" in _page(signed_in.get(f"/plans/{plan.id}"))
+    assert f"/plans/{plan.id}/versions/1/all.pdf" in page_text(signed_in.get(f"/plans/{plan.id}"))
     response = signed_in.get(f"/plans/{plan.id}/versions/1/all.pdf")
     assert response.mimetype == "application/pdf"
     joined = [page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages]
@@ -285,10 +280,10 @@ def test_the_preview_warns_of_doses_nobody_can_make_up(signed_in: FlaskClient, m
     db.session.commit()
     data = {key: value for key, value in _settings(preview="1", reduction_pct="5").items()
             if not key.startswith("order-")}
-    page = _page(submit(signed_in, f"/patients/{patient.id}/plans/new",
+    page = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new",
                         {**data, "order-0": "oxycodone-ir-capsule", "order-1": "morphine-mr-tablet-12h"}))
     assert "Doses that cannot be made up" in page
     assert "step 1, Morphine modified-release tablet at 08:00: 7 mg" in page
-    morphine_first = _page(submit(signed_in, f"/patients/{patient.id}/plans/new", {
+    morphine_first = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", {
         **data, "order-0": "morphine-mr-tablet-12h", "order-1": "oxycodone-ir-capsule", "reduction_pct": "10"}))
     assert "Preview:" in morphine_first and "Doses that cannot be made up" not in morphine_first

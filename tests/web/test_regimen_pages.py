@@ -14,7 +14,7 @@ from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.models import AuditEvent, Organisation, Patient, RecordedRegimen, User
 from taper.services import accounts
-from tests.conftest import Maker, sign_in, submit
+from tests.conftest import Maker, page_text, sign_in, submit
 
 
 @pytest.fixture
@@ -40,16 +40,12 @@ OXYCODONE_PRN = {"product": "oxycodone-ir-capsule", "taken": "prn", "prn_dose": 
 FENTANYL = {"product": "fentanyl-patch-72h", "taken": "patch", "patches": "25 + 12"}
 
 
-def _page(response) -> str:  # type: ignore[no-untyped-def]
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
 def _records() -> int:
     return db.session.scalar(select(func.count()).select_from(RecordedRegimen))
 
 
 def test_check_shows_the_breakdown_and_findings_and_saves_nothing(signed_in: FlaskClient, patient: Patient) -> None:
-    page = _page(submit(signed_in, _url(patient), _form(MORPHINE_BD, OXYCODONE_PRN, FENTANYL, check="1")))
+    page = page_text(submit(signed_in, _url(patient), _form(MORPHINE_BD, OXYCODONE_PRN, FENTANYL, check="1")))
     assert "08:00 60 mg (one 60 mg tablet); 20:00 60 mg (one 60 mg tablet)" in page
     assert "5 mg (one 5 mg capsule) when needed: usually 2, at most 4 a day" in page
     assert "37 micrograms/hour: one 25 microgram/hour and one 12 microgram/hour patch, changed every 3 days" in page
@@ -71,7 +67,7 @@ def test_save_records_the_regimen_with_its_factor_set_and_shows_it_on_the_record
     assert record.benzodiazepine and record.recorded_by_id == pharmacist.id
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "regimen"))
     assert audit.action == "create" and audit.changes["total_ome_mg_per_day"] == "135"
-    page = _page(signed_in.get(f"/patients/{patient.id}"))
+    page = page_text(signed_in.get(f"/patients/{patient.id}"))
     assert "Current opioid regimen" in page and "135 mg a day" in page
     assert "Co-prescribed benzodiazepine" in page and "Also prescribed: a benzodiazepine" in page
 
@@ -80,9 +76,9 @@ def test_a_second_regimen_supersedes_the_first_and_both_are_kept(signed_in: Flas
     submit(signed_in, _url(patient), _form(MORPHINE_BD, save="1"))
     lower = MORPHINE_BD | {"dose_1": "30", "dose_2": "30"}
     submit(signed_in, _url(patient), _form(lower, save="1", **{"recorded_on-day": "20"}))
-    page = _page(signed_in.get(f"/patients/{patient.id}"))
+    page = page_text(signed_in.get(f"/patients/{patient.id}"))
     assert "60 mg a day" in page and "Regimen history (1 earlier record)" in page
-    history = _page(signed_in.get(f"/patients/{patient.id}/regimens/"))
+    history = page_text(signed_in.get(f"/patients/{patient.id}/regimens/"))
     assert history.index("Current regimen: recorded 20 November 2026") < history.index(
         "Earlier regimen: recorded 1 November 2026")
 
@@ -91,7 +87,7 @@ def test_methadone_is_recorded_with_ome_not_calculable(signed_in: FlaskClient, p
     methadone = {"product": "methadone-oral-solution-1mg-ml", "taken": "regular", "time_1": "09:00", "dose_1": "10"}
     submit(signed_in, _url(patient), _form(MORPHINE_BD, methadone, save="1"))
     assert db.session.scalar(select(RecordedRegimen)).total_ome_mg_per_day is None
-    page = _page(signed_in.get(f"/patients/{patient.id}"))
+    page = page_text(signed_in.get(f"/patients/{patient.id}"))
     assert 'id="total-ome"><strong>Not calculable' in page and "OME is not calculable for methadone" in page
 
 
@@ -106,13 +102,13 @@ def test_the_clinics_factor_set_and_threshold_are_used(client: FlaskClient, make
     sign_in(client, pharmacist)
     tramadol = {"product": "tramadol-mr-tablet-12h", "taken": "regular", "time_1": "08:00", "dose_1": "200",
                 "time_2": "20:00", "dose_2": "200"}
-    page = _page(submit(client, _url(patient), _form(tramadol, check="1")))
+    page = page_text(submit(client, _url(patient), _form(tramadol, check="1")))
     assert 'id="total-ome"><strong>80 mg a day' in page  # 400 mg x 0.2 (CDC 2022)
     assert "CDC Clinical Practice Guideline (2022)" in page and "High-dose threshold: 90 mg a day" in page
 
 
 def test_add_another_medicine_keeps_what_was_typed(signed_in: FlaskClient, patient: Patient) -> None:
-    page = _page(submit(signed_in, _url(patient), _form(MORPHINE_BD, add_line="1")))
+    page = page_text(submit(signed_in, _url(patient), _form(MORPHINE_BD, add_line="1")))
     assert "Medicine 3" in page and 'value="60"' in page
     assert _records() == 0
 
@@ -146,7 +142,7 @@ def test_add_another_medicine_keeps_what_was_typed(signed_in: FlaskClient, patie
 def test_bad_input_is_shown_by_the_field_and_nothing_is_saved(signed_in: FlaskClient, patient: Patient,
                                                               line: dict[str, str], field_id: str,
                                                               message: str) -> None:
-    page = _page(submit(signed_in, _url(patient), _form(line, save="1")))
+    page = page_text(submit(signed_in, _url(patient), _form(line, save="1")))
     assert "There is a problem" in page and f'href="#{field_id}"' in page
     assert re.search(f'id="{field_id}-error" > <span class="nhsuk-u-visually-hidden">Error: </span>[^<]*'
                      f'{re.escape(str(escape(message)))}', page), message
@@ -154,12 +150,12 @@ def test_bad_input_is_shown_by_the_field_and_nothing_is_saved(signed_in: FlaskCl
 
 
 def test_a_regimen_with_no_medicine_is_refused(signed_in: FlaskClient, patient: Patient) -> None:
-    page = _page(submit(signed_in, _url(patient), _form(save="1")))
+    page = page_text(submit(signed_in, _url(patient), _form(save="1")))
     assert "must list at least one medicine" in page
     assert _records() == 0
 
 
 def test_a_future_date_is_refused(signed_in: FlaskClient, patient: Patient) -> None:
-    page = _page(submit(signed_in, _url(patient), _form(MORPHINE_BD, save="1", **{"recorded_on-year": "2999"})))
+    page = page_text(submit(signed_in, _url(patient), _form(MORPHINE_BD, save="1", **{"recorded_on-year": "2999"})))
     assert "must be today or in the past" in page
     assert _records() == 0

@@ -4,7 +4,6 @@ access that follows the patient, over-supply refused unless a reason is recorded
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -22,7 +21,7 @@ from taper.extensions import db
 from taper.models import AuditEvent, Organisation, Patient, Plan, PlanDocument, Supply, User, WorklistItem
 from taper.services import patients, plans, risk
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
-from tests.conftest import MONDAY, Maker, at, sign_in, submit
+from tests.conftest import MONDAY, Maker, at, page_text, sign_in, submit
 
 SECRET_RISK = "Told us about heroin use in the past"
 SECRET_NOTES = "Lives alone since the divorce"
@@ -69,26 +68,22 @@ def _client(app: Flask, user: User) -> FlaskClient:
     return client
 
 
-def _page(response) -> str:  # type: ignore[no-untyped-def]
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
 def test_the_gp_reads_and_acknowledges_the_letter_and_the_clinic_sees_who_and_when(
         app: Flask, make: Maker, practice: Organisation, plan: Plan, signed_in: FlaskClient) -> None:
     gp = make.user(Role.GP, practice)
     client = _client(app, gp)
-    inbox = _page(client.get("/practice/"))
+    inbox = page_text(client.get("/practice/"))
     assert "LOVELACE, Ada" in inbox and f"New plan: plan {plan.id} version 1 (PDF)" in inbox and "New" in inbox
     letter = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "gp_letter"))
     opened = client.get(f"/practice/documents/{letter.id}.pdf")
     assert opened.mimetype == "application/pdf" and opened.get_data() == letter.pdf  # exactly as issued
-    assert "Read, not acknowledged" in _page(client.get("/practice/"))
+    assert "Read, not acknowledged" in page_text(client.get("/practice/"))
     submit(client, f"/practice/letters/{letter.id}/acknowledge", {}, form_url="/practice/")
-    inbox = _page(client.get("/practice/"))
+    inbox = page_text(client.get("/practice/"))
     assert "Acknowledged" in inbox and "by Test GP, 4 January 2027 at 8:00am" in inbox
-    clinic_view = _page(signed_in.get(f"/plans/{plan.id}"))
+    clinic_view = page_text(signed_in.get(f"/plans/{plan.id}"))
     assert "acknowledged by Test GP</strong> 4 January 2027 at 8:00am" in clinic_view
-    page = _page(client.get(f"/practice/patients/{plan.patient_id}"))
+    page = page_text(client.get(f"/practice/patients/{plan.patient_id}"))
     assert "Prescriptions due" in page and "11 January 2027" in page and "The patient's plan, as they have it" in page
     assert SECRET_NOTES not in page and SECRET_RISK not in page
 
@@ -98,7 +93,7 @@ def test_a_revision_puts_a_new_letter_in_the_inbox(app: Flask, make: Maker, prac
     plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY + timedelta(days=1),
                          hold_days=7, reason="Hold a week")
     db.session.commit()
-    inbox = _page(_client(app, make.user(Role.GP, practice)).get("/practice/"))
+    inbox = page_text(_client(app, make.user(Role.GP, practice)).get("/practice/"))
     assert f"Revised plan: plan {plan.id} version 2 (PDF)" in inbox
     assert inbox.index("version 2") < inbox.index("version 1")  # newest first
 
@@ -106,7 +101,7 @@ def test_a_revision_puts_a_new_letter_in_the_inbox(app: Flask, make: Maker, prac
 def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_without_a_reason(
         app: Flask, make: Maker, pharmacy: Organisation, plan: Plan, signed_in: FlaskClient) -> None:
     client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
-    due = _page(client.get("/pharmacy/"))
+    due = page_text(client.get("/pharmacy/"))
     assert "LOVELACE, Ada" in due and "1: 4 January 2027 to 10 January 2027" in due
     assert "Morphine modified-release tablet 30 mg: <strong>14</strong>" in due  # one twice a day for 7 days
     url = f"/pharmacy/patients/{plan.patient_id}/supplies"
@@ -114,8 +109,8 @@ def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_wi
     fields = {"supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|30", "supply-supplied_on-day": "4",
               "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
     assert submit(client, url, {**fields, "supply-quantity": "10"}, form_url=form).status_code == 302
-    assert "(4 left to supply)" in _page(client.get(form))
-    refused = _page(submit(client, url, {**fields, "supply-quantity": "6"}, form_url=form))
+    assert "(4 left to supply)" in page_text(client.get(form))
+    refused = page_text(submit(client, url, {**fields, "supply-quantity": "6"}, form_url=form))
     assert "The schedule has 4 left to supply in this instalment: record why you are supplying more" in refused
     assert db.session.scalar(select(Supply.quantity).where(Supply.quantity == 6)) is None
     allowed = submit(client, url, {**fields, "supply-quantity": "6",
@@ -125,7 +120,7 @@ def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_wi
     supplies = db.session.scalars(select(Supply).order_by(Supply.id)).all()
     assert [(supply.quantity, supply.override_reason) for supply in supplies] == [
         (10, ""), (6, "Dropped two tablets down the sink; clinic agreed")]
-    clinic_view = _page(signed_in.get(f"/plans/{plan.id}"))
+    clinic_view = page_text(signed_in.get(f"/plans/{plan.id}"))
     assert "outside the schedule (early or more): Dropped two tablets down the sink" in clinic_view
 
 
@@ -133,14 +128,14 @@ def test_a_concern_from_the_pharmacy_goes_on_the_clinic_worklist(app: Flask, mak
                                                                  plan: Plan, signed_in: FlaskClient) -> None:
     client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
     form = f"/pharmacy/patients/{plan.patient_id}"
-    refused = _page(submit(client, f"{form}/concerns", {"concern-kind": "early_or_extra_request",
+    refused = page_text(submit(client, f"{form}/concerns", {"concern-kind": "early_or_extra_request",
                                                         "concern-detail": ""}, form_url=form))
     assert "Say what happened" in refused
     submit(client, f"{form}/concerns", {"concern-kind": "early_or_extra_request",
                                         "concern-detail": "Asked for next week's tablets on Tuesday"}, form_url=form)
     item = db.session.scalar(select(WorklistItem).where(WorklistItem.kind == "pharmacy_concern"))
     assert "Asked for an early or extra supply" in item.detail and "next week's tablets" in item.detail
-    concerns = _page(signed_in.get("/")).split('id="concerns"')[1].split('id="overdue"')[0]
+    concerns = page_text(signed_in.get("/")).split('id="concerns"')[1].split('id="overdue"')[0]
     assert "LOVELACE, Ada" in concerns and "Asked for next week&#39;s tablets on Tuesday" in concerns
 
 
@@ -148,7 +143,7 @@ def test_the_pharmacy_never_sees_risk_or_consultation_notes(app: Flask, make: Ma
                                                             plan: Plan) -> None:
     client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
     schedule = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "pharmacy_schedule"))
-    shown = [_page(client.get(url)) for url in ("/pharmacy/", "/pharmacy/patients",
+    shown = [page_text(client.get(url)) for url in ("/pharmacy/", "/pharmacy/patients",
                                                 f"/pharmacy/patients/{plan.patient_id}")]
     pdf = client.get(f"/pharmacy/documents/{schedule.id}.pdf").get_data()
     shown.append(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
@@ -173,9 +168,9 @@ def test_changing_the_nominated_pharmacy_moves_access_with_the_patient(
     patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version, details=details)
     db.session.commit()
     assert _client(app, new).get(url).status_code == 200
-    assert "LOVELACE, Ada" in _page(_client(app, new).get("/pharmacy/"))
+    assert "LOVELACE, Ada" in page_text(_client(app, new).get("/pharmacy/"))
     assert _client(app, old).get(url).status_code == 404
-    assert "LOVELACE" not in _page(_client(app, old).get("/pharmacy/"))
+    assert "LOVELACE" not in page_text(_client(app, old).get("/pharmacy/"))
     denied = db.session.scalar(select(AuditEvent).where(AuditEvent.actor_user_id == old.id,
                                                         AuditEvent.action == "access_denied"))
     assert denied is not None and denied.patient_id == patient.id
@@ -185,7 +180,7 @@ def test_the_clinic_sees_who_looked_at_the_record(app: Flask, make: Maker, pract
                                                   signed_in: FlaskClient) -> None:
     gp = make.user(Role.GP, practice)
     _client(app, gp).get(f"/practice/patients/{plan.patient_id}")
-    history = _page(signed_in.get(f"/patients/{plan.patient_id}/access"))
+    history = page_text(signed_in.get(f"/patients/{plan.patient_id}/access"))
     assert f"{gp.email} (gp)" in history and "view: plan" in history
     assert "access history" in history
 
@@ -195,13 +190,13 @@ def test_changing_practice_moves_the_plan_to_the_new_gp(app: Flask, make: Maker,
     old = make.user(Role.GP, practice)
     new_practice = make.organisation(OrganisationKind.GP_PRACTICE, name="Hillview Medical Centre")
     new = make.user(Role.GP, new_practice)
-    assert "LOVELACE, Ada" in _page(_client(app, old).get("/practice/"))
+    assert "LOVELACE, Ada" in page_text(_client(app, old).get("/practice/"))
     patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version,
                             details=make.details(gp_practice_id=new_practice.id, pharmacy_id=patient.pharmacy_id,
                                                  nhs_number=patient.nhs_number))
     db.session.commit()
-    assert "LOVELACE, Ada" not in _page(_client(app, old).get("/practice/"))
-    assert "LOVELACE, Ada" in _page(_client(app, new).get("/practice/"))
+    assert "LOVELACE, Ada" not in page_text(_client(app, old).get("/practice/"))
+    assert "LOVELACE, Ada" in page_text(_client(app, new).get("/practice/"))
     assert _client(app, old).get(f"/practice/patients/{patient.id}").status_code == 404
 
 
@@ -215,13 +210,14 @@ def test_what_was_supplied_stays_supplied_after_a_revision_and_early_supplies_ne
     plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY + timedelta(days=2),
                          hold_days=7, reason="Hold a week")
     db.session.commit()
-    again = _page(submit(client, url, {**whole, "supply-quantity": "1"}, form_url=form))
+    again = page_text(submit(client, url, {**whole, "supply-quantity": "1"}, form_url=form))
     assert "The schedule has 0 left to supply in this instalment" in again  # version 2 keeps version 1's supply
-    early = _page(submit(client, url, {**today, "supply-instalment": "2", "supply-item": "morphine-mr-tablet-12h|30",
-                                       "supply-quantity": "14"}, form_url=form))
+    early = page_text(submit(client, url, {**today, "supply-instalment": "2",
+                                           "supply-item": "morphine-mr-tablet-12h|30", "supply-quantity": "14"},
+                             form_url=form))
     assert "This instalment starts on 11 January 2027: record why you are supplying it early" in early
     assert db.session.scalar(select(func.count()).select_from(Supply)) == 1
     for quantity in ("0.0001", "10000000", "-3"):
-        refused = _page(submit(client, url, {**whole, "supply-instalment": "1", "supply-quantity": quantity},
+        refused = page_text(submit(client, url, {**whole, "supply-instalment": "1", "supply-quantity": quantity},
                                form_url=form))
         assert "Enter the quantity supplied: more than 0" in refused, quantity
