@@ -8,10 +8,11 @@ Production refuses to start without a real secret key or with debug switched on.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -30,6 +31,8 @@ ENVIRONMENT_VARIABLES = {
     "TAPER_SESSION_IDLE_MINUTES": "sign out after this many minutes without a request (default 30)",
     "TAPER_SESSION_MAX_HOURS": "sign out this many hours after signing in, whatever the activity (default 12)",
     "TAPER_PLAN_START_MAX_DAYS_AGO": "how many days in the past a new plan may start (default 7)",
+    "TAPER_TODAY": "outside production only: the clock reads this date (YYYY-MM-DD, at the real time of day) or "
+                   "starts at this time in England (YYYY-MM-DDTHH:MM), then runs on (tests, demonstrations)",
     "TAPER_NOTIFIER": "how messages go out: outbox (stored and shown in the app; default) or govuk-notify",
     "TAPER_NOTIFY_API_KEY": "GOV.UK Notify API key (with TAPER_NOTIFIER=govuk-notify)",
     "TAPER_NOTIFY_BASE_URL": "GOV.UK Notify API address (default https://api.notifications.service.gov.uk)",
@@ -64,6 +67,8 @@ class Settings:
     notify_api_key: str = ""
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     notify_template_ids: tuple[tuple[str, str], ...] = ()  # (channel, template id): sms, email, letter
+    # Outside production, the clock reads this day (a date) or starts at this time in England (a naive datetime).
+    today: date | datetime | None = None
     # Argon2's cheapest parameters, for test suites only (each test hashes passwords); never in production.
     fast_password_hashing: bool = False
 
@@ -84,6 +89,8 @@ class Settings:
                 raise ConfigurationError("production refuses to send cookies over plain HTTP (TAPER_SECURE_COOKIES)")
             if self.fast_password_hashing:
                 raise ConfigurationError("production refuses weak password hashing parameters")
+            if self.today is not None:
+                raise ConfigurationError("production refuses TAPER_TODAY: its clock is the real one")
         if self.session_idle_minutes < 1 or self.session_max_hours < 1:
             raise ConfigurationError("session lifetimes must be positive")
         if not 0 <= self.plan_start_max_days_ago <= 90:
@@ -148,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         notifier=env.get("TAPER_NOTIFIER", settings.notifier).strip().lower(),
         notify_api_key=env.get("TAPER_NOTIFY_API_KEY", ""),
         notify_base_url=env.get("TAPER_NOTIFY_BASE_URL") or settings.notify_base_url,
+        today=_today(env.get("TAPER_TODAY", "")),
         notify_template_ids=tuple((channel, env.get(f"TAPER_NOTIFY_{channel.upper()}_TEMPLATE_ID", ""))
                                   for channel in ("sms", "email", "letter")),
     ).validate()
@@ -176,6 +184,21 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+def _today(raw: str) -> date | datetime | None:
+    """TAPER_TODAY: empty, a date (YYYY-MM-DD) or a time in England (YYYY-MM-DDTHH:MM, seconds optional)."""
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
+            return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ConfigurationError(f"TAPER_TODAY must be a date like 2027-01-04 or a time like 2027-01-04T10:00, not {raw!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
     app.config.from_mapping(settings.flask_config())
     app.extensions["taper.settings"] = settings
+    _set_clock(settings)
     if settings.fast_password_hashing:
         from taper.services.passwords import use_fast_hashing_for_tests
 
@@ -34,3 +36,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _set_clock(settings: Settings) -> None:
+    """TAPER_TODAY (never in production): the whole process's clock reads that day, or starts at that time."""
+    from taper import clock
+
+    if isinstance(settings.today, datetime):
+        clock.start_at(settings.today.replace(tzinfo=clock.CLINIC_TIMEZONE))
+    elif settings.today is not None:
+        clock.start_on(settings.today)

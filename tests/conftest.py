@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
 
-from taper import create_app
+from taper import clock, create_app
 from taper.clock import CLINIC_TIMEZONE
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import Sex
@@ -31,6 +31,9 @@ from tests.databases import ThrowawayDatabases, settings_for
 
 PASSWORD = "correct horse battery staple"
 MONDAY = date(2027, 1, 4)  # the frozen clock of the booking, reminder and sharing tests: no bank holiday near
+# Every test's clock starts here, whatever the calendar says when the suite runs, and runs on (tests that need
+# another day freeze or move it). A Wednesday: the weekday on which the real clock once broke the suite.
+TODAY = date(2026, 12, 2)
 MORPHINE_BD: dict[str, Any] = {"product": "morphine-mr-tablet-12h",
                                "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
 
@@ -38,6 +41,19 @@ MORPHINE_BD: dict[str, Any] = {"product": "morphine-mr-tablet-12h",
 def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
     """That day and time in England."""
     return datetime.combine(day, time(hour, minute), CLINIC_TIMEZONE)
+
+
+@pytest.fixture(autouse=True)
+def the_suites_clock() -> Iterator[None]:
+    with clock.running_from(at(TODAY, 10)):
+        yield
+
+
+def clock_environment() -> dict[str, str]:
+    """TAPER_TODAY for a process a test starts, so that its clock reads what the test's clock reads now (to the
+    next whole second: never behind what the test has just done)."""
+    ahead = clock.now() + timedelta(seconds=1)
+    return {"TAPER_TODAY": ahead.astimezone(CLINIC_TIMEZONE).strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -150,7 +166,7 @@ class Maker:
         plans.record_decision(by=by, plan_id=plan.id, decision=plans.Decision(
             what_matters="Walking the dog", goals="Less medicine", agreed_pace="10% every 2 weeks",
             prescriber=prescriber, consent_share_with_gp=True, consent_share_with_pharmacy=True,
-            agreed_on=start_on))
+            agreed_on=min(start_on, clock.today())))
         plans.change_status(by=by, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
         db.session.commit()
         return plan

@@ -31,10 +31,22 @@ class FakeNotify:
     failures: list[tuple[int, str]] = field(default_factory=list)  # (status, message) for the next requests
     delay_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # sends received and not yet answered
 
     def references(self) -> list[str]:
         with self.lock:
             return [each["reference"] for each in self.sent]
+
+    def settle(self, timeout_seconds: float = 10) -> None:
+        """Wait until every send received has been dealt with, as Notify would have long before Taper's
+        ten-minute wait on a message cut short is over (a killed client leaves its request in flight here)."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.in_flight == 0:
+                    return
+            time.sleep(0.01)
+        raise TimeoutError("the fake Notify still has sends in flight")
 
 
 def _handler(fake: FakeNotify) -> type[BaseHTTPRequestHandler]:
@@ -66,6 +78,15 @@ def _handler(fake: FakeNotify) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             if not self._authorised():
                 return
+            with fake.lock:
+                fake.in_flight += 1
+            try:
+                self._send()
+            finally:
+                with fake.lock:
+                    fake.in_flight -= 1
+
+        def _send(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             time.sleep(fake.delay_seconds)
             with fake.lock:

@@ -37,6 +37,7 @@ def test_environment_variables_override_every_setting(tmp_path: Path) -> None:
         ({"TAPER_SECRET_KEY": "too-short"}, "at least 32"),
         ({"TAPER_SECRET_KEY": STRONG, "TAPER_DEBUG": "1"}, "TAPER_DEBUG"),
         ({"TAPER_SECRET_KEY": STRONG, "TAPER_SECURE_COOKIES": "false"}, "HTTP"),
+        ({"TAPER_SECRET_KEY": STRONG, "TAPER_TODAY": "2027-01-04"}, "TAPER_TODAY"),
     ],
 )
 def test_production_refuses_to_start_without_a_real_secret_or_with_debug(
@@ -53,7 +54,32 @@ def test_production_starts_with_a_real_secret(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("TAPER_DEBUG", "maybe"), ("TAPER_SESSION_MAX_HOURS", "twelve"),
-                                             ("TAPER_ENV", "staging")])
+                                             ("TAPER_ENV", "staging"), ("TAPER_TODAY", "4 January 2027"),
+                                             ("TAPER_TODAY", "2027-02-30"), ("TAPER_TODAY", "2027-01-04 10:00")])
 def test_unreadable_values_are_refused_with_the_variable_named(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         load_settings({"TAPER_INSTANCE_PATH": str(tmp_path), name: value})
+
+
+def test_taper_today_sets_the_clock_of_the_process_and_the_clock_keeps_running(tmp_path: Path) -> None:
+    """A date keeps the real time of day; a time starts the clock there. Either way it runs on."""
+    import time
+    from datetime import date, datetime, timedelta
+
+    from taper import _set_clock, clock
+
+    day = load_settings({"TAPER_INSTANCE_PATH": str(tmp_path), "TAPER_TODAY": "2027-01-06"})
+    timed = load_settings({"TAPER_INSTANCE_PATH": str(tmp_path), "TAPER_TODAY": "2027-01-06T10:00"})
+    assert (day.today, timed.today) == (date(2027, 1, 6), datetime(2027, 1, 6, 10))
+    _set_clock(day)  # the suite's own clock (tests/conftest.py) is put back after each test
+    real = datetime.now(clock.CLINIC_TIMEZONE)
+    shifted = clock.now().astimezone(clock.CLINIC_TIMEZONE)
+    assert shifted.date() in (date(2027, 1, 6), date(2027, 1, 7))  # (the second: a run across midnight)
+    assert abs(datetime.combine(real.date(), shifted.time()) - datetime.combine(real.date(), real.time())) \
+        < timedelta(seconds=5)
+    _set_clock(timed)
+    first = clock.now()
+    assert first.astimezone(clock.CLINIC_TIMEZONE).replace(second=0, microsecond=0) == datetime(
+        2027, 1, 6, 10, tzinfo=clock.CLINIC_TIMEZONE)
+    time.sleep(0.01)
+    assert clock.now() > first

@@ -29,7 +29,7 @@ from taper.messaging.delivery import GovUkNotify
 from taper.models import Message, Patient, Plan, User, WorklistItem
 from taper.services import messages, patients, plans
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
-from tests.conftest import MONDAY, Maker, at
+from tests.conftest import MONDAY, Maker, at, clock_environment
 from tests.fake_notify import API_KEY, TEMPLATES, FakeNotify, fake_notify
 
 
@@ -236,7 +236,8 @@ def test_killing_the_job_half_way_loses_nothing_and_duplicates_nothing(app: Flas
         _queue(patient, key)
     notify.delay_seconds = 0.15
     settings: Settings = app.extensions["taper.settings"]
-    environment = {**os.environ, "TAPER_DATABASE_URL": settings.database_url, "TAPER_ENV": "test",
+    environment = {**os.environ, **clock_environment(), "TAPER_DATABASE_URL": settings.database_url,
+                   "TAPER_ENV": "test",
                    "TAPER_INSTANCE_PATH": str(tmp_path), "TAPER_SECRET_KEY": settings.secret_key,
                    "TAPER_NOTIFIER": "govuk-notify", "TAPER_NOTIFY_API_KEY": API_KEY,
                    "TAPER_NOTIFY_BASE_URL": notify.url,
@@ -251,6 +252,7 @@ def test_killing_the_job_half_way_loses_nothing_and_duplicates_nothing(app: Flas
             wall.sleep(0.02)
         job.send_signal(signal.SIGKILL)
         job.wait(timeout=10)
+    notify.settle()
     assert 4 <= len(notify.references()) < len(keys), (tmp_path / "job.log").read_text()
     notify.delay_seconds = 0
     db.session.expire_all()

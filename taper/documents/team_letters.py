@@ -10,7 +10,7 @@ from taper.documents.chart import ome_chart_svg
 from taper.documents.letterhead import Letterhead, banner
 from taper.documents.render import render_pdf
 from taper.documents.timetable import timetable
-from taper.domain.dispensing import instalments
+from taper.domain.dispensing import instalments, prescription_dates
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_document
 from taper.domain.wording import describe_regimen_line, describe_scheduled, long_date
@@ -18,7 +18,7 @@ from taper.domain.wording import describe_regimen_line, describe_scheduled, long
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
 EASY_READ_TEMPLATE = "patient_plan/easy_read.html"
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -53,8 +53,10 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
                 "one medicine at a time in this order: " + ", ".join(
                     load_formulary().get(key).label().lower() for key in policy["order"]) + ".",
         "steps": steps_in_words(schedule_document),
-        "prescription_dates": [long_date(period.starts_on) for period in instalments(schedule,
-                                                                                instalment_days=instalment_days)],
+        "prescription_dates": [long_date(day) for day in prescription_dates(
+            instalments(schedule, instalment_days=instalment_days), issued_on=head.generated_on)],
+        "started_before_letter": long_date(schedule.steps[0].starts_on)
+        if schedule.steps[0].starts_on < head.generated_on else None,
         "appointments": appointments or [],
     }
 

@@ -5,11 +5,16 @@ consultation of 60 to 90 minutes, then short reviews (15 to 30 minutes) every on
 days after a step change so the patient is seen while withdrawal symptoms would show. CDC 2022 asks for follow-up
 at least monthly; this is more frequent. Clinic sessions are in English local time; bank holidays are England's
 (the `holidays` package) and no one is booked on leave.
+
+Order of events (Taper issue 12): the initial consultation falls on or before the day step 1 starts, never after;
+nothing is proposed at a weekend, on a bank holiday, on leave or outside the pharmacist's sessions; and the
+builder's default start leaves the clinic's lead time (7 days unless the clinic sets another) for the GP to
+prescribe and the pharmacy to order any new strengths, moved on to the next working day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -24,7 +29,9 @@ FOLLOW_UP_MINUTES = 20
 CADENCES_DAYS = (7, 14)
 DAYS_AFTER_STEP = 3  # "a few days after each step change"
 WINDOW_DAYS = 4  # a review may go this many days after its target day
-INITIAL_WINDOW_DAYS = 7
+DEFAULT_LEAD_DAYS = 7  # from the plan going out to step 1: the GP can prescribe, the pharmacy can order
+LEAD_DAYS_RANGE = range(0, 29)
+WORKING_WEEKDAYS = range(5)  # Monday to Friday: nothing is proposed at a weekend
 GRID = timedelta(minutes=5)  # appointments start on the five minutes, from the session's start
 
 
@@ -50,9 +57,9 @@ class Slot:
     location: str
 
 
-def english_bank_holidays(years: Collection[int]) -> frozenset[date]:
-    """Bank holidays in England (substitute days included), from the `holidays` package."""
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=sorted(years)))
+def english_bank_holidays(years: Collection[int]) -> dict[date, str]:
+    """Bank holidays in England (substitute days included) with their names, from the `holidays` package."""
+    return dict(holidays.country_holidays("GB", subdiv="ENG", years=sorted(years)))
 
 
 def first_free_slot(*, sessions: Sequence[Session], closed: Collection[date],
@@ -72,7 +79,7 @@ def free_slots(*, sessions: Sequence[Session], closed: Collection[date], busy: S
     length = timedelta(minutes=length_minutes)
     day = window[0]
     while day <= window[1]:
-        if day not in closed:
+        if is_working_day(day, closed):
             for session in sorted((each for each in sessions if each.weekday == day.weekday() and each.allows(mode)),
                                   key=lambda each: each.starts):
                 start = datetime.combine(day, session.starts, CLINIC_TIMEZONE)
@@ -83,6 +90,51 @@ def free_slots(*, sessions: Sequence[Session], closed: Collection[date], busy: S
                         yield Slot(start, start + length, session.location)
                     start += GRID
         day += timedelta(days=1)
+
+
+def is_working_day(day: date, closed: Collection[date]) -> bool:
+    """Monday to Friday, and not a closed day (a bank holiday, or leave where `closed` includes it)."""
+    return day.weekday() in WORKING_WEEKDAYS and day not in closed
+
+
+def next_working_day(day: date, closed: Collection[date]) -> date:
+    """`day` itself if it is a working day, otherwise the next one."""
+    while not is_working_day(day, closed):
+        day += timedelta(days=1)
+    return day
+
+
+def ready_by(issued_on: date, *, lead_days: int, bank_holidays: Collection[date]) -> date:
+    """The first day a plan issued on `issued_on` can safely start: `lead_days` later, on a working day, so that
+    the GP has the letter before the first prescription and the pharmacy can order any new strengths."""
+    if lead_days not in LEAD_DAYS_RANGE:
+        raise ValueError(f"the lead time is from {LEAD_DAYS_RANGE.start} to {LEAD_DAYS_RANGE.stop - 1} days")
+    return next_working_day(issued_on + timedelta(days=lead_days), bank_holidays)
+
+
+def initial_window(*, today: date, step_1_starts_on: date) -> tuple[date, date] | None:
+    """Where the initial consultation may go: from today up to the day step 1 starts, never after it. None when
+    step 1 has already started (the plan was agreed in a consultation that was, in effect, the initial one)."""
+    return (today, step_1_starts_on) if step_1_starts_on >= today else None
+
+
+def outside_sessions(*, starts: datetime, ends: datetime, mode: Mode, sessions: Sequence[Session],
+                     closed: Mapping[date, str]) -> str | None:
+    """Why an appointment from `starts` to `ends` is not in the pharmacist's working time, in words, or None when
+    it is. `closed` names each closed day: {day: "a bank holiday (Christmas Day)"} or {day: "your leave"}."""
+    local_start, local_end = starts.astimezone(CLINIC_TIMEZONE), ends.astimezone(CLINIC_TIMEZONE)
+    day = local_start.date()
+    if day.weekday() not in WORKING_WEEKDAYS:
+        return f"{local_start:%A} is at the weekend"
+    if day in closed:
+        return f"{local_start:%A} is {closed[day]}"
+    fitting = [each for each in sessions if each.weekday == day.weekday() and local_end.date() == day
+               and each.starts <= local_start.time() and local_end.time() <= each.ends]
+    if not fitting:
+        return "it is outside your clinic sessions"
+    if not any(each.allows(mode) for each in fitting):
+        return "face to face needs a session at a site, and this session is remote"
+    return None
 
 
 def follow_up_targets(step_starts: Sequence[date], *, cadence_days: int = 14,

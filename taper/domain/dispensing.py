@@ -13,6 +13,7 @@ Quantities are exact: nothing is rounded (a liquid's volume is the sum of its me
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -85,6 +86,13 @@ def instalments(schedule: Schedule, *, instalment_days: int, until: date | None 
         result.append(Instalment(len(result) + 1, start, period_end, supplies, tuple(in_force)))
         start = period_end + timedelta(days=1)
     return result
+
+
+def prescription_dates(periods: Sequence[Instalment], *, issued_on: date) -> list[date]:
+    """The day each instalment is to be prescribed: the day it starts, but never before the plan's letter is
+    issued, since the GP cannot prescribe from a letter they do not have. An instalment already running on that
+    day is prescribed on it (for its remaining days); one that ended before it is not prescribed from the letter."""
+    return [max(period.starts_on, issued_on) for period in periods if period.ends_on >= issued_on]
 
 
 def _step_on(steps: tuple[Step, ...], day: date) -> Step:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
@@ -74,6 +74,8 @@ class Appointment(Base):
     location: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="proposed")
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # Moved outside the pharmacist's sessions (a weekend, a bank holiday, leave, other hours) with their say-so.
+    extra_session: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now, onupdate=clock.now)
     version: Mapped[int] = mapped_column(default=1)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, Numeric, String
+from sqlalchemy import CheckConstraint, Enum, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taper import clock
+from taper.domain.booking import DEFAULT_LEAD_DAYS
 from taper.domain.organisations import OrganisationKind
 from taper.models.base import Base, UtcDateTime
 
@@ -30,9 +31,12 @@ class Organisation(Base):
     factor_set: Mapped[str] = mapped_column(String(40), default="fpm-2020", server_default="fpm-2020")
     high_dose_threshold_mg: Mapped[Decimal] = mapped_column(Numeric(8, 3), default=Decimal(120),
                                                             server_default="120")
+    # A pain clinic's lead time: days from a plan going out to its first step (taper.domain.booking.ready_by).
+    plan_lead_days: Mapped[int] = mapped_column(default=DEFAULT_LEAD_DAYS, server_default=str(DEFAULT_LEAD_DAYS))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
+    __table_args__ = (CheckConstraint("plan_lead_days BETWEEN 0 AND 28", name="plan_lead_days"),)
     __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:

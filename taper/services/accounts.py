@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from taper import clock
 from taper.domain.assessment import HIGH_DOSE_THRESHOLDS_MG
+from taper.domain.booking import LEAD_DAYS_RANGE
 from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import (
     InvalidOdsCode,
@@ -28,7 +29,8 @@ from taper.services.passwords import hash_password, needs_rehash, password_probl
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active")
-_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "factor_set", "high_dose_threshold_mg")
+_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "factor_set", "high_dose_threshold_mg",
+                        "plan_lead_days")
 
 
 def _require_admin(by: User | None) -> None:
@@ -60,8 +62,10 @@ def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, o
 
 def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str, ods_code: str,
                         phone: str, factor_set: str | None = None,
-                        high_dose_threshold_mg: Decimal | None = None) -> Organisation:
-    """Change an organisation; for a pain clinic, also its OME factor set and high-dose threshold."""
+                        high_dose_threshold_mg: Decimal | None = None,
+                        plan_lead_days: int | None = None) -> Organisation:
+    """Change an organisation; for a pain clinic, also its OME factor set, high-dose threshold and the lead
+    time from a plan going out to its first step."""
     _require_admin(by)
     organisation = get_organisation(organisation_id)
     check_version(organisation.version, expected_version)
@@ -78,6 +82,11 @@ def update_organisation(*, by: User, organisation_id: int, expected_version: int
             if high_dose_threshold_mg not in HIGH_DOSE_THRESHOLDS_MG:
                 raise InvalidInput({"high_dose_threshold_mg": "Choose 120 or 90 mg a day"})
             organisation.high_dose_threshold_mg = high_dose_threshold_mg
+        if plan_lead_days is not None:
+            if plan_lead_days not in LEAD_DAYS_RANGE:
+                raise InvalidInput({"plan_lead_days": f"Choose from {LEAD_DAYS_RANGE.start} to "
+                                                      f"{LEAD_DAYS_RANGE.stop - 1} days"})
+            organisation.plan_lead_days = plan_lead_days
     _refuse_duplicate_ods_code(organisation.ods_code, organisation.id)
     flush_or_stale()
     audit.record(action="update", by=by, entity_type="organisation", entity_id=organisation.id,

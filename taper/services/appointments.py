@@ -14,12 +14,13 @@ from taper.domain.booking import (
     CLINIC_TIMEZONE,
     FOLLOW_UP_MINUTES,
     INITIAL_MINUTES,
-    INITIAL_WINDOW_DAYS,
     LENGTHS_MINUTES,
     WINDOW_DAYS,
     english_bank_holidays,
     first_free_slot,
     follow_up_targets,
+    initial_window,
+    outside_sessions,
     reconcile,
 )
 from taper.domain.follow_up import Mode
@@ -47,8 +48,9 @@ class Proposals:
 
 def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
     """When a plan starts or changes: keep the future reviews that still fit its steps, cancel the others, and
-    propose the initial consultation (if the patient has not had one) and a review for each review day left,
-    each in the first free slot of the plan's pharmacist within its window."""
+    propose the initial consultation (if the patient has not had one, between today and the day step 1 starts)
+    and a review for each review day left, each in the first free slot of the plan's pharmacist within its
+    window, in their sessions on working days that are not bank holidays or their leave."""
     now, today = clock.now(), clock.today()
     targets = review_days(plan)
     future = list(db.session.scalars(select(Appointment).where(
@@ -61,17 +63,16 @@ def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
         appointment.status_reason = f"The plan changed (version {plan.current.number})"
     db.session.flush()
     wanted: list[tuple[str, int, Mode, date, date]] = []
-    if not _had_initial(plan):
-        wanted.append(("initial", INITIAL_MINUTES, Mode.FACE_TO_FACE, today, today + timedelta(
-            days=INITIAL_WINDOW_DAYS)))
+    before_step_1 = initial_window(today=today, step_1_starts_on=step_1_starts_on(plan))
+    if before_step_1 is not None and not _had_initial(plan):
+        wanted.append(("initial", INITIAL_MINUTES, Mode.FACE_TO_FACE, *before_step_1))
     wanted += [("follow_up", FOLLOW_UP_MINUTES, Mode.PHONE, day, day + timedelta(days=WINDOW_DAYS))
                for day in plan_of.to_book]
     booked, unplaced = [], []
     if wanted:
         last = max(window_end for *_, window_end in wanted)
         sessions = capacity.sessions_of(plan.created_by_id)
-        closed = english_bank_holidays(range(today.year, last.year + 1)) | capacity.leave_days(
-            plan.created_by_id, today, last)
+        closed = closed_days(plan.created_by_id, today, last)
         busy = _busy(plan.created_by_id, today, last)
         for kind, minutes, mode, first, window_end in wanted:
             slot = first_free_slot(sessions=sessions, closed=closed, busy=busy, length_minutes=minutes, mode=mode,
@@ -90,6 +91,26 @@ def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
                  changes={"proposed": [_when(each) for each in booked], "cancelled": [each.id for each in cancelled],
                           "unplaced": [day.isoformat() for day in unplaced]})
     return Proposals(booked=booked, cancelled=cancelled, unplaced=unplaced)
+
+
+def closed_days(pharmacist_id: int, first: date, last: date) -> dict[date, str]:
+    """The days from `first` to `last` when the pharmacist sees no one, each with why: bank holidays and leave."""
+    closed = {day: f"a bank holiday ({name})" for day, name in english_bank_holidays(
+        range(first.year, last.year + 1)).items() if first <= day <= last}
+    return closed | dict.fromkeys(capacity.leave_days(pharmacist_id, first, last), "a day of your leave")
+
+
+def step_1_starts_on(plan: Plan) -> date:
+    return date.fromisoformat(plan.current.schedule["steps"][0]["starts_on"])
+
+
+def initial_not_booked(plan: Plan) -> date | None:
+    """The day step 1 starts, when a running plan's patient has no initial consultation booked before it and
+    there is still time to hold one: the pharmacist books it by hand, or moves step 1 later."""
+    starts = step_1_starts_on(plan)
+    if not plan.status.is_running or starts < clock.today() or _had_initial(plan):
+        return None
+    return starts
 
 
 def cancel_future(plan: Plan, reason: str) -> list[Appointment]:
@@ -161,8 +182,10 @@ def mark_did_not_attend(*, by: User, appointment_id: int, expected_version: int)
 
 
 def move(*, by: User, appointment_id: int, expected_version: int, starts_at: datetime, length_minutes: int,
-         mode: Mode) -> Appointment:
-    """Rebook at another time (the pharmacist's choice; the database still refuses an overlap)."""
+         mode: Mode, extra_session: bool = False) -> Appointment:
+    """Rebook at another time. A time outside the pharmacist's sessions (a weekend, a bank holiday, their
+    leave, or outside the hours of their sessions) is refused unless they confirm it as an extra session; the
+    database still refuses an overlap."""
     appointment = get(by=by, appointment_id=appointment_id)
     check_version(appointment.version, expected_version)
     if appointment.status not in HOLDING:
@@ -171,12 +194,20 @@ def move(*, by: User, appointment_id: int, expected_version: int, starts_at: dat
         raise InvalidInput({"length_minutes": "Choose 15, 20, 30, 60 or 90 minutes"})
     if starts_at < clock.now():
         raise InvalidInput({"starts_at": "Choose a time in the future"})
+    ends_at = starts_at + timedelta(minutes=length_minutes)
+    day = local_day(starts_at)
+    why = outside_sessions(starts=starts_at, ends=ends_at, mode=mode, sessions=capacity.sessions_of(
+        appointment.pharmacist_id), closed=closed_days(appointment.pharmacist_id, day, day))
+    if why and not extra_session:
+        raise InvalidInput({"starts_at": f"Not booked: {why}. Choose another time, or confirm that you will hold "
+                                         "an extra session then"})
     before = _when(appointment)
     appointment.starts_at, appointment.length_minutes, appointment.mode = starts_at, length_minutes, mode.value
-    appointment.ends_at = starts_at + timedelta(minutes=length_minutes)
+    appointment.ends_at, appointment.extra_session = ends_at, bool(why)
     _flush_refusing_double_booking()
     audit.record(action="update", by=by, entity_type="appointment", entity_id=appointment.id,
-                 patient_id=appointment.patient_id, changes={"when": {"before": before, "after": _when(appointment)}})
+                 patient_id=appointment.patient_id, changes={"when": {"before": before, "after": _when(appointment)},
+                                                             "extra_session": why or ""})
     return appointment
 
 

@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
-from taper.domain.booking import Session
+from taper.domain.booking import WORKING_WEEKDAYS, Session
 from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.models import ClinicSession, Leave, User
@@ -29,8 +29,9 @@ class SessionDetails:
 def add_session(*, by: User, details: SessionDetails) -> ClinicSession:
     _require_pharmacist(by)
     errors = {}
-    if details.weekday not in range(7):
-        errors["weekday"] = "Choose a day of the week"
+    if details.weekday not in WORKING_WEEKDAYS:
+        errors["weekday"] = ("Choose a day from Monday to Friday: nothing is booked at a weekend unless you move "
+                             "an appointment there and confirm it as an extra session")
     if details.starts >= details.ends:
         errors["ends"] = "The session must end after it starts"
     if details.starts.minute % 5 or details.ends.minute % 5:

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from taper import PROJECT_ROOT, clock
 from taper.documents.pack import FILE_NAMES, render_pack
 from taper.documents.pack_request import pack_from_request
+from tests.conftest import clock_environment
 from tests.documents.conftest import REQUEST
 
 PACK_REQUEST: dict[str, Any] = {
@@ -46,7 +47,7 @@ def test_writes_the_three_documents_the_app_would_render(tmp_path: Path) -> None
     command must not need one."""
     request = tmp_path / "request.json"
     request.write_text(json.dumps(PACK_REQUEST))
-    environment = {**os.environ, "TAPER_DATABASE_URL": "sqlite:////nonexistent/folder/taper.db",
+    environment = {**os.environ, **clock_environment(), "TAPER_DATABASE_URL": "sqlite:////nonexistent/folder/taper.db",
                    "TAPER_INSTANCE_PATH": str(tmp_path / "instance")}
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "taper", "documents",
                              "--request", str(request), "--out", str(tmp_path / "out")],

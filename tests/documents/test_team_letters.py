@@ -98,6 +98,20 @@ def test_the_pharmacy_supplies_the_doses_of_each_instalment(pack, schedule) -> N
     assert ", ".join(prescriptions) in pack["gp"]  # the GP's prescription dates are the instalment dates
 
 
+def test_the_gp_letters_first_prescription_is_never_before_the_letter(schedule) -> None:  # type: ignore[no-untyped-def]
+    """A plan that started in clinic three days before its letter: the GP is asked to prescribe from the day of
+    the letter, for the rest of the first instalment, and is told why."""
+    issued_on = date(2027, 1, 7)  # step 1 started on Monday 4 January
+    text = " ".join(_pages(render_gp_letter(replace(HEAD, generated_on=issued_on), REQUEST, schedule,
+                                            practice_name="Riverside Surgery", practice_ods_code="A81001",
+                                            prescriber="gp", risk="", instalment_days=14)))
+    due = re.search(r"Prescriptions are due at the start of each instalment: (.*?)\.", text)
+    assert due is not None
+    dates = [datetime.strptime(day, "%d %B %Y").date() for day in due.group(1).split(", ")]
+    assert dates[0] == issued_on and dates[1] == date(2027, 1, 18) and min(dates) >= issued_on
+    assert "Step 1 started on 4 January 2027, before this letter was written" in text
+
+
 def test_the_gp_letter_leads_with_the_point(pack) -> None:  # type: ignore[no-untyped-def]
     assert "has agreed to reduce their opioids, from 195 mg to no opioids" in pack["gp"]
     assert "We ask you, the GP, to prescribe" in pack["gp"] and "0113 496 0000" in pack["gp"]

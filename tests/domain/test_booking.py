@@ -16,6 +16,10 @@ from taper.domain.booking import (
     english_bank_holidays,
     first_free_slot,
     follow_up_targets,
+    initial_window,
+    next_working_day,
+    outside_sessions,
+    ready_by,
     reconcile,
 )
 from taper.domain.follow_up import Mode
@@ -32,8 +36,8 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def test_english_bank_holidays_include_substitute_days() -> None:
     closed = english_bank_holidays({2026, 2027})
-    assert {date(2026, 12, 25), date(2026, 12, 28), date(2027, 3, 29), date(2027, 8, 30)} <= closed
-    assert date(2026, 12, 24) not in closed
+    assert {date(2026, 12, 25), date(2026, 12, 28), date(2027, 3, 29), date(2027, 8, 30)} <= closed.keys()
+    assert date(2026, 12, 24) not in closed and closed[date(2026, 12, 25)] == "Christmas Day"
 
 
 def test_the_first_slot_is_in_a_session_after_what_is_busy() -> None:
@@ -45,7 +49,7 @@ def test_the_first_slot_is_in_a_session_after_what_is_busy() -> None:
 
 
 def test_leave_and_bank_holidays_are_skipped_and_face_to_face_needs_a_site() -> None:
-    closed = english_bank_holidays({2026, 2027}) | {MONDAY}  # on leave on the Monday
+    closed = english_bank_holidays({2026, 2027}).keys() | {MONDAY}  # on leave on the Monday
     slot = first_free_slot(sessions=CLINIC, closed=closed, busy=[], length_minutes=30, mode=Mode.FACE_TO_FACE,
                            window=(MONDAY, MONDAY + timedelta(days=14)), not_before=_at(MONDAY, 0))
     # Wednesday is remote (no face to face); Friday 25 December, Monday 28 (Boxing Day's substitute) and Friday
@@ -95,7 +99,7 @@ def test_the_first_free_slot_is_free_and_nothing_earlier_is(sessions, closed_off
     def fits(starts: datetime) -> bool:
         ends = starts + timedelta(minutes=length)
         local = starts.astimezone(CLINIC_TIMEZONE)
-        return (local.date() not in closed and starts >= not_before and any(
+        return (local.weekday() < 5 and local.date() not in closed and starts >= not_before and any(
             session.weekday == local.weekday() and session.allows(mode)
             and _at(local.date(), session.starts.hour) <= starts and ends <= _at(local.date(), session.ends.hour)
             and (starts - _at(local.date(), session.starts.hour)) % GRID == timedelta(0)
@@ -140,3 +144,51 @@ def test_reconciling_keeps_cancels_or_books_every_review_exactly_once(targets: l
     for identifier in result.keep:
         day = dict(booked)[identifier]
         assert any(target <= day <= target + timedelta(days=4) for target in targets)
+
+
+def test_nothing_is_proposed_at_a_weekend_even_in_a_session_there() -> None:
+    saturday = date(2027, 1, 9)
+    weekend = [Session(5, time(9), time(12), remote=False, location="Room 4"),
+               Session(6, time(9), time(12), remote=False, location="Room 4")]
+    assert first_free_slot(sessions=weekend, closed=set(), busy=[], length_minutes=20, mode=Mode.PHONE,
+                           window=(saturday, saturday + timedelta(days=1)), not_before=_at(saturday, 0)) is None
+
+
+@given(st.dates(date(2026, 1, 1), date(2028, 12, 1)), st.integers(0, 28))
+def test_a_plan_is_ready_on_the_first_working_day_after_the_lead_time(issued_on: date, lead_days: int) -> None:
+    closed = english_bank_holidays({issued_on.year, issued_on.year + 1})
+    ready = ready_by(issued_on, lead_days=lead_days, bank_holidays=closed)
+    earliest = issued_on + timedelta(days=lead_days)
+    assert ready >= earliest and ready.weekday() < 5 and ready not in closed
+    assert all(day.weekday() >= 5 or day in closed
+               for day in (earliest + timedelta(days=offset) for offset in range((ready - earliest).days)))
+
+
+def test_christmas_moves_the_start_past_every_closed_day() -> None:
+    closed = english_bank_holidays({2026, 2027})
+    assert ready_by(date(2026, 12, 18), lead_days=7, bank_holidays=closed) == date(2026, 12, 29)  # 25 to 28 shut
+    assert next_working_day(date(2027, 1, 1), closed) == date(2027, 1, 4)  # New Year's Day is a Friday
+
+
+def test_the_initial_consultation_window_ends_on_the_day_step_1_starts() -> None:
+    assert initial_window(today=MONDAY, step_1_starts_on=MONDAY + timedelta(days=9)) == (
+        MONDAY, MONDAY + timedelta(days=9))
+    assert initial_window(today=MONDAY, step_1_starts_on=MONDAY) == (MONDAY, MONDAY)
+    assert initial_window(today=MONDAY, step_1_starts_on=MONDAY - timedelta(days=1)) is None
+
+
+def test_outside_sessions_says_why() -> None:
+    closed = {date(2026, 12, 25): "a bank holiday (Christmas Day)", date(2026, 12, 23): "a day of your leave"}
+
+    def why(day: date, hour: int, minutes: int = 20, mode: Mode = Mode.PHONE) -> str | None:
+        return outside_sessions(starts=_at(day, hour), ends=_at(day, hour) + timedelta(minutes=minutes), mode=mode,
+                                sessions=CLINIC, closed=closed)
+
+    assert why(MONDAY, 9) is None and why(MONDAY, 11, minutes=60) is None  # Monday 9 to 12 at Room 4
+    assert why(MONDAY, 11, minutes=90) == "it is outside your clinic sessions"  # runs past noon
+    assert why(date(2026, 12, 26), 10) == "Saturday is at the weekend"
+    assert why(date(2026, 12, 25), 9) == "Friday is a bank holiday (Christmas Day)"
+    assert why(date(2026, 12, 23), 14) == "Wednesday is a day of your leave"
+    assert why(date(2027, 1, 6), 14, mode=Mode.FACE_TO_FACE) == (
+        "face to face needs a session at a site, and this session is remote")
+    assert why(MONDAY + timedelta(days=1), 10) == "it is outside your clinic sessions"  # no Tuesday session

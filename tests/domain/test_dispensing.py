@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taper.domain.dispensing import instalments
+from taper.domain.dispensing import instalments, prescription_dates
 from taper.domain.engine import Schedule
 from tests.domain.test_engine import SETTINGS, _plan, bd, plan, requests
 
@@ -87,3 +87,21 @@ def test_when_needed_doses_are_supplied_up_to_the_daily_maximum() -> None:
     assert schedule.steps[0].lines[1].prn_max_per_day == 2  # the regular line is reduced first
     liquid = [supply.quantity for supply in first.supplies if supply.strength is None]
     assert liquid == [D(70)]  # 10 mg is 5 mL, at most twice a day, for 7 days
+
+
+@SETTINGS
+@given(requests(), st.sampled_from([7, 14, 28]), st.integers(-30, 30))
+def test_no_prescription_is_dated_before_the_letter_is_issued(request, every: int, issued_after: int) -> None:  # type: ignore[no-untyped-def]
+    """Each instalment still running when the letter goes out is prescribed once, on its first day or, if it
+    began before the letter, on the day of the letter; nothing earlier."""
+    periods = instalments(_plan(request), instalment_days=every)
+    if not periods:
+        return
+    issued_on = periods[0].starts_on + timedelta(days=issued_after)
+    dated = prescription_dates(periods, issued_on=issued_on)
+    assert all(day >= issued_on for day in dated)
+    running = [period for period in periods if period.ends_on >= issued_on]
+    assert dated == [max(period.starts_on, issued_on) for period in running]
+    assert dated == sorted(set(dated))
+    if issued_after <= 0:
+        assert dated == [period.starts_on for period in periods]  # issued in time: every instalment's first day

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from taper import PROJECT_ROOT
+from tests.conftest import TODAY
 
 STARTUP_SECONDS = 180
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -44,11 +45,13 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
 
 @dataclass(frozen=True)
 class Running:
-    """A `make run` server: its address, what it printed while starting, and its instance folder."""
+    """A `make run` server: its address, what it printed while starting, its instance folder, and the
+    environment it runs in (for commands run beside it)."""
 
     base_url: str
     output: str
     instance: Path
+    environment: dict[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +62,16 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     port = _free_port()
     environment = {name: value for name, value in os.environ.items()
                    if name not in {"TAPER_DATABASE_URL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
-    environment |= {"TAPER_INSTANCE_PATH": str(instance), "TAPER_PORT": str(port)}
+    # The server's clock starts on the suite's day at 10am, whatever the calendar says (TAPER_TODAY).
+    environment |= {"TAPER_INSTANCE_PATH": str(instance), "TAPER_PORT": str(port),
+                    "TAPER_TODAY": f"{TODAY.isoformat()}T10:00"}
     with log.open("wb") as output:
         process = subprocess.Popen(["make", "run"], cwd=PROJECT_ROOT, env=environment, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base_url + "/login", process, log)
-        yield Running(base_url, log.read_text(), instance)
+        yield Running(base_url, log.read_text(), instance, environment)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

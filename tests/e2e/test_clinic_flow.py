@@ -9,11 +9,12 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from taper import clock
 from taper.domain.organisations import OrganisationKind
 from taper.extensions import db
 from taper.models import Plan
 from taper.services import capacity
-from tests.conftest import PASSWORD, Maker
+from tests.conftest import PASSWORD, TODAY, Maker, at
 from tests.e2e.conftest import CHROMIUM_FLAGS, Accessibility, fill_patient_form
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +47,7 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         axe.check()
         page.get_by_role("button", name="Add session").click()
         expect(page.get_by_text("Monday 09:00 to 17:00, Room 4")).to_be_visible()
-        for weekday in range(1, 7):  # every other day too, so that reviews can always be booked
+        for weekday in range(1, 5):  # every other weekday too (remote), so that reviews can always be booked
             capacity.add_session(by=pharmacist, details=capacity.SessionDetails(weekday, time(9), time(17),
                                                                                  remote=True))
         db.session.commit()
@@ -84,6 +85,9 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         expect(page.get_by_text("Risk assessment recorded.")).to_be_visible()
 
         page.get_by_role("link", name="Build a plan").click()
+        # Step 1 starts a week from today by default (Wednesday 9 December), so the GP and pharmacy have the plan.
+        for label, value in (("Day", "9"), ("Month", "12"), ("Year", "2026")):
+            expect(page.get_by_label(label, exact=True)).to_have_value(value)
         page.get_by_label("Reduce by (%)").fill("25")
         page.get_by_label("Every (days)").focus()  # leaving the field changes it: the preview appears by itself
         expect(page.locator("#preview h2")).to_contain_text("from 135 mg OME a day")
@@ -111,7 +115,9 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         axe.check()
         plan_url = page.url
         booked = page.locator("#appointments + ul")
-        expect(booked).to_contain_text("initial, 60 minutes, face to face (proposed)")
+        # The initial consultation is before step 1: the first face-to-face session, Monday 7 December.
+        expect(booked.locator("li").first).to_contain_text(
+            "7 December 2026 at 9:00am: initial, 60 minutes, face to face (proposed)")
         booked.get_by_role("link").first.click()
         expect(page.get_by_role("heading", name="Initial consultation")).to_be_visible()
         axe.check()
@@ -123,6 +129,12 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         axe.check()
         page.get_by_role("link", name="Messages").click()
         axe.check()
+        # The next morning after step 1 starts, the first review: the pharmacist signs in again (a week has passed).
+        clock.start_at(at(TODAY + timedelta(days=8), 10))
+        page.goto(plan_url)
+        page.get_by_label("Email address").fill(pharmacist.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
         page.goto(plan_url)
 
         page.get_by_role("link", name="Record a follow-up").click()

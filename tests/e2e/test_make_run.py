@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -111,10 +110,9 @@ def test_make_run_starts_the_scheduler_and_a_demo_reminder_reaches_the_outbox(ma
                 jobs = []
         time.sleep(0.5)
     assert jobs == ["completion-reviews", "deliver-messages", "overdue-reviews", "step-reminders"]
-    environment = {name: value for name, value in os.environ.items() if name != "TAPER_DATABASE_URL"}
     ran = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "taper", "run-job",
                           "step-reminders"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-                         env={**environment, "TAPER_INSTANCE_PATH": str(make_run.instance)})
+                         env=make_run.environment)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["queued"] >= 2  # the patient's text and the pharmacy's notice (2 on a first run)
     client = Browserless(make_run.base_url)

@@ -10,7 +10,6 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from taper import clock
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import AuditEvent, Patient, Plan, PlanDocument, PlanVersion, User
@@ -18,9 +17,8 @@ from taper.models.guards import AppendOnly
 from taper.services import plans, regimens
 from taper.services.errors import InvalidInput, StaleEdit
 from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker
+from tests.conftest import TODAY, Maker
 
-TODAY = clock.today()
 MORPHINE_BD = {"product": "morphine-mr-tablet-12h",
                "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]}
 DECISION = plans.Decision(what_matters="Playing with my grandchildren", goals="Off opioids by summer",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -107,17 +109,21 @@ def test_admin_sets_a_password_and_ends_the_users_sessions(app, make: Maker) -> 
     sign_in(users_browser, user, password="a brand new passphrase")
 
 
-def test_admin_sets_a_clinics_factor_set_and_high_dose_threshold(admin_client: FlaskClient, make: Maker) -> None:
+def test_admin_sets_a_clinics_factor_set_high_dose_threshold_and_lead_time(admin_client: FlaskClient,
+                                                                            make: Maker) -> None:
     clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
     page = admin_client.get(f"/admin/organisations/{clinic.id}/edit").get_data(as_text=True)
     assert "OME factor set" in page and 'value="120" checked' in page
-    response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {
-        "name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "cdc-2022",
-        "high_dose_threshold_mg": "90", "version": str(clinic.version)})
+    assert re.search(r'name="plan_lead_days"[^>]*value="7"', page)  # the default lead time
+    fields = {"name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "cdc-2022",
+              "high_dose_threshold_mg": "90", "version": str(clinic.version)}
+    refused = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {**fields, "plan_lead_days": "29"})
+    assert refused.status_code == 200 and "Choose from 0 to 28 days" in refused.get_data(as_text=True)
+    response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {**fields, "plan_lead_days": "10"})
     assert response.status_code == 302
     db.session.expire_all()
     saved = db.session.get(Organisation, clinic.id)
-    assert (saved.factor_set, saved.high_dose_threshold_mg) == ("cdc-2022", 90)
+    assert (saved.factor_set, saved.high_dose_threshold_mg, saved.plan_lead_days) == ("cdc-2022", 90, 10)
     update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update",
                                                         AuditEvent.entity_type == "organisation"))
     assert update.changes["high_dose_threshold_mg"] == {"before": "120", "after": "90"}

@@ -4,7 +4,7 @@ appointments, calendars (parsed back as RFC 5545), and the outbox."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, time
 
 import pytest
 from flask.testing import FlaskClient
@@ -164,3 +164,55 @@ def test_the_plan_page_lists_appointments_and_warns_of_reviews_not_booked(signed
     # Only the review due on Friday 30 April is left: its window holds the early May bank holiday and no session.
     assert "No review is booked around 30 April 2027: no free slot" in page
     assert db.session.scalar(select(Appointment).where(Appointment.kind == "initial")) is not None
+
+
+def test_moving_outside_sessions_is_refused_unless_confirmed_as_an_extra_session(
+        signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
+    _add_sessions(signed_in)  # Monday 9 to 12 at Room 4, Thursday 9 to 12 remote
+    plan = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
+    review = appointments.upcoming(plan.id)[1]
+    url = f"/appointments/{review.id}"
+
+    def move_to(day: date, starts: str, mode: str = "phone", **extra: str):  # type: ignore[no-untyped-def]
+        return submit(signed_in, url, {
+            "move-day-day": str(day.day), "move-day-month": str(day.month), "move-day-year": str(day.year),
+            "move-starts": starts, "move-length_minutes": "20", "move-mode": mode, "move-version": str(review.version),
+            **extra}, follow_redirects=True)
+
+    refusals = {
+        (date(2027, 1, 9), "10:00", "phone"): "Saturday is at the weekend",
+        (date(2027, 3, 29), "10:00", "phone"): "Monday is a bank holiday (Easter Monday)",
+        (date(2027, 1, 12), "10:00", "phone"): "it is outside your clinic sessions",  # no Tuesday session
+        (date(2027, 1, 11), "16:00", "phone"): "it is outside your clinic sessions",  # Monday, after the session
+        (date(2027, 1, 14), "10:00", "face_to_face"): "face to face needs a session at a site",  # Thursday: remote
+    }
+    for (day, starts, mode), why in refusals.items():
+        refused = page_text(move_to(day, starts, mode))
+        assert f"Not booked: {why}" in refused and "confirm that you will hold an extra session" in refused, day
+    db.session.refresh(review)
+    assert appointments.local_day(review.starts_at) == date(2027, 1, 7)  # nothing moved
+    moved = page_text(move_to(date(2027, 1, 9), "10:00", **{"move-extra_session": "y"}))
+    assert "Moved to Saturday 9 January 2027 at 10am, by phone (20 minutes)" in moved
+    assert "In an extra session, outside your usual sessions." in moved
+    db.session.refresh(review)
+    assert review.extra_session
+    day = page_text(signed_in.get("/appointments?day=2027-01-09"))
+    assert "Follow-up, 20 minutes, phone, extra session" in day
+    back = page_text(move_to(date(2027, 1, 11), "11:00"))  # back into a session: no longer an extra one
+    db.session.refresh(review)
+    assert "Moved to Monday 11 January 2027 at 11am" in back and not review.extra_session
+
+
+def test_sessions_are_on_weekdays_only(signed_in: FlaskClient, pharmacist: User) -> None:
+    from taper.services import capacity
+    from taper.services.errors import InvalidInput
+
+    page = page_text(signed_in.get("/clinic/sessions"))
+    assert '<option value="4" >Friday</option>' in page and "Saturday</option>" not in page
+    refused = page_text(submit(signed_in, "/clinic/sessions", {
+        "session-weekday": "5", "session-starts": "09:00", "session-ends": "12:00", "session-remote": "remote",
+        "session-location": ""}))
+    assert "Not a valid choice" in refused
+    with pytest.raises(InvalidInput, match="Monday to Friday"):
+        capacity.add_session(by=pharmacist, details=capacity.SessionDetails(6, time(9), time(12), remote=True))
+    assert db.session.scalar(select(ClinicSession)) is None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,11 +14,9 @@ from taper import clock
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import AuditEvent, Patient, Plan, SharedDecision, User, WorklistItem
-from taper.services import regimens
+from taper.services import appointments, lead_time, regimens
 from taper.services.regimens import RegimenEntry
-from tests.conftest import Maker, page_text, submit
-
-TODAY = clock.today()
+from tests.conftest import TODAY, Maker, at, page_text, submit
 
 
 @pytest.fixture
@@ -146,7 +145,7 @@ def test_a_follow_up_that_holds_the_step_makes_a_new_version(signed_in: FlaskCli
     assert plan.current.number == 2 and "hold" in plan.current.reason
     assert after[0]["starts_on"] == before[0]["starts_on"]
     assert [step["starts_on"] for step in after[1:]] == [
-        (clock.today().fromisoformat(step["starts_on"]) + timedelta(days=14)).isoformat() for step in before[1:]]
+        (date.fromisoformat(step["starts_on"]) + timedelta(days=14)).isoformat() for step in before[1:]]
     held = db.session.scalar(select(FollowUp))
     assert (held.sows_total, held.peg["pain"], held.plan_version_after) == (10, 6, 2)
     assert "PEG 6.0; SOWS 10/30" in page_text(signed_in.get(f"/plans/{plan.id}"))  # PEG (6 + 5 + 7) / 3
@@ -287,3 +286,42 @@ def test_the_preview_warns_of_doses_nobody_can_make_up(signed_in: FlaskClient, m
     morphine_first = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", {
         **data, "order-0": "morphine-mr-tablet-12h", "order-1": "oxycodone-ir-capsule", "reduction_pct": "10"}))
     assert "Preview:" in morphine_first and "Doses that cannot be made up" not in morphine_first
+
+
+def test_the_builder_starts_a_week_ahead_on_a_working_day_and_warns_of_an_earlier_start(
+        signed_in: FlaskClient, patient: Patient, pharmacist: User) -> None:
+    """Step 1 by default starts the clinic's lead time from today (7 days: Wednesday 9 December 2026), moved to
+    the next working day; a start before then is allowed, and the preview and the draft say what the GP and
+    the pharmacy will not yet have."""
+    builder = page_text(signed_in.get(f"/patients/{patient.id}/plans/new"))
+    assert re.search(r'name="start_on-day"[^>]*value="9"', builder)
+    assert re.search(r'name="start_on-month"[^>]*value="12"', builder)
+    in_time = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(
+        preview="1", **{"start_on-day": "9"})))
+    assert 'id="steps"' in in_time and 'id="early-start"' not in in_time
+    early = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(preview="1")))
+    assert "Step 1 starts on 2 December 2026, before 9 December 2026" in early
+    assert str(escape("The GP's first prescription cannot be dated before the plan goes out")) in early
+    response = submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(save="1"))
+    assert "Step 1 starts on 2 December 2026, before 9 December 2026" in page_text(
+        signed_in.get(response.headers["Location"]))
+    clinic = pharmacist.organisation
+    clinic.plan_lead_days = 2  # Friday 4 December, the first working day two days on
+    db.session.commit()
+    assert re.search(r'name="start_on-day"[^>]*value="4"', page_text(
+        signed_in.get(f"/patients/{patient.id}/plans/new")))
+    with clock.freeze(at(date(2026, 12, 22), 10)):  # 2 days on is Thursday 24 December, a working day
+        assert lead_time.default_start_on(clinic) == date(2026, 12, 24)
+    clinic.plan_lead_days = 7
+    with clock.freeze(at(date(2026, 12, 18), 10)):  # 7 days on is Christmas Day; 26 to 28 are closed too
+        assert lead_time.default_start_on(clinic) == date(2026, 12, 29)
+
+
+def test_the_plan_page_says_when_no_initial_consultation_fits_before_step_1(
+        signed_in: FlaskClient, patient: Patient, pharmacist: User, make: Maker) -> None:
+    """The pharmacist has no face-to-face session before step 1: the page says so instead of booking the
+    initial consultation after the plan has begun."""
+    plan = make.running_plan(pharmacist, patient, start_on=TODAY + timedelta(days=7))
+    assert not any(each.kind == "initial" for each in appointments.upcoming(plan.id))
+    page = page_text(signed_in.get(f"/plans/{plan.id}"))
+    assert "No initial consultation is booked before step 1 starts on 9 December 2026" in page

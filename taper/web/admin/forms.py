@@ -12,8 +12,9 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from taper.domain.booking import DEFAULT_LEAD_DAYS, LEAD_DAYS_RANGE
 from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import OrganisationKind, Role
 from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -43,6 +44,13 @@ class ClinicSettingsForm(OrganisationForm):
         SelectChoice("120", "120 mg OME a day (FPM key message; the national analysis)"),
         SelectChoice("90", "90 mg OME a day (reported FPM update, 2025)")],
         validators=[InputRequired("Choose the high-dose threshold")])
+    plan_lead_days = IntegerField(
+        "Days from a plan going out to its first step", default=DEFAULT_LEAD_DAYS,
+        validators=[InputRequired("Enter the number of days, like 7"),
+                    NumberRange(LEAD_DAYS_RANGE.start, LEAD_DAYS_RANGE.stop - 1,
+                                f"Choose from {LEAD_DAYS_RANGE.start} to {LEAD_DAYS_RANGE.stop - 1} days")],
+        description="The plan builder starts step 1 this long after today, on the next working day, so that the GP "
+                    "has the letter before prescribing and the pharmacy can order new strengths. Usually 7.")
 
 
 class UserForm(FlaskForm):

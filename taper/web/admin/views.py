@@ -103,7 +103,8 @@ def edit_organisation(organisation_id: int) -> Response | str:
             by=current_user, organisation_id=organisation_id, expected_version=form.version.data or 0,
             name=form.name.data, ods_code=form.ods_code.data, phone=form.phone.data or "",
             factor_set=form.factor_set.data if is_clinic else None,
-            high_dose_threshold_mg=Decimal(form.high_dose_threshold_mg.data) if is_clinic else None))
+            high_dose_threshold_mg=Decimal(form.high_dose_threshold_mg.data) if is_clinic else None,
+            plan_lead_days=form.plan_lead_days.data if is_clinic else None))
         if saved is not None:
             flash(f"{saved.name} saved.", "success")
             return redirect(url_for("admin.organisations"))

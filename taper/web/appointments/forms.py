@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from taper.domain.booking import LENGTHS_MINUTES
+from taper.domain.booking import LENGTHS_MINUTES, WORKING_WEEKDAYS
 from taper.domain.follow_up import Mode
 from taper.services.capacity import WEEKDAYS
 from taper.web.fields import DatePartsField
@@ -14,8 +23,8 @@ MODE_CHOICES = [SelectChoice(mode.value, mode.label) for mode in Mode]
 
 
 class SessionForm(FlaskForm):
-    weekday = SelectField("Day of the week", coerce=int, choices=[SelectChoice(str(number), name)
-                                                      for number, name in enumerate(WEEKDAYS)])
+    weekday = SelectField("Day of the week", coerce=int, choices=[SelectChoice(str(number), WEEKDAYS[number])
+                                                                  for number in WORKING_WEEKDAYS])
     starts = TimeField("Starts", validators=[InputRequired("Enter the time the session starts, like 09:00")])
     ends = TimeField("Ends", validators=[InputRequired("Enter the time the session ends, like 12:30")])
     remote = RadioField("Where", default="site", choices=[
@@ -36,6 +45,9 @@ class MoveForm(FlaskForm):
     length_minutes = RadioField("Length", coerce=int, choices=[
         SelectChoice(str(minutes), f"{minutes} minutes") for minutes in LENGTHS_MINUTES])
     mode = RadioField("How", choices=MODE_CHOICES)
+    extra_session = BooleanField("I will hold an extra session then",
+                                 description="Only for a time outside your sessions: a weekend, a bank holiday, "
+                                             "your leave, or other hours")
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 

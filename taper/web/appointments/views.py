@@ -67,7 +67,8 @@ def detail(appointment_id: int) -> WerkzeugResponse | str:
         moved = save(move, lambda: appointments.move(
             by=current_user, appointment_id=appointment_id, expected_version=move.version.data or 0,
             starts_at=datetime.combine(move.day.data, move.starts.data, CLINIC_TIMEZONE),
-            length_minutes=move.length_minutes.data, mode=Mode(move.mode.data)),
+            length_minutes=move.length_minutes.data, mode=Mode(move.mode.data),
+            extra_session=move.extra_session.data),
             locate=lambda name: move.starts if name == "starts_at" else getattr(move, name, None))
         if moved is not None:
             flash(f"Moved to {appointments.describe(moved)}.", "success")

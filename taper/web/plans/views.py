@@ -18,6 +18,7 @@ from taper.services import (
     appointments,
     community_pharmacy,
     follow_ups,
+    lead_time,
     patients,
     plan_documents,
     plans,
@@ -41,7 +42,7 @@ def new(patient_id: int) -> WerkzeugResponse | str:
     form = PlanForm()
     form.set_order_choices(products, {key: load_formulary().get(key).label() for key in products})
     if not form.is_submitted():
-        form.start_on.process(None, clock.today())
+        form.start_on.process(None, lead_time.default_start_on(current_user.organisation))
     schedule = None
     limit = current_app.config["TAPER_PLAN_START_MAX_DAYS_AGO"]
     if form.validate_on_submit():
@@ -57,8 +58,9 @@ def new(patient_id: int) -> WerkzeugResponse | str:
                 commit=False)
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     db.session.commit()
+    early_start = lead_time.early_start_notice(current_user.organisation, form.start_on.data) if schedule else None
     return render_template("plans/new.html", form=form, patient=patient, schedule=schedule,
-                           has_regimen=bool(current),
+                           has_regimen=bool(current), early_start=early_start,
                            chart=ome_chart_svg(schedule) if schedule else None)
 
 
@@ -77,6 +79,8 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
     held = follow_ups.follow_ups_of(by=current_user, plan_id=plan_id)
     issued = plan_documents.documents_of(plan.current)
     booked, unbooked = appointments.of_plan(by=current_user, plan=plan), appointments.unbooked_reviews(plan)
+    initial_not_booked = appointments.initial_not_booked(plan)
+    early_start = lead_time.early_start_notice_for_draft(plan)
     receipts, supplies = practice.receipts_of(plan), community_pharmacy.supplies_of(plan)
     concerns = community_pharmacy.concerns_of(plan)
     db.session.commit()
@@ -86,7 +90,8 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
     return render_template("plans/detail.html", plan=plan, patient=patient, decision=decision,
                            decision_form=decision_form, status_form=status_form or StatusForm(version=plan.version),
                            follow_ups=held, documents=issued, titles=plan_documents.TITLES, booked=booked,
-                           unbooked=unbooked, receipts=receipts, supplies=supplies, concerns=concerns,
+                           unbooked=unbooked, initial_not_booked=initial_not_booked, early_start=early_start,
+                           receipts=receipts, supplies=supplies, concerns=concerns,
                            concern_labels=community_pharmacy.CONCERN_LABELS,
                            describe=community_pharmacy.describe_item)
 
