@@ -3,7 +3,7 @@
 Templates live in `letters/` (one folder per document, plus shared print CSS and the fonts we ship). The
 renderer's URL fetcher serves `data:` URLs and files inside `letters/` only; anything else (the network, other
 files, redirects) stops the rendering with an error, so a letter never goes out missing a part or having
-fetched something it should not (CVE-2024-28184, CVE-2025-68616: shared/reference/ecosystem-notes.md 1.2).
+fetched something it should not (CVE-2024-28184, CVE-2025-68616: docs/clinical-sources.md, WeasyPrint).
 Contexts are plain values; Jinja escapes every value, so text a user typed is printed, never interpreted.
 """
 
@@ -22,7 +22,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from taper import PROJECT_ROOT
 
 LETTERS = PROJECT_ROOT / "letters"
-# Tagged, titled, language-set PDFs for screen readers (PDF/UA-1): ecosystem-notes.md section 1.4.
+# Tagged, titled, language-set PDFs for screen readers (PDF/UA-1): docs/clinical-sources.md, WeasyPrint.
 PDF_VARIANT = "pdf/ua-1"
 
 

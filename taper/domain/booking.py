@@ -1,6 +1,6 @@
 """Booking: where a plan's reviews go, and the first free slot for each. Pure functions of dates and times.
 
-Cadence (shared/reference/domain-research.md, b7 and the national analysis summarised in DESIGN.md): an initial
+Cadence (docs/clinical-sources.md, Booking cadence of follow-ups: the national analysis and CDC 2022): an initial
 consultation of 60 to 90 minutes, then short reviews (15 to 30 minutes) every one to two weeks, placed a few
 days after a step change so the patient is seen while withdrawal symptoms would show. CDC 2022 asks for follow-up
 at least monthly; this is more frequent. Clinic sessions are in English local time; bank holidays are England's

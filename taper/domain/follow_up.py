@@ -1,10 +1,11 @@
 """What a follow-up consultation records, with the scales it uses.
 
 - PEG: three items scored 0 to 10 (average Pain intensity, interference with Enjoyment of life, interference
-  with General activity), as used by the CDC Pocket Guide to judge benefit (shared/reference/domain-research.md
-  section b8).
+  with General activity), as used by the CDC Pocket Guide to judge benefit (docs/clinical-sources.md, Withdrawal
+  and benefit scales).
 - Withdrawal: the Short Opiate Withdrawal Scale of Gossop (SOWS-Gossop; Gossop M., Addictive Behaviors 1990;
-  15:487-490): ten symptoms over the last 24 hours, each none 0, mild 1, moderate 2, severe 3; total 0 to 30.
+  15:487-490): ten symptoms over the last 24 hours, each none 0, mild 1, moderate 2, severe 3; total 0 to 30
+  (docs/clinical-sources.md, Withdrawal and benefit scales).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 A factor set is a table of (drug, route) -> factor from one source, with a version. Oral factors are mg of
 oral morphine per mg of the drug; transdermal factors are mg of oral morphine per 24 hours per microgram an
 hour released. Where a set gives no factor (methadone in the UK set, buprenorphine in CDC 2022) the OME is
-not calculable: `None`, never zero and never a guess. Sources: `data/ome_factors.csv`, and
-shared/reference/ome-factors.csv and domain-research.md section c, from which the rows were taken.
+not calculable: `None`, never zero and never a guess. Sources: `data/ome_factors.csv` (a source and link on every
+row), and docs/clinical-sources.md, OME conversion factors and their sets, which says where the rows were taken from.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ Sources:
   OME; plus co-prescribed gabapentinoids (MHRA Drug Safety Updates 2019 and 2021: respiratory depression).
 - The levels are the stratified model of that analysis: 1 advice and guidance letter, 2 brief intervention by
   the GP, 3 pharmacist-led tapering service at primary care network level, 4 specialist multidisciplinary team
-  for complex needs such as active substance misuse (shared/DESIGN.md, "The pathway this serves").
+  for complex needs such as active substance misuse (docs/clinical-sources.md, Risk factors and levels of
+  support, which also gives the sources below).
 - How factors map to a level is Taper's own rule, not published guidance; it is shown with its reasons and the
   pharmacist always decides (an override needs a recorded reason). It must be reviewed by the clinical
   safety officer before clinical use (docs/clinical-safety/hazard-log.md, HZ-014). In brief: active substance

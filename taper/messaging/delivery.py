@@ -2,8 +2,8 @@
 
 - `outbox` (the default): a message is "sent" by being stored; people see it in the app's outbox.
 - `govuk-notify`: GOV.UK Notify sends text messages, emails and letters, through its official client
-  (notifications-python-client), with the message's unique key as Notify's `reference` (shared/reference/
-  ecosystem-notes.md 4.3). That reference also tells whether a send cut short by a crash went out.
+  (notifications-python-client), with the message's unique key as Notify's `reference` (docs/clinical-sources.md,
+  GOV.UK Notify). That reference also tells whether a send cut short by a crash went out.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""OME against values worked by hand from the source tables (shared/reference/ome-factors.csv)."""
+"""OME against values worked by hand from the source tables (docs/clinical-sources.md, OME conversion factors
+and their sets)."""
 
 from __future__ import annotations
 

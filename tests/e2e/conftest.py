@@ -93,7 +93,8 @@ def chromium_path() -> str:
 
 
 AXE_SCRIPT = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# NHS.UK frontend's own accessibility rule set (ecosystem-notes section 4.1), failing on serious or critical.
+# NHS.UK frontend's own accessibility rule set (docs/clinical-sources.md, NHS.UK frontend accessibility rules),
+# failing on serious or critical.
 AXE_TAGS = ["best-practice", "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
