@@ -36,6 +36,25 @@ INVALID = [
     ({**REQUEST, "start_on": "4 January 2027"}, "start_on", "'4 January 2027'"),
     ({**REQUEST, "factor_set": "who-1986"}, "factor_set", "'who-1986'"),
     ({**REQUEST, "speed": "fast"}, "speed", "unknown field 'speed'"),
+    # Unknown fields are refused at every level, by their path (issue 13).
+    ({**REQUEST, "regimen": [{**REQUEST["regimen"][0], "brand": "MST Continus"}]}, "regimen[0].brand",
+     "unknown field 'brand'"),
+    ({**REQUEST, "regimen": [{"product": "morphine-ir-tablet", "doses": [{"time": "08:00", "dose_mg": 10,
+                                                                          "with": "food"}]}]},
+     "regimen[0].doses[0].with", "unknown field 'with'"),
+    ({**REQUEST, "regimen": [{"product": "oxycodone-ir-capsule",
+                              "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4, "every_hours": 4}}]},
+     "regimen[0].prn.every_hours", "unknown field 'every_hours'"),
+    ({**REQUEST, "policy": {"tail": "off"}}, "policy.tail", "must be true or false"),
+    ({**REQUEST, "holds": [{"step": 3, "extra_days": 14, "reason": "holiday"}]}, "holds[0].reason",
+     "unknown field 'reason'"),
+    # Starting regimens no plan should be made from (issue 13, rule 1).
+    ({**REQUEST, "regimen": [*REQUEST["regimen"], {"product": "morphine-mr-tablet-12h",
+                                                    "doses": [{"time": "12:00", "dose_mg": 10}]}]},
+     "regimen[3].product", "already on regimen[0] as regular doses"),
+    ({**REQUEST, "policy": {}, "regimen": [{"product": "morphine-mr-tablet-12h", "doses": [
+        {"time": "08:00", "dose_mg": 5000}, {"time": "20:00", "dose_mg": 5000}]}]},
+     "regimen[0].doses[0].dose_mg", "above the limit of 5000 mg OME a day"),
 ]
 
 
@@ -48,12 +67,17 @@ def test_cli_schedule_follows_the_contract(app: Flask) -> None:
     first, last = document["steps"][0], document["steps"][-1]
     assert (first["number"], first["starts_on"], first["ends_on"]) == (1, "2027-01-04", "2027-01-17")
     morphine = next(line for line in first["lines"] if line["product"] == "morphine-mr-tablet-12h")
-    assert morphine["doses"][1] == {"time": "20:00", "dose_mg": 60, "units": [{"strength": 60, "count": 1}]}
+    # 55 mg and 60 mg from two strengths at most: three 15 mg and a 10 mg tablet, and four 15 mg tablets
+    assert morphine["doses"][1] == {"time": "20:00", "dose_mg": 60, "units": [{"strength": 15, "count": 4}]}
     assert {"explanation", "warnings", "ome_mg_per_day", "lines"} <= set(first)
     assert (last["ome_mg_per_day"], last["lines"], last["ends_on"]) == (0, [], None)
     days = [step["starts_on"] for step in document["steps"]]
     assert days == sorted(days)
-    assert document["steps"][3]["starts_on"] == "2027-03-01"  # step 3 held 14 extra days
+    # Step 3 is held 14 days, rounded up to whole 3-day patch periods (15), and says so.
+    assert [step["held_days"] for step in document["steps"][:4]] == [0, 0, 15, 0]
+    assert document["steps"][3]["starts_on"] == "2027-03-02"
+    assert all(step["ome_at_max_mg_per_day"] >= step["ome_mg_per_day"] for step in document["steps"])
+    assert document["policy"]["tail"] is True and document["warnings"] == []
 
 
 @pytest.mark.parametrize(("request_body", "field", "named"), INVALID)
@@ -100,3 +124,21 @@ def test_http_preview_needs_sign_in(client: FlaskClient) -> None:
     response = client.post("/api/v1/schedules/preview", json=REQUEST)
     assert response.status_code in (302, 400)  # sent to sign in (or refused for want of a CSRF token)
     assert response.status_code != 200
+
+
+# Co-codamol 30/500 three tablets four times a day: 6 g of paracetamol and 360 mg of codeine a day.
+UNSAFE = {"start_on": "2027-01-04", "regimen": [{"product": "co-codamol-30-500-tablet", "doses": [
+    {"time": at, "dose_mg": 90} for at in ("08:00", "12:00", "16:00", "22:00")]}]}
+
+
+def test_the_cli_and_the_api_answer_an_unsafe_starting_regimen_with_the_same_warnings(
+        app: Flask, signed_in: FlaskClient) -> None:
+    cli = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(UNSAFE))
+    assert cli.exit_code == 0, cli.output
+    token = csrf_token(signed_in, "/patients/")
+    response = signed_in.post("/api/v1/schedules/preview", json=UNSAFE, headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.get_json() == json.loads(cli.output)
+    warnings = response.get_json()["warnings"]
+    assert any("6000 mg of paracetamol" in warning and "codeine tablets (codeine-tablet)" in warning
+               for warning in warnings)
+    assert any("maximum of 240" in warning for warning in warnings)

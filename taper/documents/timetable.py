@@ -1,7 +1,7 @@
 """The patient's timetable: each step of a stored schedule as what to take at each time of day, in plain words.
 
 The patient plan (standard, large print and easy read) prints this table, one row a step and one column a
-time of day, so a patient reads "one 15 mg and one 5 mg tablet" under "8am" instead of a dose in milligrams.
+time of day, so a patient reads "one 15 mg tablet and one 5 mg tablet" under "8am" instead of a dose in milligrams.
 Every number comes from the stored schedule document; nothing is worked out again here.
 """
 

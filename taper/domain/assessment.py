@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from taper.domain.formulary import LIQUID_MEASURE_ML, Formulary, Product
+from taper.domain.formulary import MIN_LIQUID_DOSE_ML, Formulary, Product
 from taper.domain.makeable import Units, fewest_units, plain
 from taper.domain.ome import Factor, FactorSet, ome_mg_per_day
 from taper.domain.regimen import Line, PatchLine, PrnLine, Regimen, RegularLine
@@ -18,13 +18,13 @@ from taper.domain.regimen import Line, PatchLine, PrnLine, Regimen, RegularLine
 # High-dose threshold: "The risk of harm increases substantially at doses above an oral morphine equivalent of
 # 120mg/day, but there is no increased benefit" (FPM Opioids Aware key message; the national analysis Taper
 # follows uses 120). FPM reportedly lowered it to 90 in 2025 (bennettoxford/openprescribing#5272; FPM page
-# not seen), so clinics may choose 90. See shared/reference/domain-research.md section b9.
+# not seen), so clinics may choose 90. See docs/clinical-sources.md, High-dose thresholds.
 HIGH_DOSE_THRESHOLDS_MG = (Decimal(120), Decimal(90))
 DEFAULT_HIGH_DOSE_THRESHOLD_MG = Decimal(120)
 # The very-high band asked for in Taper issue 3 (the national analysis's second band); no guidance source
 # was found for 200 itself. NHS Sheffield suggests specialist support above about 300 mg/day.
 VERY_HIGH_DOSE_MG = Decimal(200)
-# Paracetamol: adult maximum 4 g in 24 hours (BNF paracetamol monograph).
+# Paracetamol: adult maximum 4 g in 24 hours (BNF paracetamol monograph; docs/clinical-sources.md, Paracetamol maximum).
 PARACETAMOL_MAX_MG_PER_DAY = Decimal(4000)
 
 
@@ -96,7 +96,7 @@ def dose_units(product: Product, dose: Decimal) -> Units | None:
     that many mL), or None if it cannot be made exactly."""
     if product.concentration_mg_per_ml is not None:
         volume_ml = dose / product.concentration_mg_per_ml
-        return ((volume_ml, 1),) if volume_ml % LIQUID_MEASURE_ML == 0 else None
+        return ((volume_ml, 1),) if product.measurable(volume_ml) else None
     return fewest_units(dose, product.strengths)
 
 
@@ -134,7 +134,8 @@ def _not_makeable(regimen: Regimen, lines: tuple[LineOme, ...]) -> list[Finding]
         doses = [dose.dose_mg for dose in line.doses] if isinstance(line, RegularLine) else [line.dose_mg]
         for dose, units in zip(doses, assessed.units, strict=True):
             if units is None:
-                how = (f"a volume measurable to {LIQUID_MEASURE_ML} mL" if product.is_liquid else
+                how = (f"a volume measurable in {product.measure_ml} mL steps, at least {MIN_LIQUID_DOSE_ML} mL"
+                       if product.is_liquid else
                        "the strengths available (" + ", ".join(f"{s} mg" for s in product.strengths) + ")")
                 findings.append(Finding("DOSE_NOT_MAKEABLE", Severity.WARNING,
                                         f"{plain(dose)} mg of {product.label().lower()} cannot be made "
@@ -163,7 +164,8 @@ def _above_maximum(regimen: Regimen, lines: tuple[LineOme, ...]) -> list[Finding
             findings.append(Finding("ABOVE_MAXIMUM", Severity.WARNING,
                                     f"{product.label()}: {plain(amount)} {unit} (as-needed doses at their "
                                     "maximum) is above "
-                                    f"the maximum of {product.max_daily_dose} ({product.max_daily_dose_source}).",
+                                    f"the maximum of {plain(product.max_daily_dose)} {unit} "
+                                    f"({product.max_daily_dose_source}).",
                                     first_line[key]))
     return findings
 

@@ -1,22 +1,30 @@
 """The tapering engine: a regimen and a pace in, a dated schedule of dispensable steps out.
 
-Pure and deterministic. The rules and their sources (shared/reference/domain-research.md, sections b1-b6):
+Pure and deterministic. The rules and their sources (docs/clinical-sources.md, in the sections named in brackets;
+holds and re-planning: Holds, slowing down and going back):
 - Pace: a percentage every so many days; default 10% every 14 days, the Faculty of Pain Medicine advice as
-  quoted by NHS Sheffield ("10% every two weeks"); Opioids Aware now says 5-10% every 2-6 weeks (b1).
-- Basis: `starting` (percentage of the starting total: a straight line), `current` (percentage of the
-  current dose, slowing as it falls, with a minimum step so it ends), or `phased`, the CDC 2022 pattern:
-  percentage of the original dose until about 30% remains, then of the remaining dose (b1, b2).
+  quoted by NHS Sheffield ("10% every two weeks"); Opioids Aware now says 5-10% every 2-6 weeks (Pace of
+  tapering).
+- Basis: `starting` (percentage of the starting total: a straight line, whose pace halves from a third of the
+  starting dose unless the tail is turned off), `current` (percentage of the current dose, slowing as it
+  falls, with a minimum step so it ends), or `phased`, the CDC 2022 pattern: percentage of the original dose
+  until about 30% remains, then of the remaining dose (Pace of tapering; The tail of a taper).
 - No drift: the ideal total for step k is computed from the start; the step takes the makeable regimen
   nearest that ideal without going above the previous step.
-- One medicine at a time, in the order the pharmacist sets (b5); when-needed medicines by lowering the doses
-  a day; patches only on a patch-change day, through makeable combinations of at most two patches (b4).
+- Gentle steps (issue 13): no step but the last removes more than half of the dose then taken, a line stops
+  only from its smallest doses, a when-needed line loses one dose a day at a time, no single dose ever rises,
+  and a step uses at most two strengths of a product and four units a dose; each exception is warned.
+- One medicine at a time, in the order the pharmacist sets, or by default when-needed doses first, then
+  immediate-release, modified-release and patches (Order of medicines); patches only on a patch-change day,
+  through makeable combinations of at most two patches (Patches).
 - A step never raises the dose, never uses a dose that cannot be made, and the plan always ends.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -24,8 +32,8 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations_with_replacement
 
-from taper.domain.formulary import LIQUID_MEASURE_ML, Formulary, Product
-from taper.domain.makeable import Units, fewest_units, plain
+from taper.domain.formulary import Formulary, Product
+from taper.domain.makeable import Units, fewest_units, plain, practical_units
 from taper.domain.ome import FactorSet, ome_mg_per_day
 from taper.domain.regimen import FieldError, Line, PatchLine, PrnLine, Regimen, RegimenError, RegularLine, TimedDose
 
@@ -33,6 +41,30 @@ PHASED_SWITCH_FRACTION = Decimal("0.3")  # CDC 2022: switch to % of the remainin
 # The `current` basis slows as the dose falls; so that it ends, each step takes at least a quarter of the pace
 # applied to the starting dose (Taper's own rule, issue 4: "with a minimum step so it ends").
 MINIMUM_PACE_SHARE = Decimal("0.25")
+# A gentle tail (issue 13 rule 2; docs/clinical-sources.md, Pace of tapering): from one third of the starting
+# dose the `starting` basis halves its pace (the Canadian 2017 guideline; CDC 2022 slows at about 30%; Opioids
+# Aware: the longer on opioids, the slower), and no step but the last removes more than half of the dose then
+# taken unless it says why.
+TAIL_FROM_FRACTION = Decimal(1) / 3
+TAIL_PACE_SHARE = Decimal("0.5")
+HALF = Decimal("0.5")
+# A line stops only from at most two of its smallest units a day (the VA taper tool ends with the smallest
+# tablet, then at night only), or from one patch of the smallest strength.
+STOP_FROM_UNITS = 2
+# Doses a patient can take (issue 13 rule 3): at most two strengths of a product in a step, four units a dose.
+MAX_STRENGTHS_PER_STEP = 2
+MAX_UNITS_PER_DOSE = 4
+# Products that cannot step down gently, and the same drug in a form that can (issue 13 rule 6): 24-hourly
+# morphine (MXL, 30 mg the smallest) to 12-hourly morphine MR (5 mg tablets); the 96-hour buprenorphine patch
+# (Transtec, 35 micrograms/hour the smallest) to 7-day patches (5 micrograms/hour).
+SAME_DRUG_SWITCHES = {
+    "morphine-mr-capsule-24h": "switching to 12-hourly morphine modified-release tablets at the same daily dose "
+                               "(the first 12-hourly dose when the next 24-hourly dose was due), which come in 5 mg "
+                               "steps",
+    "buprenorphine-patch-96h": "switching to a 7-day buprenorphine patch at the nearest lower rate (for example 20 "
+                               "micrograms an hour), which comes in 5 microgram steps; the switch is itself a "
+                               "reduction, and the brands are not interchangeable at the same rate",
+}
 MIN_REDUCTION_PCT, MAX_REDUCTION_PCT = Decimal(1), Decimal(50)
 MIN_INTERVAL_DAYS, MAX_INTERVAL_DAYS = 3, 56
 THOUSANDTH = Decimal("0.001")
@@ -55,6 +87,8 @@ class Policy:
     order_reason: str = ""  # why the pharmacist chose this order (recorded with the plan)
     larger_dose_at: time | None = None  # where an unequal split puts the larger dose; None: the evening (latest)
     max_patches: int = 2
+    # The `starting` basis halves its pace from one third of the starting dose (a gentle tail; issue 13 rule 2).
+    tail: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +137,8 @@ class Step:
     explanation: str
     warnings: tuple[str, ...] = ()
     pace_mg_per_day: Decimal = Decimal(0)  # what the pace asked this step to remove
+    ome_at_max_mg_per_day: Decimal | None = None  # with when-needed doses at their maximum; None: as ome_mg_per_day
+    held_days: int = 0  # days this step was held longer than the pace (after rounding to patch-change days)
 
 
 @dataclass(frozen=True)
@@ -123,6 +159,20 @@ class _Ladder:
     smallest_unit_ome: Decimal  # the OME of the smallest change this line can make
     index: int  # position in the regimen
     patch_wear_days: int | None = None
+    impractical: frozenset[int] = frozenset()  # rungs that need more than two strengths or four units a dose
+
+    @property
+    def is_prn(self) -> bool:
+        return self.rungs[0].prn_dose_mg is not None
+
+    @property
+    def stop_from_ome(self) -> Decimal:
+        """The most this line may be taking when it stops: two of its smallest units a day, or one patch."""
+        return self.smallest_unit_ome * (1 if self.patch_wear_days is not None else STOP_FROM_UNITS)
+
+    def lowest_before_stop(self) -> int:
+        """The rung just above stopped (the smallest dose this line can be given)."""
+        return len(self.rungs) - 2 if len(self.rungs) > 1 and self.rungs[-1].is_stopped else len(self.rungs) - 1
 
 
 def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet, start_on: date,
@@ -133,10 +183,11 @@ def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: Factor
     ladders = _ladders(regimen, formulary, factor_set, policy)
     ordered = _in_order(ladders, regimen, policy)
     starting = sum((ladder.rungs[0].ome_mg_per_day for ladder in ladders), Decimal(0))
-    if starting == 0:
+    if starting == 0 and not any(ladder.is_prn and ladder.rungs[0].prn_max_per_day for ladder in ladders):
         raise RegimenError([FieldError("regimen", "the usual daily OME is 0 (when-needed doses not usually taken): "
                                                   "there is nothing to taper")])
-    if policy.target_ome_mg_per_day >= starting:
+    # (A usual dose of 0 with when-needed doses allowed still tapers: the maximum comes down a dose at a time.)
+    if policy.target_ome_mg_per_day and policy.target_ome_mg_per_day >= starting:
         raise RegimenError([FieldError("policy.target_ome_mg_per_day",
                                        f"the target ({plain(policy.target_ome_mg_per_day)} mg a day) must be below "
                                        f"the starting dose ({plain(starting)} mg a day)")])
@@ -181,24 +232,26 @@ def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy
 
 def hold(previous: Schedule, *, on: date, extra_days: int) -> Schedule:
     """Hold the step in force on `on` for `extra_days` more days: every later step keeps its doses and moves
-    by exactly that many days (rounded up to the next patch-change day if a later step changes a patch, and
-    said so). Steps begun before `on` are unchanged."""
+    by exactly that many days, rounded up to whole patch periods while a patch is worn (the held step says so
+    in a warning and records the days actually held). Steps begun before `on` are unchanged."""
     if extra_days < 1:
         raise RegimenError([FieldError("extra_days", "a hold must be at least 1 day")])
     current = [step for step in previous.steps if step.starts_on <= on]
     later = [step for step in previous.steps if step.starts_on > on]
     if not current or not later:
         raise RegimenError([FieldError("on", "there is no later step to hold back")])
-    wears = {int(line.product.wear_days) for step in later for line in step.lines  # type: ignore[arg-type]
-             if line.patch_mcg_per_hour is not None and line.product.wear_days}
-    shift = extra_days
-    for wear in wears:
-        shift = math.ceil(shift / wear) * wear
+    wears = {int(line.product.wear_days) for step in (current[-1], *later)  # type: ignore[arg-type]
+             for line in step.lines if line.patch_mcg_per_hour is not None and line.product.wear_days}
+    period = math.lcm(1, *wears)
+    shift = math.ceil(extra_days / period) * period
     note = (f" Held {extra_days} more days" + (f" (to {shift}, so patches still change on patch days)"
                                                 if shift != extra_days else "") + ".")
+    rounded = (f"Held {shift} days, rounded to the patch-change day (asked: {extra_days} days).",) \
+        if shift != extra_days else ()
     in_force = current[-1]
     held = replace(in_force, ends_on=in_force.ends_on + timedelta(days=shift) if in_force.ends_on else None,
-                   explanation=in_force.explanation + note)
+                   explanation=in_force.explanation + note, warnings=in_force.warnings + rounded,
+                   held_days=in_force.held_days + shift)
     moved = [replace(step, starts_on=step.starts_on + timedelta(days=shift),
                      ends_on=step.ends_on + timedelta(days=shift) if step.ends_on else None) for step in later]
     return replace(previous, steps=(*current[:-1], held, *moved))
@@ -270,53 +323,93 @@ def forget_ladders() -> None:
 
 
 def _regular_ladder(line: RegularLine, product: Product, ome, larger_dose_at: time | None) -> _Ladder:  # type: ignore[no-untyped-def]
-    times = [dose.at for dose in line.doses]
+    """Every daily total the line can come down through, a grain (the strengths' common divisor) at a time.
+    Each rung shares its total over the dose times as evenly as it can without raising any dose above the rung
+    before (an uneven regimen loses its larger dose first), made from at most two strengths with at most four
+    units a dose where that is possible, keeping to the strengths of the rung before where it can (issue 13
+    rule 3); a rung that cannot keep those limits is marked."""
     first = LineState(product=product, ome_mg_per_day=ome(line.amount_per_day()),
                       doses=tuple(Dose(dose.at, dose.dose_mg, _dose_units(product, dose.dose_mg) or ())
                                   for dose in line.doses))
     grain = _granularity(product)
-    priority = _larger_dose_order(times, larger_dose_at)
-    rungs = [first]
+    priority = _larger_dose_order([dose.at for dose in line.doses], larger_dose_at)
+    preferred = frozenset(strength for dose in first.doses for strength, _ in dose.units)
+    caps = {dose.at: int(dose.dose_mg // grain) for dose in line.doses}
+    rungs, impractical = [first], []
     multiple = math.floor(line.amount_per_day() / grain)
     if multiple * grain == line.amount_per_day():
         multiple -= 1
-    for count in range(multiple, -1, -1):
-        doses = _balanced(count, grain, priority, product)
-        if doses is not None:
-            rungs.append(LineState(product=product, ome_mg_per_day=ome(count * grain), doses=doses))
-    return _Ladder(product, tuple(rungs), ome(grain), index=0)
-
-
-def _balanced(count: int, grain: Decimal, priority: list[time], product: Product) -> tuple[Dose, ...] | None:
-    """`count` grains a day over the dose times, each dose made from the strengths available, the doses
-    differing by at most the smallest strength (as even as possible; then the fewest tablets); larger doses
-    at the priority times first, and a dose of zero dropped. None if no such split exists."""
-    base, extra = divmod(count, len(priority))
-    even = [(base + (1 if position < extra else 0)) * grain for position in range(len(priority))]
-    made = [_dose_units(product, amount) if amount else () for amount in even]
-    if all(units is not None for units in made):  # the usual case: the most even split can be made
-        return tuple(sorted((Dose(at, amount, units or ()) for at, amount, units in zip(priority, even, made,
-                                                                                          strict=True) if amount),
-                            key=lambda dose: dose.at))
-    total = count * grain
-    spread = product.strengths[0] if product.concentration_mg_per_ml is None else grain
-    share = total / len(priority)
-    lowest, highest = max(math.ceil((share - spread) / grain), 1), min(math.floor((share + spread) / grain), count)
-    amounts = [Decimal(0)] + [grain * step for step in range(lowest, highest + 1)
-                              if _dose_units(product, grain * step)]
-    best: tuple[tuple[Decimal, int], tuple[Decimal, ...]] | None = None
-    for split in combinations_with_replacement(sorted(amounts, reverse=True), len(priority)):
-        if sum(split, Decimal(0)) != total or split[0] - split[-1] > spread:
+    for count in range(multiple, 0, -1):
+        made = _split(count, grain, priority, caps, product, preferred)
+        if made is None:
             continue
-        tablets = sum(sum(n for _, n in _dose_units(product, amount) or ()) for amount in split if amount)
-        key = (split[0] - split[-1], tablets)
-        if best is None or key < best[0]:
-            best = (key, split)
-    if best is None:
-        return None
-    doses = [Dose(at, amount, _dose_units(product, amount) or ()) for at, amount in zip(priority, best[1],
-                                                                                      strict=True) if amount]
-    return tuple(sorted(doses, key=lambda dose: dose.at))
+        doses, practical = made
+        if not practical:
+            impractical.append(len(rungs))
+        rungs.append(LineState(product=product, ome_mg_per_day=ome(count * grain), doses=doses))
+        caps = {at: int(next((dose.dose_mg for dose in doses if dose.at == at), Decimal(0)) // grain) for at in caps}
+        preferred = frozenset(strength for dose in doses for strength, _ in dose.units)  # keep to these if we can
+    rungs.append(LineState(product=product, ome_mg_per_day=ome(Decimal(0)), doses=()))
+    return _Ladder(product, tuple(rungs), ome(grain), index=0, impractical=frozenset(impractical))
+
+
+def _split(count: int, grain: Decimal, priority: list[time], caps: dict[time, int], product: Product,
+           preferred: frozenset[Decimal]) -> tuple[tuple[Dose, ...], bool] | None:
+    """`count` grains a day over the dose times, no dose above its cap: the most even share first (larger
+    doses at the priority times), then near-even ones; the first whose doses can be made within the limits,
+    else the first that can be made at all (marked not practical). None if none can be made."""
+    fallback = None
+    for shares in _shares(count, [caps[at] for at in priority]):
+        amounts = [share * grain for share in shares]
+        if product.is_liquid:
+            volumes = [_dose_units(product, amount) if amount else () for amount in amounts]
+            if all(units is not None for units in volumes):
+                return _doses(priority, amounts, volumes), True  # type: ignore[arg-type]
+            continue
+        taken = [amount for amount in amounts if amount]
+        practical = practical_units(taken, product.strengths, max_strengths=MAX_STRENGTHS_PER_STEP,
+                                    max_units_per_dose=MAX_UNITS_PER_DOSE, preferred=preferred)
+        if practical is not None:
+            units = iter(practical)
+            return _doses(priority, amounts, [next(units) if amount else () for amount in amounts]), True
+        if fallback is None:
+            made = [fewest_units(amount, product.strengths) if amount else () for amount in amounts]
+            if all(units is not None for units in made):
+                fallback = _doses(priority, amounts, made)  # type: ignore[arg-type]
+    return None if fallback is None else (fallback, False)
+
+
+def _doses(priority: list[time], amounts: list[Decimal], units: list[Units]) -> tuple[Dose, ...]:
+    return tuple(sorted((Dose(at, amount, made) for at, amount, made in zip(priority, amounts, units, strict=True)
+                         if amount), key=lambda dose: dose.at))
+
+
+def _shares(count: int, caps: list[int]) -> Iterator[tuple[int, ...]]:
+    """Ways to give `count` grains to doses with these caps (in priority order): the most even first (filled
+    to one level, the priority doses taking any remainder), then that share with up to three grains moved
+    from one dose to another, least uneven first. Nothing if the caps hold fewer than `count` grains."""
+    if sum(caps) < count:
+        return
+    level = -(-count // len(caps))  # the even share, rounded up; higher where caps hold some doses below it
+    while sum(min(cap, level) for cap in caps) < count:
+        level += 1
+    even = [min(cap, level) for cap in caps]
+    excess = sum(even) - count
+    for position in reversed(range(len(even))):  # the lowest-priority doses at the level give up the excess
+        if excess and even[position] == level and caps[position] >= level:
+            even[position] -= 1
+            excess -= 1
+    yield tuple(even)
+    moves = []
+    for moved in range(1, 4):
+        for giver, taker in itertools.permutations(range(len(even)), 2):
+            moved_shares = list(even)
+            moved_shares[giver] -= moved
+            moved_shares[taker] += moved
+            if moved_shares[giver] >= 0 and moved_shares[taker] <= caps[taker]:
+                moves.append((max(moved_shares) - min(moved_shares), moved, giver, taker, tuple(moved_shares)))
+    for *_, shares in sorted(moves):
+        yield shares
 
 
 def _patch_ladder(line: PatchLine, product: Product, ome, max_patches: int) -> _Ladder:  # type: ignore[no-untyped-def]
@@ -350,10 +443,11 @@ def _fewer_patches(rung: LineState, other: LineState) -> bool:
 
 
 def _granularity(product: Product) -> Decimal:
-    """The smallest step a daily dose can move by: a tenth of a millilitre of a liquid, or the greatest common
+    """The smallest step a daily dose can move by: one measure of a liquid (0.5 mL), or the greatest common
     divisor of the strengths of tablets and capsules."""
     if product.concentration_mg_per_ml is not None:
-        return LIQUID_MEASURE_ML * product.concentration_mg_per_ml
+        assert product.measure_ml is not None
+        return product.measure_ml * product.concentration_mg_per_ml
     scale = 10 ** max(0, *(-int(strength.normalize().as_tuple().exponent) for strength in product.strengths))  # type: ignore[arg-type]
     divisor = 0
     for strength in product.strengths:
@@ -364,7 +458,7 @@ def _granularity(product: Product) -> Decimal:
 def _dose_units(product: Product, dose: Decimal) -> Units | None:
     if product.concentration_mg_per_ml is not None:
         volume = dose / product.concentration_mg_per_ml
-        return ((volume, 1),) if volume % LIQUID_MEASURE_ML == 0 else None
+        return ((volume, 1),) if product.measurable(volume) else None
     return fewest_units(dose, product.strengths)
 
 
@@ -379,10 +473,20 @@ def _larger_dose_order(times: list[time], larger_at: time | None) -> list[time]:
 
 
 def _in_order(ladders: list[_Ladder], regimen: Regimen, policy: Policy) -> list[_Ladder]:
+    """The pharmacist's order; by default, UK practice (issue 13 rule 5): when-needed doses first, then regular
+    immediate-release, then modified-release, patches last (regimen order within each)."""
     if not policy.order:
-        return ladders
+        return sorted(ladders, key=lambda ladder: (_default_rank(ladder), ladder.index))
     position = {key: rank for rank, key in enumerate(policy.order)}
     return sorted(ladders, key=lambda ladder: (position[ladder.product.key], ladder.index))
+
+
+def _default_rank(ladder: _Ladder) -> int:
+    if ladder.is_prn:
+        return 0
+    if ladder.product.is_patch:
+        return 3
+    return 1 if ladder.product.release.value == "ir" else 2
 
 
 # Choosing each step's configuration ---------------------------------------------------------------------
@@ -401,7 +505,10 @@ def _ideal(k: int, starting: Decimal, policy: Policy, phase_start: tuple[int, De
     fraction = policy.reduction_pct / 100
     linear = starting - k * fraction * starting
     floor_line = starting - k * fraction * MINIMUM_PACE_SHARE * starting
-    if policy.basis is Basis.STARTING or (policy.basis is Basis.PHASED and phase_start is None):
+    if policy.basis is Basis.STARTING:
+        tail_from = starting * TAIL_FROM_FRACTION
+        value = tail_from - (tail_from - linear) * TAIL_PACE_SHARE if policy.tail and linear < tail_from else linear
+    elif policy.basis is Basis.PHASED and phase_start is None:
         value = linear
     elif policy.basis is Basis.CURRENT:
         value = min(starting * (1 - fraction) ** k, floor_line)
@@ -414,7 +521,9 @@ def _ideal(k: int, starting: Decimal, policy: Policy, phase_start: tuple[int, De
 
 def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -> list[_Configuration]:
     """The distinct configurations the plan steps through. A pace step whose ideal still rounds to the current
-    configuration adds no step: the current one simply lasts longer."""
+    configuration adds no step: the current one simply lasts longer. A step held back by the gentle rules (at
+    most half; a line stops from its smallest doses; one when-needed dose at a time) leaves the next step to
+    catch up, and that step's ask is from the dose actually taken."""
     current = tuple(0 for _ in ladders)
     chosen: list[_Configuration] = []
     phase_start: tuple[int, Decimal] | None = None
@@ -425,14 +534,16 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
         if policy.basis is Basis.PHASED and phase_start is None and ideal <= PHASED_SWITCH_FRACTION * starting:
             phase_start = (k, ideal)
         at_target = ideal <= policy.target_ome_mg_per_day
-        rungs = _nearest(ladders, current, starting - ideal)
+        rungs = _at_most_half(ladders, current, _nearest(ladders, current, starting - ideal))
         if rungs != current:
             # The pace's ask is shown and stored to a thousandth of a mg (it is guidance, not a dose).
             chosen.append(_Configuration(k, rungs, ideal, (previous_ideal - ideal).quantize(THOUSANDTH),
                                          interval_pace))
-            current, previous_ideal = rungs, ideal
-        if at_target:
-            break
+            current = rungs
+            previous_ideal = max(ideal, _total(ladders, rungs))  # behind the pace: the next step catches up
+        if at_target and (policy.target_ome_mg_per_day > 0 or all(
+                ladder.rungs[rung].is_stopped for ladder, rung in zip(ladders, current, strict=True))):
+            break  # (to stop, every line's last dose comes down first: a when-needed maximum too)
     else:
         raise RegimenError([FieldError("policy", "this plan would not reach its target: try a larger reduction")])
     if not chosen:
@@ -444,11 +555,13 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
 def _nearest(ladders: list[_Ladder], current: tuple[int, ...], reduction: Decimal) -> tuple[int, ...]:
     """Give the reduction to the lines in order, then round each line to its nearest rung at or below where
     it is now. Between rungs of equal OME, a line the reduction has reached takes the lower one (a
-    when-needed medicine down to no doses at all); a line it has not reached stays where it is."""
+    when-needed medicine down to no doses at all); a line it has not reached stays where it is. A reduction of
+    everything reaches every line."""
     rungs = []
     remaining = reduction
+    everything = reduction >= sum((ladder.rungs[0].ome_mg_per_day for ladder in ladders), Decimal(0))
     for ladder, now in zip(ladders, current, strict=True):
-        reached = remaining > 0
+        reached = remaining > 0 or everything
         start_ome = ladder.rungs[0].ome_mg_per_day
         target = max(start_ome - remaining, Decimal(0))
         remaining -= start_ome - target
@@ -457,15 +570,50 @@ def _nearest(ladders: list[_Ladder], current: tuple[int, ...], reduction: Decima
         best, best_key = now, (abs(here - target), direction * now)
         for i in range(now + 1, len(ladder.rungs)):  # rungs fall in OME: stop once past the target and worse
             value = ladder.rungs[i].ome_mg_per_day
-            if value >= here:
+            if value > here or (value == here and not reached):  # equal: a when-needed maximum
                 continue
             key = (abs(value - target), direction * i)
             if key < best_key:
                 best, best_key = i, key
             elif value < target and key[0] > best_key[0]:
                 break
-        rungs.append(best)
+        rungs.append(_gently(ladder, now, best))
     return tuple(rungs)
+
+
+def _gently(ladder: _Ladder, now: int, chosen: int) -> int:
+    """Where a line may go this step: a when-needed line gives up at most one dose a day, and a line stops only
+    from two of its smallest units a day (one patch) or less; otherwise it goes to its smallest dose first."""
+    if ladder.is_prn:
+        return min(chosen, now + 1)
+    lowest = ladder.lowest_before_stop()
+    if ladder.rungs[chosen].is_stopped and ladder.rungs[now].ome_mg_per_day > ladder.stop_from_ome and lowest > now:
+        return lowest
+    return chosen
+
+
+def _at_most_half(ladders: list[_Ladder], current: tuple[int, ...], rungs: tuple[int, ...]) -> tuple[int, ...]:
+    """Hold a step back so that it removes at most half of the dose then taken (the last step, a stop from the
+    smallest doses, excepted): the lines reduced last give way first, and each line keeps the largest reduction
+    that leaves half. Where even the smallest change of the first line removes more, that change is taken (and
+    the step warns)."""
+    floor = _total(ladders, current) * HALF
+    if _total(ladders, rungs) >= floor or _total(ladders, rungs) == 0:
+        return rungs
+    adjusted = list(rungs)
+    for position in reversed(range(len(ladders))):
+        for rung in range(adjusted[position], current[position] - 1, -1):
+            adjusted[position] = rung
+            if _total(ladders, tuple(adjusted)) >= floor:
+                break
+        if _total(ladders, tuple(adjusted)) >= floor and tuple(adjusted) != current:
+            return tuple(adjusted)
+    first = next(position for position, (old, new) in enumerate(zip(current, rungs, strict=True)) if old != new)
+    smallest = list(current)
+    smallest[first] = next(rung for rung in range(current[first] + 1, rungs[first] + 1)
+                           if ladders[first].rungs[rung].ome_mg_per_day < ladders[first].rungs[current[first]]
+                           .ome_mg_per_day or ladders[first].is_prn)
+    return tuple(smallest)
 
 
 def _total(ladders: list[_Ladder], rungs: tuple[int, ...]) -> Decimal:
@@ -478,20 +626,25 @@ def _total(ladders: list[_Ladder], rungs: tuple[int, ...]) -> Decimal:
 def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], starting: Decimal, policy: Policy,
                 holds: Sequence[Hold], start_on: date) -> list[Step]:
     """Date the configurations (dates follow the pace's step index, plus holds, moved to patch-change days
-    where a patch changes) and explain each."""
-    extra = {hold.step: hold.extra_days for hold in holds}
+    where a patch changes) and explain each. A hold moves every later step by exactly its days, rounded up to
+    whole patch periods on a plan with patches (issue 13 rule 7)."""
+    extra = {hold.step: _rounded_hold(hold, ladders, configurations) for hold in holds}
+    asked = {hold.step: hold.extra_days for hold in holds}
     first_k = configurations[0].k
     starts: list[date] = []
-    held_days = 0
     previous_rungs = tuple(0 for _ in ladders)
-    for number, configuration in enumerate(configurations, start=1):
-        held_days += extra.get(number - 1, 0)
-        day = start_on + timedelta(days=(configuration.k - first_k) * policy.interval_days + held_days)
+    for configuration in configurations:
+        day = start_on + timedelta(days=(configuration.k - first_k) * policy.interval_days)
         if starts:
             day = _patch_day(max(day, starts[-1] + timedelta(days=1)), ladders, previous_rungs, configuration.rungs,
                              start_on)
         starts.append(day)
         previous_rungs = configuration.rungs
+    # Holds last, so that each moves every later step by exactly its (whole patch periods of) days.
+    held_days = 0
+    for number in range(1, len(starts)):
+        held_days += extra.get(number, 0)
+        starts[number] += timedelta(days=held_days)
     steps: list[Step] = []
     previous_rungs, previous_total = tuple(0 for _ in ladders), starting
     for number, (configuration, starts_on) in enumerate(zip(configurations, starts, strict=True), start=1):
@@ -502,14 +655,37 @@ def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], st
             ladder.rungs[rung] for ladder, rung in sorted(zip(ladders, configuration.rungs, strict=True),
                                                           key=lambda pair: pair[0].index)
             if not ladder.rungs[rung].is_stopped)
+        held = extra.get(number, 0) if not is_last else 0
+        rounded = (f"Held {held} days, rounded to the patch-change day (asked: {asked[number]} days).",) \
+            if held != asked.get(number, 0) else ()
         steps.append(Step(
             number=number, starts_on=starts_on, ends_on=None if is_last else starts[number] - timedelta(days=1),
             ome_mg_per_day=total, lines=lines,
             explanation=_explain(configuration, ladders, previous_rungs, policy, total, stopped),
-            warnings=_warnings(configuration, ladders, previous_rungs, previous_total - total),
-            pace_mg_per_day=configuration.pace_mg))
+            warnings=_warnings(configuration, ladders, previous_rungs, previous_total, total) + rounded,
+            pace_mg_per_day=configuration.pace_mg,
+            ome_at_max_mg_per_day=total if stopped else _at_max(ladders, configuration.rungs),
+            held_days=held))
         previous_rungs, previous_total = configuration.rungs, total
     return steps
+
+
+def _at_max(ladders: list[_Ladder], rungs: tuple[int, ...]) -> Decimal:
+    """The daily OME with every when-needed line at its maximum doses a day (a PRN ladder's smallest unit is
+    one dose)."""
+    states = [(ladder, ladder.rungs[rung]) for ladder, rung in zip(ladders, rungs, strict=True)]
+    extra = sum((ladder.smallest_unit_ome * (state.prn_max_per_day - state.prn_usual_per_day)
+                 for ladder, state in states if ladder.is_prn), Decimal(0))
+    return _total(ladders, rungs) + extra
+
+
+def _rounded_hold(hold: Hold, ladders: list[_Ladder], configurations: list[_Configuration]) -> int:
+    """A hold's days, rounded up to whole periods of every patch still worn from the held step on, so that
+    patches keep changing on their patch-change days."""
+    worn = [ladder.patch_wear_days for position, ladder in enumerate(ladders) if ladder.patch_wear_days and any(
+        not ladder.rungs[configuration.rungs[position]].is_stopped for configuration in configurations[hold.step - 1:])]
+    period = math.lcm(1, *(days for days in worn if days))
+    return math.ceil(hold.extra_days / period) * period
 
 
 def _patch_day(candidate: date, ladders: list[_Ladder], before: tuple[int, ...], after: tuple[int, ...],
@@ -570,24 +746,57 @@ def _time_name(at: time) -> str:
 
 
 def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tuple[int, ...],
-              removed: Decimal) -> tuple[str, ...]:
-    """Explain a step that removes more than the pace asks plus the smallest change of the line reduced, or
-    much more than one interval's pace because the smallest change possible is larger (a 12 microgram/hour
-    fentanyl patch is about 30 mg OME a day): such a step waits, then removes a lot at once."""
+              before_total: Decimal, total: Decimal) -> tuple[str, ...]:
+    """Explain a step that removes more than half of the dose then taken (other than the last), or more than the
+    pace asks plus the smallest change of the line reduced, or much more than one interval's pace because the
+    smallest change possible is larger (a 12 microgram/hour fentanyl patch is about 30 mg OME a day): such a
+    step waits, then removes a lot at once."""
     changed = [ladder for ladder, old, new in zip(ladders, before, configuration.rungs, strict=True) if old != new]
     if not changed:
         return ()
-    unit = max(ladder.smallest_unit_ome for ladder in changed)
-    much_larger = configuration.interval_pace_mg * Decimal("1.5")
-    coarse = unit > much_larger and removed > much_larger
+    removed = before_total - total
+    abrupt = [_abrupt_stop(ladder, ladder.rungs[old]) for ladder, old, new in zip(
+        ladders, before, configuration.rungs, strict=True) if old != new and ladder.rungs[new].is_stopped
+        and ladder.rungs[old].ome_mg_per_day > ladder.stop_from_ome]
+    abrupt += [f"{ladder.product.label()}: these doses cannot be made from two strengths with at most "
+               f"{MAX_UNITS_PER_DOSE} units a dose, so this step needs more; check that the patient can manage them."
+               for ladder, old, new in zip(ladders, before, configuration.rungs, strict=True)
+               if old != new and new in ladder.impractical]
+    if total and removed > before_total * HALF:
+        abrupt.append(f"This step removes {plain(removed)} of {plain(before_total)} mg OME a day, more than half of "
+                      "the dose then taken, because no smaller step can be made with these strengths: consider "
+                      "holding this step longer, or a switch to a product that comes in smaller strengths.")
+    if abrupt:
+        return tuple(abrupt)
+    reduced = [ladder for ladder, old, new in zip(ladders, before, configuration.rungs, strict=True)
+               if ladder.rungs[old].ome_mg_per_day != ladder.rungs[new].ome_mg_per_day] or changed
+    unit = max(ladder.smallest_unit_ome for ladder in reduced)
+    # Twice one interval's pace: the tail's "same step at twice the interval" where no smaller step exists.
+    much_larger = configuration.interval_pace_mg * 2
+    coarse = configuration.interval_pace_mg > 0 and unit > much_larger and removed > much_larger
     if removed <= configuration.pace_mg + unit and not coarse:
         return ()
-    advice = ("consider holding longer at each step, or, with specialist advice, switching to an oral opioid "
-              "for smaller steps" if any(ladder.patch_wear_days for ladder in changed)
-              else "consider holding this step longer if withdrawal is troublesome")
+    switch = next((SAME_DRUG_SWITCHES[ladder.product.key] for ladder in reduced
+                   if ladder.product.key in SAME_DRUG_SWITCHES), None)
+    if switch:
+        advice = f"consider {switch} (the pharmacist's decision)"
+    elif any(ladder.patch_wear_days for ladder in changed):
+        advice = ("consider holding longer at each step, or, with specialist advice, switching to an oral opioid "
+                  "for smaller steps")
+    else:
+        advice = "consider holding this step longer if withdrawal is troublesome"
     return (f"This step removes {plain(removed)} mg OME a day at once, more than the pace asks of each interval "
             f"({plain(configuration.interval_pace_mg.quantize(Decimal('0.1')))} mg), because the smallest change "
             f"possible here is larger: {advice}.",)
+
+
+def _abrupt_stop(ladder: _Ladder, last: LineState) -> str:
+    """Why a line stops from more than two of its smallest units a day (or one patch), and what would help."""
+    name = ladder.product.label()
+    switch = SAME_DRUG_SWITCHES.get(ladder.product.key)
+    advice = f"consider {switch} first (the pharmacist's decision)" if switch else "consider holding this step longer"
+    return (f"{name} stops from {plain(last.ome_mg_per_day)} mg OME a day, more than its smallest doses, because "
+            f"no smaller dose can be made with its strengths: {advice}.")
 
 
 def _check_policy(policy: Policy, regimen: Regimen, holds: Sequence[Hold]) -> None:

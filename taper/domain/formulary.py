@@ -19,8 +19,9 @@ from typing import TypeVar
 
 DATA = Path(__file__).resolve().parent / "data"
 FORMULARY_FILE = DATA / "formulary.csv"
-# An oral syringe measures liquid doses to 0.1 mL (1 mL and 5 mL syringes are graduated in 0.1 mL steps).
-LIQUID_MEASURE_ML = Decimal("0.1")
+# Liquid doses (issue 13 rule 4): measured in steps of the product's `measure_ml` (0.5 mL, which a patient can
+# draw up reliably with an oral syringe; finer steps are false precision) and never below 1 mL.
+MIN_LIQUID_DOSE_ML = Decimal(1)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -70,6 +71,7 @@ class Product:
     strengths: tuple[Decimal, ...]
     release_rates: dict[Decimal, Decimal] = field(hash=False)
     concentration_mg_per_ml: Decimal | None
+    measure_ml: Decimal | None  # liquids only: the step a dose is measured in
     usual_doses_per_day: int | None
     patch_wear_hours: int | None
     max_patches: int | None
@@ -93,6 +95,11 @@ class Product:
     @property
     def wear_days(self) -> Decimal | None:
         return None if self.patch_wear_hours is None else Decimal(self.patch_wear_hours) / 24
+
+    def measurable(self, volume_ml: Decimal) -> bool:
+        """A liquid volume a patient can measure: a whole number of measures, and at least 1 mL."""
+        assert self.measure_ml is not None, f"{self.key} is not a liquid"
+        return volume_ml >= MIN_LIQUID_DOSE_ML and volume_ml % self.measure_ml == 0
 
     def release_rate(self, strength: Decimal) -> Decimal:
         """Micrograms an hour a patch of this labelled strength releases (the '12' fentanyl patch gives 12.5)."""
@@ -161,6 +168,9 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         raise where.fail("concentration_mg_per_ml", "every liquid, and nothing else, has a concentration")
     if concentration is not None and strengths != (concentration,):
         raise where.fail("strengths", "a liquid's only strength is its concentration in mg per mL")
+    measure_ml = _optional_decimal(row["measure_ml"], "measure_ml", where)
+    if (concentration is not None) != (measure_ml is not None and measure_ml > 0):
+        raise where.fail("measure_ml", "every liquid, and nothing else, has a positive measure in mL")
     max_daily_dose = _optional_decimal(row["max_daily_dose"], "max_daily_dose", where)
     if max_daily_dose is not None and not row["max_daily_dose_source"].strip():
         raise where.fail("max_daily_dose_source", "a maximum needs its source")
@@ -177,6 +187,7 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         strengths=strengths,
         release_rates=_release_rates(row["release_rate_overrides"], strengths, where),
         concentration_mg_per_ml=concentration,
+        measure_ml=measure_ml,
         usual_doses_per_day=_optional_int(row["usual_doses_per_day"], "usual_doses_per_day", where),
         patch_wear_hours=wear_hours,
         max_patches=_optional_int(row["max_patches"], "max_patches", where),

@@ -38,6 +38,7 @@ def _product(product: Product, factor_set: FactorSet) -> dict[str, Any]:
         "release_rates_mcg_per_hour": {f"{json_number(strength)}": json_number(product.release_rate(strength))
                                        for strength in product.strengths} if product.is_patch else None,
         "concentration_mg_per_ml": _number(product.concentration_mg_per_ml),
+        "measure_ml": _number(product.measure_ml),
         "usual_doses_per_day": product.usual_doses_per_day,
         "patch_wear_hours": product.patch_wear_hours,
         "patch_wear_days": _number(product.wear_days),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
+from itertools import combinations
 
 Units = tuple[tuple[Decimal, int], ...]  # (strength, count), largest strength first
 
@@ -27,6 +28,32 @@ def _fewest_units(amount: Decimal, strengths: tuple[Decimal, ...], max_units: in
     if counts is None or (max_units is not None and sum(counts) > max_units):
         return None
     return tuple((Decimal(coin) / scale, count) for coin, count in zip(coins, counts, strict=True) if count)
+
+
+def practical_units(amounts: Sequence[Decimal], strengths: Sequence[Decimal], *, max_strengths: int,
+                    max_units_per_dose: int, preferred: frozenset[Decimal] = frozenset()) -> tuple[Units, ...] | None:
+    """Each amount made from one set of at most `max_strengths` strengths shared by all the amounts (what one
+    step asks the pharmacy to supply), each in at most `max_units_per_dose` units: the fewest strengths not in
+    `preferred` (those the patient already has: no new item to prescribe and supply), then the fewest units in
+    all, then larger strengths. None if no such set exists."""
+    return _practical(tuple(amounts), tuple(strengths), max_strengths, max_units_per_dose, preferred)
+
+
+@cache
+def _practical(amounts: tuple[Decimal, ...], strengths: tuple[Decimal, ...], max_strengths: int, max_units: int,
+               preferred: frozenset[Decimal]) -> tuple[Units, ...] | None:
+    best: tuple[tuple[int, int, tuple[Decimal, ...]], tuple[Units, ...]] | None = None  # (key, units per amount)
+    for size in range(1, max_strengths + 1):
+        for chosen in combinations(sorted(strengths, reverse=True), size):
+            made = [fewest_units(amount, chosen, max_units=max_units) for amount in amounts]
+            if any(units is None for units in made):
+                continue
+            used = {strength for units in made for strength, _ in units or ()}
+            key = (len(used - preferred), sum(count for units in made for _, count in units or ()),
+                   tuple(-strength for strength in sorted(used, reverse=True)))
+            if best is None or key < best[0]:
+                best = (key, tuple(units or () for units in made))
+    return None if best is None else best[1]
 
 
 def plain(value: Decimal) -> str:

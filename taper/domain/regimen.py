@@ -6,7 +6,8 @@
      {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4}},
      {"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 37}]
 
-and refuses anything it cannot read exactly, naming the field (`regimen[1].prn.max_per_day`) and the value.
+and refuses anything it cannot read exactly, naming the field (`regimen[1].prn.max_per_day`) and the value, and
+any field it does not know (`regimen[0].brand`).
 Doses are in mg of the opioid (for co-codamol: mg of codeine); patches in micrograms an hour, as labelled.
 """
 
@@ -25,6 +26,11 @@ from taper.domain.makeable import Units, fewest_units
 # More patches than this at once is not a regimen anyone is on; refuse it as a typing error.
 MAX_PATCHES_RECORDED = 6
 MAX_DOSES_PER_DAY = 24
+# The fields each object may have: anything else is refused by its path, so a misspelt or unsupported field
+# (a "brand" before brands exist) is never silently ignored.
+LINE_FIELDS = ("product", "doses", "prn", "patch_mcg_per_hour")
+DOSE_FIELDS = ("time", "dose_mg")
+PRN_FIELDS = ("dose_mg", "usual_per_day", "max_per_day")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
@@ -111,6 +117,13 @@ def regimen_to_json(regimen: Regimen) -> list[dict[str, Any]]:
     return shaped
 
 
+def unknown_fields(raw: Mapping[str, Any], expected: Sequence[str], field: str) -> list[FieldError]:
+    """One error for each field of `raw` not in `expected`, each named by its path (`regimen[0].brand`)."""
+    return [FieldError(f"{field}.{name}" if field else str(name),
+                       f"unknown field {name!r}: expected one of " + ", ".join(expected))
+            for name in sorted(map(str, set(raw) - set(expected)))]
+
+
 def json_number(value: Decimal) -> int | float:
     """A decimal as a JSON number: whole numbers as integers; the others (52.5, 1.3) as their shortest float."""
     return int(value) if value == value.to_integral_value() else float(value)
@@ -120,6 +133,7 @@ def _line(raw: Any, formulary: Formulary, field: str, errors: list[FieldError]) 
     if not isinstance(raw, Mapping):
         errors.append(FieldError(field, "must be an object with a product"))
         return None
+    errors.extend(unknown_fields(raw, LINE_FIELDS, field))
     key = raw.get("product")
     try:
         product = formulary.get(key) if isinstance(key, str) else None
@@ -159,6 +173,7 @@ def _regular(product: Product, raw: Any, field: str, errors: list[FieldError]) -
         if not isinstance(entry, Mapping):
             errors.append(FieldError(where, "must give a time and a dose_mg"))
             continue
+        errors.extend(unknown_fields(entry, DOSE_FIELDS, where))
         at = _time(entry.get("time"), f"{where}.time", errors)
         dose = _positive(entry.get("dose_mg"), f"{where}.dose_mg", "dose", errors)
         if at is not None and dose is not None:
@@ -176,6 +191,7 @@ def _prn(product: Product, raw: Any, field: str, errors: list[FieldError]) -> Pr
     if not isinstance(raw, Mapping):
         errors.append(FieldError(field, "give dose_mg, usual_per_day and max_per_day"))
         return None
+    errors.extend(unknown_fields(raw, PRN_FIELDS, field))
     dose = _positive(raw.get("dose_mg"), f"{field}.dose_mg", "dose", errors)
     usual = _count(raw.get("usual_per_day"), f"{field}.usual_per_day", errors, allow_zero=True,
                    missing="give the usual number of doses a day (0 if rarely used)")
@@ -195,7 +211,10 @@ def _patch(product: Product, raw: Any, field: str, errors: list[FieldError]) -> 
     if rate is None:
         return None
     limit = product.max_patches or MAX_PATCHES_RECORDED
-    patches = fewest_units(rate, product.strengths, max_units=limit)
+    # More than `limit` of the largest patch can never be made: say so before the change-making search, whose
+    # work grows with the rate (99999.999 took 45 seconds).
+    patches = fewest_units(rate, product.strengths, max_units=limit) if rate <= limit * product.strengths[-1] \
+        else None
     if patches is None:
         strengths = ", ".join(str(strength) for strength in product.strengths)
         errors.append(FieldError(field, f"{rate} micrograms an hour cannot be made from at most {limit} "

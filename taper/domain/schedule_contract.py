@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,23 +17,25 @@ from taper.domain.engine import Basis, Dose, Hold, LineState, Policy, Schedule, 
 from taper.domain.formulary import Formulary, Product
 from taper.domain.makeable import Units
 from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, get_factor_set, ome_mg_per_day
-from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen
+from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen, unknown_fields
+from taper.domain.starting_checks import refusals as starting_refusals
+from taper.domain.starting_checks import warnings as starting_warnings
 
-REQUEST_FIELDS = {"start_on", "regimen", "policy", "holds", "factor_set"}
-POLICY_FIELDS = {"reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "order_reason",
-                 "larger_dose_at", "max_patches"}
+REQUEST_FIELDS = ("start_on", "regimen", "policy", "holds", "factor_set")
+POLICY_FIELDS = ("reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "order_reason",
+                 "larger_dose_at", "max_patches", "tail")
+HOLD_FIELDS = ("step", "extra_days")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
 def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
-    """The response document for a request document; RegimenError lists every problem with the request."""
+    """The response document for a request document; RegimenError lists every problem with the request.
+
+    The starting regimen is checked first (taper.domain.starting_checks): one no plan should be made from is
+    refused before the engine runs; what a pharmacist must look at in it leads the response's `warnings`."""
     if not isinstance(request, Mapping):
         raise RegimenError([FieldError("request", "must be a JSON object")])
-    errors: list[FieldError] = []
-    unknown = sorted(set(request) - REQUEST_FIELDS)
-    if unknown:
-        errors.append(FieldError(unknown[0], f"unknown field {unknown[0]!r}: expected one of "
-                                             + ", ".join(sorted(REQUEST_FIELDS))))
+    errors: list[FieldError] = unknown_fields(request, REQUEST_FIELDS, "")
     start_on = _start_on(request.get("start_on"), errors)
     factor_set = _factor_set(request.get("factor_set"), errors)
     policy = _policy(request.get("policy", {}), errors)
@@ -42,10 +45,14 @@ def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
     except RegimenError as refusal:
         errors.extend(refusal.errors)
         regimen = None
+    if regimen is not None and factor_set is not None:
+        errors.extend(starting_refusals(regimen, formulary, factor_set, given=request.get("regimen")))
     if errors or regimen is None or start_on is None or factor_set is None or policy is None:
         raise RegimenError(errors)
     schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
                               policy=policy, holds=holds)
+    # The starting warnings travel with the schedule (a re-plan keeps them) ahead of the engine's own.
+    schedule = replace(schedule, warnings=(*starting_warnings(regimen, formulary, factor_set), *schedule.warnings))
     return schedule_document(schedule, formulary, policy)
 
 
@@ -71,7 +78,10 @@ def schedule_from_document(document: Mapping[str, Any], formulary: Formulary) ->
         ome_mg_per_day=_exact(step["ome_mg_per_day"]),
         lines=tuple(_line_state(line, formulary, factor_set) for line in step["lines"]),
         explanation=step["explanation"], warnings=tuple(step["warnings"]),
-        pace_mg_per_day=_exact(step.get("pace_mg_per_day", 0))) for step in document["steps"])
+        pace_mg_per_day=_exact(step.get("pace_mg_per_day", 0)),
+        # Documents stored before these fields existed read as the engine's defaults.
+        ome_at_max_mg_per_day=_exact(step["ome_at_max_mg_per_day"]) if "ome_at_max_mg_per_day" in step else None,
+        held_days=step.get("held_days", 0)) for step in document["steps"])
     return Schedule(factor_set=factor_set, starting_ome_mg_per_day=_exact(document["starting_ome_mg_per_day"]),
                     steps=steps, warnings=tuple(document["warnings"]))
 
@@ -122,6 +132,7 @@ def _policy_document(policy: Policy, schedule: Schedule) -> dict[str, Any]:
         "order_reason": policy.order_reason,
         "larger_dose_at": policy.larger_dose_at.strftime("%H:%M") if policy.larger_dose_at else None,
         "max_patches": policy.max_patches,
+        "tail": policy.tail,
     }
 
 
@@ -139,6 +150,10 @@ def _step(step: Step) -> dict[str, Any]:
         "explanation": step.explanation,
         "warnings": list(step.warnings),
         "pace_mg_per_day": json_number(step.pace_mg_per_day),
+        # With when-needed doses at their maximum (the same as ome_mg_per_day when the engine gives none).
+        "ome_at_max_mg_per_day": json_number(step.ome_mg_per_day if step.ome_at_max_mg_per_day is None
+                                             else step.ome_at_max_mg_per_day),
+        "held_days": step.held_days,
     }
 
 
@@ -201,9 +216,7 @@ def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
         errors.append(FieldError("policy", "must be an object"))
         return None
     before = len(errors)
-    unknown = sorted(set(raw) - POLICY_FIELDS)
-    if unknown:
-        errors.append(FieldError(f"policy.{unknown[0]}", f"unknown field {unknown[0]!r}"))
+    errors.extend(unknown_fields(raw, POLICY_FIELDS, "policy"))
     defaults = Policy()
     reduction = _number(raw.get("reduction_pct", defaults.reduction_pct), "policy.reduction_pct", errors)
     interval = _whole(raw.get("interval_days", defaults.interval_days), "policy.interval_days", errors)
@@ -229,12 +242,15 @@ def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
             errors.append(FieldError("policy.larger_dose_at", f"{larger_at!r} is not a time of day like 20:00"))
         else:
             larger_time = time(int(match[1]), int(match[2]))
+    tail = raw.get("tail", defaults.tail)
+    if not isinstance(tail, bool):
+        errors.append(FieldError("policy.tail", f"must be true or false, not {tail!r}"))
     if len(errors) > before or reduction is None or interval is None or target is None or max_patches is None \
             or basis is None:
         return None
     return Policy(reduction_pct=reduction, interval_days=interval, basis=basis, target_ome_mg_per_day=target,
                   order=tuple(order), order_reason=order_reason.strip(), larger_dose_at=larger_time,
-                  max_patches=max_patches)
+                  max_patches=max_patches, tail=tail)
 
 
 def _holds(raw: Any, errors: list[FieldError]) -> list[Hold]:
@@ -246,6 +262,7 @@ def _holds(raw: Any, errors: list[FieldError]) -> list[Hold]:
         if not isinstance(entry, Mapping):
             errors.append(FieldError(f"holds[{index}]", "must be an object with step and extra_days"))
             continue
+        errors.extend(unknown_fields(entry, HOLD_FIELDS, f"holds[{index}]"))
         step = _whole(entry.get("step"), f"holds[{index}].step", errors)
         extra = _whole(entry.get("extra_days"), f"holds[{index}].extra_days", errors)
         if step is not None and extra is not None:

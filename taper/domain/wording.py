@@ -1,4 +1,4 @@
-"""Doses in words: how a dose is made up ("one 30 mg and one 5 mg tablet") and a step's line of a schedule
+"""Doses in words: how a dose is made up ("one 30 mg tablet and one 5 mg tablet") and a step's line of a schedule
 document in one sentence. The same words on screen and in every letter."""
 
 from __future__ import annotations
@@ -34,16 +34,16 @@ def count_words(count: int) -> str:
 
 
 def units_words(product: Product, units: Units | None) -> str:
-    """'one 30 mg and one 5 mg tablet', '2.5 mL', or a plain warning when the dose cannot be made."""
+    """'one 30 mg tablet', 'three 15 mg tablets and one 10 mg tablet' (each strength with its own count and
+    noun, so no count can be read as another's), '2.5 mL', or a plain warning when the dose cannot be made."""
     if units is None:
         return "cannot be made exactly"
     if product.is_liquid:
         return f"{plain(units[0][0])} mL"
     noun = product.unit_form.value
     unit = "microgram/hour" if product.is_patch else "mg"
-    parts = [f"{count_words(count)} {plain(strength)} {unit}" for strength, count in units]
-    plural = "s" if len(units) == 1 and units[0][1] > 1 else ""
-    return " and ".join(parts) + f" {noun}{plural}"
+    return " and ".join(f"{count_words(count)} {plain(strength)} {unit} {noun}{'s' if count > 1 else ''}"
+                        for strength, count in units)
 
 
 def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units | None:

@@ -58,8 +58,11 @@ def timetable_cells(pdf: bytes) -> list[TimetableRow]:
             starts = sorted({round(word["x0"]) for word in header_words
                              if not any(0 < word["x0"] - other["x1"] < 5 for other in header_words)})
             ends = [*starts[1:], page.width]
+            # The rules are the borders of the first column's cells (not the dose chart's lines, which may follow
+            # the table on the same page).
             rules = sorted({round(edge["top"], 1) for edge in page.edges
-                            if edge["orientation"] == "h" and edge["top"] > dates["top"]})
+                            if edge["orientation"] == "h" and edge["top"] > dates["top"]
+                            and abs(edge["x0"] - starts[0]) < 8 and edge["width"] < starts[1] - starts[0] + 20})
             header = tuple(_clean(page.crop((x0 - 1, dates["top"] - 2, x1 - 1, rules[0])).extract_text())
                            for x0, x1 in zip(starts, ends, strict=True))
             for upper, lower in itertools.pairwise(rules):

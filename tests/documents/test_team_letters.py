@@ -81,9 +81,10 @@ def test_the_patients_timetable_adds_up_to_the_stored_doses_at_each_time(schedul
 
 
 def _mg_named(cell: str, medicine: str) -> Decimal:
-    """The milligrams of `medicine` a timetable cell tells the patient to take ("one 30 mg and one 5 mg tablet")."""
+    """The milligrams of `medicine` a timetable cell tells the patient to take ("three 15 mg tablets and one 10 mg
+    tablet"), up to the next medicine named in the cell."""
     words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-    said = cell.split(f"{medicine}:")[1].split("tablet")[0]
+    said = cell.split(f"{medicine}:")[1].split(":")[0]  # (another medicine's name ends with a colon)
     return sum((words[count] * Decimal(strength) for count, strength in re.findall(r"(\w+) (\d+(?:\.\d+)?) mg", said)),
                Decimal(0))
 

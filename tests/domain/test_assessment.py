@@ -38,7 +38,7 @@ def _prn(product: str, dose: float, usual: int, maximum: int) -> dict[str, objec
 def test_liquid_dose_must_be_measurable_to_a_tenth_of_a_millilitre() -> None:
     assert _codes([_prn("morphine-oral-solution-10mg-5ml", 3, 1, 4)]) == {}  # 1.5 mL
     codes = _codes([_prn("morphine-oral-solution-10mg-5ml", 2.5, 1, 4)])  # 1.25 mL
-    assert "measurable to 0.1 mL" in codes["DOSE_NOT_MAKEABLE"]
+    assert "measurable in 0.5 mL steps, at least 1 mL" in codes["DOSE_NOT_MAKEABLE"]
 
 
 def test_above_the_licensed_maximum_counts_prn_at_its_maximum() -> None:

@@ -67,9 +67,9 @@ def test_instalments_add_up_to_every_day_of_the_plan(request, every: int) -> Non
 def test_morphine_mr_twice_daily_first_fortnight() -> None:
     schedule = plan([bd("morphine-mr-tablet-12h", 60)])
     first = instalments(schedule, instalment_days=14)[0]
-    # step 1 (14 days): 55 mg twice a day = one 30, one 15 and one 10 mg tablet each time
+    # step 1 (14 days): 55 mg twice a day from two strengths at most: three 15 mg tablets and one 10 mg tablet each time
     assert first.steps == (1,)
-    assert {supply.strength: supply.quantity for supply in first.supplies} == {D(30): 28, D(15): 28, D(10): 28}
+    assert {supply.strength: supply.quantity for supply in first.supplies} == {D(15): 84, D(10): 28}
 
 
 def test_a_patch_is_supplied_once_per_patch_change_day() -> None:
@@ -84,9 +84,9 @@ def test_when_needed_doses_are_supplied_up_to_the_daily_maximum() -> None:
                      {"product": "morphine-oral-solution-10mg-5ml",
                       "prn": {"dose_mg": 10, "usual_per_day": 1, "max_per_day": 2}}])
     first = instalments(schedule, instalment_days=7)[0]
-    assert schedule.steps[0].lines[1].prn_max_per_day == 2  # the regular line is reduced first
+    assert schedule.steps[0].lines[1].prn_max_per_day == 1  # when-needed doses come down first, one at a time
     liquid = [supply.quantity for supply in first.supplies if supply.strength is None]
-    assert liquid == [D(70)]  # 10 mg is 5 mL, at most twice a day, for 7 days
+    assert liquid == [D(35)]  # 10 mg is 5 mL, at most once a day in step 1, for 7 days
 
 
 @SETTINGS

@@ -95,6 +95,8 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
         page.get_by_label("Reduce by (%)").fill("10")
         page.get_by_label("Every (days)").focus()
         expect(page.locator("#steps tbody tr")).not_to_have_count(faster)  # redrawn at the new pace
+        # The live preview is the Preview button's fragment: the OME with when-needed doses at their most too.
+        expect(page.locator("#steps")).to_contain_text("with when-needed doses at their most")
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#steps")).to_be_visible()
         axe.check()

@@ -82,7 +82,7 @@ def test_the_gp_and_the_pharmacy_work_from_the_plan_the_pharmacist_started(live_
         counter_axe.check()
         counter.get_by_role("link", name="LOVELACE, Ada").click()
         counter_axe.check()
-        counter.get_by_label("Morphine modified-release tablet 30 mg").check()
+        counter.get_by_label("Morphine modified-release tablet 10 mg").check()  # 55 mg twice a day: a 10 each
         counter.get_by_label("Quantity supplied").fill("14")
         counter.get_by_role("button", name="Record supply").click()
         expect(counter.get_by_text("Supply recorded.")).to_be_visible()

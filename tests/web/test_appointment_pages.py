@@ -161,8 +161,9 @@ def test_the_plan_page_lists_appointments_and_warns_of_reviews_not_booked(signed
                          hold_days=1, reason="Rebook")
     db.session.commit()
     page = page_text(signed_in.get(f"/plans/{plan.id}"))
-    # Only the review due on Friday 30 April is left: its window holds the early May bank holiday and no session.
-    assert "No review is booked around 30 April 2027: no free slot" in page
+    # The reviews due on Fridays 30 April and 28 May are left: each window holds a bank holiday Monday (early
+    # May, spring) and no other session.
+    assert "No review is booked around 30 April 2027, 28 May 2027: no free slot" in page
     assert db.session.scalar(select(Appointment).where(Appointment.kind == "initial")) is not None
 
 

@@ -325,3 +325,24 @@ def test_the_plan_page_says_when_no_initial_consultation_fits_before_step_1(
     assert not any(each.kind == "initial" for each in appointments.upcoming(plan.id))
     page = page_text(signed_in.get(f"/plans/{plan.id}"))
     assert "No initial consultation is booked before step 1 starts on 9 December 2026" in page
+
+
+def test_the_builder_shows_what_to_check_in_the_starting_regimen_and_the_dose_at_the_maximum(
+        signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
+    """Co-codamol 30/500 three tablets four times a day (6 g of paracetamol) and Oramorph when needed: the preview
+    (the same fragment the live preview swaps in) says what to check first, with the switch that brings
+    paracetamol within 4 g, and each step shows the dose with when-needed doses at their most."""
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "co-codamol-30-500-tablet", "doses": [{"time": at, "dose_mg": 90} for at in
+                                                          ("08:00", "12:00", "16:00", "22:00")]},
+        {"product": "morphine-oral-solution-10mg-5ml", "prn": {"dose_mg": 10, "usual_per_day": 0, "max_per_day": 2}}]))
+    db.session.commit()
+    page = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", _settings(
+        preview="1", **{"order-0": "morphine-oral-solution-10mg-5ml", "order-1": "co-codamol-30-500-tablet"})))
+    callout = page.split('id="schedule-warnings"')[1].split("</div>")[0]
+    assert "Check before agreeing this plan" in callout and "paracetamol" in callout
+    assert "switching co-codamol 30/500 tablets (co-codamol-30-500-tablet) to codeine tablets (codeine-tablet) at " \
+           "the same codeine doses" in callout
+    assert "above the maximum of 240 mg" in callout
+    assert "with when-needed doses at their most" in page

@@ -48,7 +48,8 @@ def test_check_shows_the_breakdown_and_findings_and_saves_nothing(signed_in: Fla
     page = page_text(submit(signed_in, _url(patient), _form(MORPHINE_BD, OXYCODONE_PRN, FENTANYL, check="1")))
     assert "08:00 60 mg (one 60 mg tablet); 20:00 60 mg (one 60 mg tablet)" in page
     assert "5 mg (one 5 mg capsule) when needed: usually 2, at most 4 a day" in page
-    assert "37 micrograms/hour: one 25 microgram/hour and one 12 microgram/hour patch, changed every 3 days" in page
+    assert ("37 micrograms/hour: one 25 microgram/hour patch and one 12 microgram/hour patch, changed every 3 "
+            "days") in page
     assert 'id="total-ome"><strong>225 mg a day' in page  # 120 + 15 + 90 (the 12 patch releases 12.5)
     assert "at or above 200 mg a day" in page and "high-dose threshold of 120 mg a day" in page
     assert 'value="25 + 12"' in page  # nothing typed is lost

@@ -103,10 +103,10 @@ def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_wi
     client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
     due = page_text(client.get("/pharmacy/"))
     assert "LOVELACE, Ada" in due and "1: 4 January 2027 to 10 January 2027" in due
-    assert "Morphine modified-release tablet 30 mg: <strong>14</strong>" in due  # one twice a day for 7 days
+    assert "Morphine modified-release tablet 10 mg: <strong>14</strong>" in due  # 55 mg twice a day: one 10 each
     url = f"/pharmacy/patients/{plan.patient_id}/supplies"
     form = f"/pharmacy/patients/{plan.patient_id}"
-    fields = {"supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|30", "supply-supplied_on-day": "4",
+    fields = {"supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|10", "supply-supplied_on-day": "4",
               "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
     assert submit(client, url, {**fields, "supply-quantity": "10"}, form_url=form).status_code == 302
     assert "(4 left to supply)" in page_text(client.get(form))
@@ -205,7 +205,7 @@ def test_what_was_supplied_stays_supplied_after_a_revision_and_early_supplies_ne
     client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
     url, form = f"/pharmacy/patients/{plan.patient_id}/supplies", f"/pharmacy/patients/{plan.patient_id}"
     today = {"supply-supplied_on-day": "4", "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
-    whole = {**today, "supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|30", "supply-quantity": "14"}
+    whole = {**today, "supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|10", "supply-quantity": "14"}
     assert submit(client, url, whole, form_url=form).status_code == 302
     plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY + timedelta(days=2),
                          hold_days=7, reason="Hold a week")
@@ -213,7 +213,7 @@ def test_what_was_supplied_stays_supplied_after_a_revision_and_early_supplies_ne
     again = page_text(submit(client, url, {**whole, "supply-quantity": "1"}, form_url=form))
     assert "The schedule has 0 left to supply in this instalment" in again  # version 2 keeps version 1's supply
     early = page_text(submit(client, url, {**today, "supply-instalment": "2",
-                                           "supply-item": "morphine-mr-tablet-12h|30", "supply-quantity": "14"},
+                                           "supply-item": "morphine-mr-tablet-12h|10", "supply-quantity": "14"},
                              form_url=form))
     assert "This instalment starts on 11 January 2027: record why you are supplying it early" in early
     assert db.session.scalar(select(func.count()).select_from(Supply)) == 1
