@@ -142,3 +142,30 @@ def test_the_cli_and_the_api_answer_an_unsafe_starting_regimen_with_the_same_war
     assert any("6000 mg of paracetamol" in warning and "codeine tablets (codeine-tablet)" in warning
                for warning in warnings)
     assert any("maximum of 240" in warning for warning in warnings)
+
+
+def test_the_policy_echo_records_the_order_actually_used(app: Flask) -> None:
+    """With no order given, when-needed doses come down first: the echo (stored with a plan, and read again when
+    it is revised) names that order, not the order the regimen was typed in."""
+    request = {"start_on": "2027-01-04", "regimen": [
+        {"product": "morphine-mr-tablet-12h",
+         "doses": [{"time": "08:00", "dose_mg": 30}, {"time": "20:00", "dose_mg": 30}]},
+        {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 1, "max_per_day": 3}}]}
+    result = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(request))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["policy"]["order"] == ["oxycodone-ir-capsule", "morphine-mr-tablet-12h"]
+
+
+def test_a_request_can_ask_for_a_same_drug_switch_and_a_wrong_one_is_refused_with_status_2(app: Flask) -> None:
+    mxl = {"start_on": "2027-01-04", "regimen": [{"product": "morphine-mr-capsule-24h",
+                                                  "doses": [{"time": "08:00", "dose_mg": 60}]}]}
+    asked = {**mxl, "policy": {"switches": [{"from": "morphine-mr-capsule-24h", "to": "morphine-mr-tablet-12h"}]}}
+    result = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(asked))
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.output)["steps"][0]
+    assert [line["product"] for line in first["lines"]] == ["morphine-mr-tablet-12h"]
+    assert first["ome_mg_per_day"] == 60
+    wrong = {**mxl, "policy": {"switches": [{"from": "morphine-mr-capsule-24h", "to": "morphine-mr-tablet-12h",
+                                             "when": "now"}]}}
+    refused = app.test_cli_runner().invoke(args=["taper", "schedule"], input=json.dumps(wrong))
+    assert refused.exit_code == 2 and "policy.switches[0].when" in refused.output

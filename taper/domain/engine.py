@@ -36,6 +36,7 @@ from taper.domain.formulary import Formulary, Product
 from taper.domain.makeable import Units, fewest_units, plain, practical_units
 from taper.domain.ome import FactorSet, ome_mg_per_day
 from taper.domain.regimen import FieldError, Line, PatchLine, PrnLine, Regimen, RegimenError, RegularLine, TimedDose
+from taper.domain.switches import PROPOSALS, Switch, apply
 
 PHASED_SWITCH_FRACTION = Decimal("0.3")  # CDC 2022: switch to % of the remaining dose at ~30% of the original
 # The `current` basis slows as the dose falls; so that it ends, each step takes at least a quarter of the pace
@@ -54,17 +55,6 @@ STOP_FROM_UNITS = 2
 # Doses a patient can take (issue 13 rule 3): at most two strengths of a product in a step, four units a dose.
 MAX_STRENGTHS_PER_STEP = 2
 MAX_UNITS_PER_DOSE = 4
-# Products that cannot step down gently, and the same drug in a form that can (issue 13 rule 6): 24-hourly
-# morphine (MXL, 30 mg the smallest) to 12-hourly morphine MR (5 mg tablets); the 96-hour buprenorphine patch
-# (Transtec, 35 micrograms/hour the smallest) to 7-day patches (5 micrograms/hour).
-SAME_DRUG_SWITCHES = {
-    "morphine-mr-capsule-24h": "switching to 12-hourly morphine modified-release tablets at the same daily dose "
-                               "(the first 12-hourly dose when the next 24-hourly dose was due), which come in 5 mg "
-                               "steps",
-    "buprenorphine-patch-96h": "switching to a 7-day buprenorphine patch at the nearest lower rate (for example 20 "
-                               "micrograms an hour), which comes in 5 microgram steps; the switch is itself a "
-                               "reduction, and the brands are not interchangeable at the same rate",
-}
 MIN_REDUCTION_PCT, MAX_REDUCTION_PCT = Decimal(1), Decimal(50)
 MIN_INTERVAL_DAYS, MAX_INTERVAL_DAYS = 3, 56
 THOUSANDTH = Decimal("0.001")
@@ -89,6 +79,7 @@ class Policy:
     max_patches: int = 2
     # The `starting` basis halves its pace from one third of the starting dose (a gentle tail; issue 13 rule 2).
     tail: bool = True
+    switches: tuple[Switch, ...] = ()  # same-drug switches made at step 1 (taper.domain.switches)
 
 
 @dataclass(frozen=True)
@@ -148,6 +139,7 @@ class Schedule:
     steps: tuple[Step, ...]
     warnings: tuple[str, ...] = ()
     starting_lines: tuple[LineState, ...] = ()  # the regimen as taken before step 1
+    order: tuple[str, ...] = ()  # the products in the order they were reduced (the pharmacist's or the default)
 
 
 @dataclass(frozen=True)
@@ -178,7 +170,10 @@ class _Ladder:
 def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet, start_on: date,
                    policy: Policy = Policy(), holds: Sequence[Hold] = ()) -> Schedule:
     """The whole plan from the regimen as taken today to the target. Raises RegimenError for a regimen or
-    policy the engine cannot taper (naming the field)."""
+    policy the engine cannot taper (naming the field). Same-drug switches come first, as a step of their own."""
+    if policy.switches:
+        return _switched_first(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
+                               policy=policy, holds=holds)
     _check_policy(policy, regimen, holds)
     ladders = _ladders(regimen, formulary, factor_set, policy)
     ordered = _in_order(ladders, regimen, policy)
@@ -194,7 +189,43 @@ def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: Factor
     configurations = _configurations(ordered, starting, policy)
     steps = _date_steps(configurations, ordered, starting, policy, holds, start_on)
     return Schedule(factor_set=factor_set, starting_ome_mg_per_day=starting, steps=tuple(steps),
-                    starting_lines=tuple(ladder.rungs[0] for ladder in ladders))
+                    starting_lines=tuple(ladder.rungs[0] for ladder in ladders),
+                    order=tuple(dict.fromkeys(ladder.product.key for ladder in ordered)))
+
+
+def _switched_first(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet, start_on: date,
+                    policy: Policy, holds: Sequence[Hold]) -> Schedule:
+    """Step 1 is the switch (the same dose in the new product, or the confirmed lower patch) for one interval,
+    rounded up to whole patch periods so that patches keep their days; the taper of the switched regimen
+    follows, with the new product in the old one's place in the order. A hold of step 1 lengthens the switch."""
+    _check_policy(replace(policy, switches=()), regimen, holds)
+    original = _ladders(regimen, formulary, factor_set, policy)
+    switched, said = apply(regimen, policy.switches, formulary)
+    renamed = {switch.from_product: switch.to_product for switch in policy.switches}
+    onward = replace(policy, switches=(), order=tuple(renamed.get(key, key) for key in policy.order))
+    period = math.lcm(1, *(int(formulary.get(line.product).wear_days or 1) for line in switched.lines
+                           if isinstance(line, PatchLine)))
+    held = sum(hold.extra_days for hold in holds if hold.step == 1)
+    days = math.ceil((policy.interval_days + held) / period) * period
+    rest = build_schedule(switched, formulary=formulary, factor_set=factor_set,
+                          start_on=start_on + timedelta(days=days), policy=onward,
+                          holds=[replace(hold, step=hold.step - 1) for hold in holds if hold.step > 1])
+    first_lines = rest.starting_lines  # (in the regimen's order)
+    first = Step(number=1, starts_on=start_on, ends_on=start_on + timedelta(days=days - 1),
+                 ome_mg_per_day=rest.starting_ome_mg_per_day, lines=first_lines, explanation=" ".join(said),
+                 ome_at_max_mg_per_day=sum((_line_at_max(line, factor_set) for line in first_lines), Decimal(0)),
+                 held_days=held)
+    steps = (first, *(replace(step, number=step.number + 1) for step in rest.steps))
+    starting = sum((ladder.rungs[0].ome_mg_per_day for ladder in original), Decimal(0))
+    return Schedule(factor_set=factor_set, starting_ome_mg_per_day=starting, steps=steps, warnings=rest.warnings,
+                    starting_lines=tuple(ladder.rungs[0] for ladder in original), order=rest.order)
+
+
+def _line_at_max(line: LineState, factor_set: FactorSet) -> Decimal:
+    """A line's OME with its when-needed doses at their maximum a day."""
+    if line.prn_dose_mg is None:
+        return line.ome_mg_per_day
+    return ome_mg_per_day(line.product, line.prn_dose_mg * line.prn_max_per_day, factor_set) or Decimal(0)
 
 
 def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy, holds: Sequence[Hold] = (),
@@ -213,6 +244,7 @@ def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy
     if not base.lines:
         raise RegimenError([FieldError("on", "the plan has already stopped: there is nothing to re-plan")])
     regimen = regimen_of(base)
+    policy = replace(policy, switches=())  # made at the start of the plan, once
     history = [*past[:-1], replace(in_force, ends_on=on - timedelta(days=1))]
     if go_back:
         back = replace(base, number=len(history) + 1, starts_on=on, ends_on=None,
@@ -227,7 +259,8 @@ def replan(previous: Schedule, *, formulary: Formulary, on: date, policy: Policy
     offset = len(history)
     steps = history + [replace(step, number=step.number + offset) for step in rest.steps]
     return Schedule(factor_set=previous.factor_set, starting_ome_mg_per_day=previous.starting_ome_mg_per_day,
-                    steps=tuple(steps), warnings=previous.warnings, starting_lines=previous.starting_lines)
+                    steps=tuple(steps), warnings=previous.warnings, starting_lines=previous.starting_lines,
+                    order=rest.order)
 
 
 def hold(previous: Schedule, *, on: date, extra_days: int) -> Schedule:
@@ -776,8 +809,7 @@ def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tup
     coarse = configuration.interval_pace_mg > 0 and unit > much_larger and removed > much_larger
     if removed <= configuration.pace_mg + unit and not coarse:
         return ()
-    switch = next((SAME_DRUG_SWITCHES[ladder.product.key] for ladder in reduced
-                   if ladder.product.key in SAME_DRUG_SWITCHES), None)
+    switch = next((PROPOSALS[ladder.product.key] for ladder in reduced if ladder.product.key in PROPOSALS), None)
     if switch:
         advice = f"consider {switch} (the pharmacist's decision)"
     elif any(ladder.patch_wear_days for ladder in changed):
@@ -793,7 +825,7 @@ def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tup
 def _abrupt_stop(ladder: _Ladder, last: LineState) -> str:
     """Why a line stops from more than two of its smallest units a day (or one patch), and what would help."""
     name = ladder.product.label()
-    switch = SAME_DRUG_SWITCHES.get(ladder.product.key)
+    switch = PROPOSALS.get(ladder.product.key)
     advice = f"consider {switch} first (the pharmacist's decision)" if switch else "consider holding this step longer"
     return (f"{name} stops from {plain(last.ome_mg_per_day)} mg OME a day, more than its smallest doses, because "
             f"no smaller dose can be made with its strengths: {advice}.")

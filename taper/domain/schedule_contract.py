@@ -20,10 +20,12 @@ from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, ge
 from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen, unknown_fields
 from taper.domain.starting_checks import refusals as starting_refusals
 from taper.domain.starting_checks import warnings as starting_warnings
+from taper.domain.switches import Switch
 
 REQUEST_FIELDS = ("start_on", "regimen", "policy", "holds", "factor_set")
 POLICY_FIELDS = ("reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "order_reason",
-                 "larger_dose_at", "max_patches", "tail")
+                 "larger_dose_at", "max_patches", "tail", "switches")
+SWITCH_FIELDS = ("from", "to", "at_step", "confirmed")
 HOLD_FIELDS = ("step", "extra_days")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
@@ -128,11 +130,13 @@ def _policy_document(policy: Policy, schedule: Schedule) -> dict[str, Any]:
     return {
         "reduction_pct": json_number(policy.reduction_pct), "interval_days": policy.interval_days,
         "basis": policy.basis.value, "target_ome_mg_per_day": json_number(policy.target_ome_mg_per_day),
-        "order": list(policy.order) or list(dict.fromkeys(line.product.key for line in schedule.starting_lines)),
+        "order": list(policy.order or schedule.order),
         "order_reason": policy.order_reason,
         "larger_dose_at": policy.larger_dose_at.strftime("%H:%M") if policy.larger_dose_at else None,
         "max_patches": policy.max_patches,
         "tail": policy.tail,
+        "switches": [{"from": switch.from_product, "to": switch.to_product, "at_step": switch.at_step,
+                      "confirmed": switch.confirmed} for switch in policy.switches],
     }
 
 
@@ -245,12 +249,38 @@ def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
     tail = raw.get("tail", defaults.tail)
     if not isinstance(tail, bool):
         errors.append(FieldError("policy.tail", f"must be true or false, not {tail!r}"))
+    switches = _switches(raw.get("switches", []), errors)
     if len(errors) > before or reduction is None or interval is None or target is None or max_patches is None \
             or basis is None:
         return None
     return Policy(reduction_pct=reduction, interval_days=interval, basis=basis, target_ome_mg_per_day=target,
                   order=tuple(order), order_reason=order_reason.strip(), larger_dose_at=larger_time,
-                  max_patches=max_patches, tail=tail)
+                  max_patches=max_patches, tail=tail, switches=switches)
+
+
+def _switches(raw: Any, errors: list[FieldError]) -> tuple[Switch, ...]:
+    """`[{"from": key, "to": key, "at_step": 1, "confirmed": false}]`: same-drug switches (taper.domain.switches)."""
+    if not isinstance(raw, list):
+        errors.append(FieldError("policy.switches", "must be a list of {\"from\": key, \"to\": key}"))
+        return ()
+    switches = []
+    for index, entry in enumerate(raw):
+        where = f"policy.switches[{index}]"
+        if not isinstance(entry, Mapping):
+            errors.append(FieldError(where, "must be an object with from and to"))
+            continue
+        errors.extend(unknown_fields(entry, SWITCH_FIELDS, where))
+        source, target = entry.get("from"), entry.get("to")
+        for name, key in (("from", source), ("to", target)):
+            if not isinstance(key, str):
+                errors.append(FieldError(f"{where}.{name}", f"must be a product key, not {key!r}"))
+        at_step = _whole(entry.get("at_step", 1), f"{where}.at_step", errors)
+        confirmed = entry.get("confirmed", False)
+        if not isinstance(confirmed, bool):
+            errors.append(FieldError(f"{where}.confirmed", f"must be true or false, not {confirmed!r}"))
+        elif isinstance(source, str) and isinstance(target, str) and at_step is not None:
+            switches.append(Switch(source, target, at_step, confirmed))
+    return tuple(switches)
 
 
 def _holds(raw: Any, errors: list[FieldError]) -> list[Hold]:
