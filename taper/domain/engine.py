@@ -509,17 +509,26 @@ def _in_order(ladders: list[_Ladder], regimen: Regimen, policy: Policy) -> list[
     """The pharmacist's order; by default, UK practice (issue 13 rule 5): when-needed doses first, then regular
     immediate-release, then modified-release, patches last (regimen order within each)."""
     if not policy.order:
-        return sorted(ladders, key=lambda ladder: (_default_rank(ladder), ladder.index))
+        return sorted(ladders, key=lambda ladder: (_default_rank(regimen.lines[ladder.index], ladder.product),
+                                                   ladder.index))
     position = {key: rank for rank, key in enumerate(policy.order)}
     return sorted(ladders, key=lambda ladder: (position[ladder.product.key], ladder.index))
 
 
-def _default_rank(ladder: _Ladder) -> int:
-    if ladder.is_prn:
+def default_order(regimen: Regimen, formulary: Formulary) -> tuple[str, ...]:
+    """The products in the order the engine reduces them when the pharmacist sets none (for the builder to offer
+    as its starting order): a product with a when-needed line goes where that line goes."""
+    ranked = sorted(range(len(regimen.lines)), key=lambda index: (
+        _default_rank(regimen.lines[index], formulary.get(regimen.lines[index].product)), index))
+    return tuple(dict.fromkeys(regimen.lines[index].product for index in ranked))
+
+
+def _default_rank(line: Line, product: Product) -> int:
+    if isinstance(line, PrnLine):
         return 0
-    if ladder.product.is_patch:
+    if product.is_patch:
         return 3
-    return 1 if ladder.product.release.value == "ir" else 2
+    return 1 if product.release.value == "ir" else 2
 
 
 # Choosing each step's configuration ---------------------------------------------------------------------

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from taper import clock
 from taper.domain.booking import CADENCES_DAYS
-from taper.domain.engine import Basis, hold, replan
+from taper.domain.engine import Basis, default_order, hold, replan
 from taper.domain.formulary import load_formulary
 from taper.domain.plans import IllegalMove, PlanStatus, check_move
-from taper.domain.regimen import RegimenError
+from taper.domain.regimen import RegimenError, parse_regimen
 from taper.domain.schedule_contract import (
     read_policy,
     schedule_document,
@@ -125,6 +125,13 @@ def record_decision(*, by: User, plan_id: int, decision: Decision) -> SharedDeci
                                                       "consent_gp": record.consent_share_with_gp,
                                                       "consent_pharmacy": record.consent_share_with_pharmacy})
     return record
+
+
+def reduction_order(regimen_lines: list[dict[str, Any]]) -> list[str]:
+    """The products of a recorded regimen in the engine's default order of reduction (when-needed doses first),
+    which the builder offers until the pharmacist changes it."""
+    formulary = load_formulary()
+    return list(default_order(parse_regimen(regimen_lines, formulary), formulary))
 
 
 def latest_decision(plan: Plan) -> SharedDecision | None:

@@ -346,3 +346,12 @@ def test_the_builder_shows_what_to_check_in_the_starting_regimen_and_the_dose_at
            "the same codeine doses" in callout
     assert "above the maximum of 240 mg" in callout
     assert "with when-needed doses at their most" in page
+
+
+def test_the_builder_offers_the_engines_order_when_needed_doses_first(signed_in: FlaskClient,
+                                                                      patient: Patient) -> None:
+    """The regimen was recorded MR first; the builder's starting order reduces the when-needed capsules first."""
+    page = page_text(signed_in.get(f"/patients/{patient.id}/plans/new"))
+    first = page.split('name="order-0"')[1].split("</select>")[0]
+    assert re.search(r'<option selected value="oxycodone-ir-capsule"|<option value="oxycodone-ir-capsule" selected',
+                     first), first

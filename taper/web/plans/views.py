@@ -38,7 +38,7 @@ blueprint = Blueprint("plans", __name__)
 def new(patient_id: int) -> WerkzeugResponse | str:
     """Choose the pace and see the schedule; "Preview" keeps everything typed, "Save draft" creates the plan."""
     current = regimens.history(by=current_user, patient_id=patient_id)
-    products = list(dict.fromkeys(line["product"] for line in current[0].lines)) if current else []
+    products = plans.reduction_order(current[0].lines) if current else []
     form = PlanForm()
     form.set_order_choices(products, {key: load_formulary().get(key).label() for key in products})
     if not form.is_submitted():
