@@ -639,8 +639,10 @@ def _at_most_half(ladders: list[_Ladder], current: tuple[int, ...], rungs: tuple
     smallest doses, excepted): the lines reduced last give way first, and each line keeps the largest reduction
     that leaves half. Where even the smallest change of the first line removes more, that change is taken (and
     the step warns)."""
-    floor = _total(ladders, current) * HALF
-    if _total(ladders, rungs) >= floor or _total(ladders, rungs) == 0:
+    if rungs == current:
+        return rungs
+    floor, total = _total(ladders, current) * HALF, _total(ladders, rungs)
+    if total >= floor or total == 0:
         return rungs
     adjusted = list(rungs)
     for position in reversed(range(len(ladders))):

@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -68,6 +69,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with log.open("wb") as output:
         process = subprocess.Popen(["make", "run"], cwd=PROJECT_ROOT, env=environment, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
+    watchdog = _stop_when_this_run_dies(process.pid)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base_url + "/login", process, log)
@@ -79,6 +81,39 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        watchdog.wait(timeout=30)
+
+
+# Kills the server's process group once the test run's process is gone, however it ended (even SIGKILL, when no
+# fixture teardown runs): it polls for the parent, then sends SIGTERM, and SIGKILL to whatever is left.
+_WATCHDOG = """
+import os, signal, sys, time
+parent, group = int(sys.argv[1]), int(sys.argv[2])
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+while alive(parent) and alive(group):
+    time.sleep(0.5)
+for sent in (signal.SIGTERM, signal.SIGKILL):
+    try:
+        os.killpg(group, sent)
+    except OSError:
+        sys.exit()
+    for _ in range(50):
+        try:
+            os.killpg(group, 0)
+        except OSError:
+            sys.exit()
+        time.sleep(0.1)
+"""
+
+
+def _stop_when_this_run_dies(group: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(group)], start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -120,3 +121,37 @@ def test_make_run_starts_the_scheduler_and_a_demo_reminder_reaches_the_outbox(ma
     outbox = re.sub(r"\s+", " ", client.get("/messages"))
     assert "Text: 07700 900101" in outbox and "Your next step starts tomorrow. Your plan has the details." in outbox
     assert "Margaret Holloway (NHS number 999 000 0018): step 2 of tapering plan" in outbox
+
+
+def test_a_server_of_a_test_run_that_is_killed_is_stopped_all_the_same() -> None:
+    """A run killed outright (SIGKILL: no fixture teardown) leaves no server behind: the watchdog the make_run
+    fixture starts beside each server stops its process group (here a stand-in server, to be quick)."""
+    import signal
+    import sys
+
+    script = ("import subprocess, time\n"
+              "from tests.e2e.conftest import _stop_when_this_run_dies\n"
+              "server = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+              "print(server.pid, flush=True)\n"
+              "_stop_when_this_run_dies(server.pid)\n"
+              "time.sleep(300)\n")
+    run = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    server = int(run.stdout.readline())
+    try:
+        os.kill(server, 0)  # running
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(server, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the stand-in server outlived the killed run")
+    finally:
+        run.stdout.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server, signal.SIGKILL)
