@@ -366,58 +366,57 @@ def _regular_ladder(line: RegularLine, product: Product, ome, larger_dose_at: ti
                                   for dose in line.doses))
     grain = _granularity(product)
     priority = _larger_dose_order([dose.at for dose in line.doses], larger_dose_at)
+    by_time = sorted(range(len(priority)), key=lambda position: priority[position])  # to list doses by time
     preferred = frozenset(strength for dose in first.doses for strength, _ in dose.units)
-    caps = {dose.at: int(dose.dose_mg // grain) for dose in line.doses}
+    caps = tuple(int(next(dose.dose_mg for dose in line.doses if dose.at == at) // grain) for at in priority)
     rungs, impractical = [first], []
     multiple = math.floor(line.amount_per_day() / grain)
     if multiple * grain == line.amount_per_day():
         multiple -= 1
     for count in range(multiple, 0, -1):
-        made = _split(count, grain, priority, caps, product, preferred)
+        made = _split(count, grain, caps, product, preferred)
         if made is None:
             continue
-        doses, practical = made
+        shares, units, practical = made
         if not practical:
             impractical.append(len(rungs))
+        doses = tuple(Dose(priority[position], shares[position] * grain, units[position]) for position in by_time
+                      if shares[position])
         rungs.append(LineState(product=product, ome_mg_per_day=ome(count * grain), doses=doses))
-        caps = {at: int(next((dose.dose_mg for dose in doses if dose.at == at), Decimal(0)) // grain) for at in caps}
-        preferred = frozenset(strength for dose in doses for strength, _ in dose.units)  # keep to these if we can
+        caps = shares
+        preferred = frozenset(strength for made_up in units for strength, _ in made_up)  # keep to these if we can
     rungs.append(LineState(product=product, ome_mg_per_day=ome(Decimal(0)), doses=()))
     return _Ladder(product, tuple(rungs), ome(grain), index=0, impractical=frozenset(impractical))
 
 
-def _split(count: int, grain: Decimal, priority: list[time], caps: dict[time, int], product: Product,
-           preferred: frozenset[Decimal]) -> tuple[tuple[Dose, ...], bool] | None:
-    """`count` grains a day over the dose times, no dose above its cap: the most even share first (larger
-    doses at the priority times), then near-even ones; the first whose doses can be made within the limits,
-    else the first that can be made at all (marked not practical). None if none can be made."""
+def _split(count: int, grain: Decimal, caps: tuple[int, ...], product: Product,
+           preferred: frozenset[Decimal]) -> tuple[tuple[int, ...], tuple[Units, ...], bool] | None:
+    """`count` grains a day over the dose times (in priority order), no dose above its cap: the most even share
+    first (larger doses at the priority times), then near-even ones; the first whose doses can be made within
+    the limits, else the first that can be made at all (marked not practical). The shares, each dose's units
+    (none for a share of 0), and whether practical; None if nothing can be made."""
     fallback = None
-    for shares in _shares(count, [caps[at] for at in priority]):
+    for shares in _shares(count, caps):
         amounts = [share * grain for share in shares]
         if product.is_liquid:
             volumes = [_dose_units(product, amount) if amount else () for amount in amounts]
             if all(units is not None for units in volumes):
-                return _doses(priority, amounts, volumes), True  # type: ignore[arg-type]
+                return shares, tuple(volumes), True  # type: ignore[arg-type]
             continue
-        taken = [amount for amount in amounts if amount]
-        practical = practical_units(taken, product.strengths, max_strengths=MAX_STRENGTHS_PER_STEP,
-                                    max_units_per_dose=MAX_UNITS_PER_DOSE, preferred=preferred)
+        practical = practical_units([amount for amount in amounts if amount], product.strengths,
+                                    max_strengths=MAX_STRENGTHS_PER_STEP, max_units_per_dose=MAX_UNITS_PER_DOSE,
+                                    preferred=preferred)
         if practical is not None:
-            units = iter(practical)
-            return _doses(priority, amounts, [next(units) if amount else () for amount in amounts]), True
+            made = iter(practical)
+            return shares, tuple(next(made) if amount else () for amount in amounts), True
         if fallback is None:
-            made = [fewest_units(amount, product.strengths) if amount else () for amount in amounts]
-            if all(units is not None for units in made):
-                fallback = _doses(priority, amounts, made)  # type: ignore[arg-type]
-    return None if fallback is None else (fallback, False)
+            fewest = [fewest_units(amount, product.strengths) if amount else () for amount in amounts]
+            if all(units is not None for units in fewest):
+                fallback = (shares, tuple(fewest), False)
+    return fallback  # type: ignore[return-value]
 
 
-def _doses(priority: list[time], amounts: list[Decimal], units: list[Units]) -> tuple[Dose, ...]:
-    return tuple(sorted((Dose(at, amount, made) for at, amount, made in zip(priority, amounts, units, strict=True)
-                         if amount), key=lambda dose: dose.at))
-
-
-def _shares(count: int, caps: list[int]) -> Iterator[tuple[int, ...]]:
+def _shares(count: int, caps: Sequence[int]) -> Iterator[tuple[int, ...]]:
     """Ways to give `count` grains to doses with these caps (in priority order): the most even first (filled
     to one level, the priority doses taking any remainder), then that share with up to three grains moved
     from one dose to another, least uneven first. Nothing if the caps hold fewer than `count` grains."""
