@@ -22,7 +22,6 @@ holds and re-planning: Holds, slowing down and going back):
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from itertools import combinations_with_replacement
+from itertools import combinations_with_replacement, permutations
 
 from taper.domain.formulary import Formulary, Product
 from taper.domain.makeable import Units, fewest_units, plain, practical_units
@@ -434,7 +433,7 @@ def _shares(count: int, caps: Sequence[int]) -> Iterator[tuple[int, ...]]:
     yield tuple(even)
     moves = []
     for moved in range(1, 4):
-        for giver, taker in itertools.permutations(range(len(even)), 2):
+        for giver, taker in permutations(range(len(even)), 2):
             moved_shares = list(even)
             moved_shares[giver] -= moved
             moved_shares[taker] += moved
