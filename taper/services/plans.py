@@ -27,6 +27,8 @@ from taper.domain.schedule_contract import (
     schedule_from_document,
     schedule_from_request,
 )
+from taper.domain.switches import NEEDS_CONFIRMING as SWITCH_NEEDS_CONFIRMING
+from taper.domain.switches import TARGETS as SWITCH_TARGETS
 from taper.extensions import db
 from taper.models import Plan, PlanVersion, SharedDecision, User
 from taper.services import appointments, audit, plan_documents, regimens
@@ -56,6 +58,7 @@ class PlanSettings:
     review_every_days: int = 14  # reviews every one or two weeks (taper.domain.booking)
     holds: tuple[dict[str, int], ...] = field(default=())
     max_start_days_ago: int = MAX_START_DAYS_IN_PAST
+    switch_from: str = ""  # a product to switch to the same drug in smaller steps at step 1 (taper.domain.switches)
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,19 @@ def record_decision(*, by: User, plan_id: int, decision: Decision) -> SharedDeci
                                                       "consent_gp": record.consent_share_with_gp,
                                                       "consent_pharmacy": record.consent_share_with_pharmacy})
     return record
+
+
+def switches_offered(products: list[str]) -> dict[str, str]:
+    """The same-drug switches the builder offers for these products: {from: what the pharmacist agrees to}."""
+    formulary = load_formulary()
+    offered = {}
+    for key in products:
+        if key in SWITCH_TARGETS:
+            old, new = formulary.get(key), formulary.get(SWITCH_TARGETS[key])
+            what = ("one patch at the nearest lower rate, which is itself a reduction: I confirm it"
+                    if key in SWITCH_NEEDS_CONFIRMING else f"the same {old.drug} dose")
+            offered[key] = f"Switch {old.label().lower()} to {new.label().lower()} at step 1 ({what})"
+    return offered
 
 
 def reduction_order(regimen_lines: list[dict[str, Any]]) -> list[str]:
@@ -281,6 +297,10 @@ def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any
         policy["order"] = list(settings.order)
     if settings.larger_dose_at:
         policy["larger_dose_at"] = settings.larger_dose_at
+    if settings.switch_from:
+        # The builder offers a switch that is itself a reduction (Transtec) only as one the pharmacist confirms.
+        policy["switches"] = [{"from": settings.switch_from, "to": SWITCH_TARGETS.get(settings.switch_from, ""),
+                               "confirmed": True}]
     return {"start_on": settings.start_on.isoformat(), "regimen": current[0].lines, "policy": policy,
             "holds": list(settings.holds), "factor_set": current[0].factor_set}
 

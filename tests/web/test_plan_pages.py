@@ -355,3 +355,28 @@ def test_the_builder_offers_the_engines_order_when_needed_doses_first(signed_in:
     first = page.split('name="order-0"')[1].split("</select>")[0]
     assert re.search(r'<option selected value="oxycodone-ir-capsule"|<option value="oxycodone-ir-capsule" selected',
                      first), first
+
+
+def test_the_builder_can_switch_mxl_to_12_hourly_morphine_at_step_1(signed_in: FlaskClient, pharmacist: User,
+                                                                    make: Maker) -> None:
+    """MXL 60 mg once a day cannot come down gently (30 mg capsules): the builder offers the same-drug switch,
+    and with it step 1 is 30 mg of 12-hourly morphine twice a day; the draft stores the switch."""
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "morphine-mr-capsule-24h", "doses": [{"time": "08:00", "dose_mg": 60}]}]))
+    db.session.commit()
+    url = f"/patients/{patient.id}/plans/new"
+    builder = page_text(signed_in.get(url))
+    assert ("Switch morphine modified-release capsule to morphine modified-release tablet at step 1 (the same "
+            "morphine dose)") in builder
+    fields = {key: value for key, value in _settings().items() if not key.startswith("order")}
+    without = page_text(submit(signed_in, url, {**fields, "preview": "1"}))
+    assert "12-hourly morphine modified-release tablets" in without  # proposed in a step's warning
+    switched = page_text(submit(signed_in, url, {**fields, "preview": "1", "switch_from": "morphine-mr-capsule-24h"}))
+    assert "Switch from morphine modified-release capsule to morphine modified-release tablet" in switched
+    response = submit(signed_in, url, {**fields, "save": "1", "switch_from": "morphine-mr-capsule-24h"})
+    assert response.status_code == 302
+    plan = db.session.scalar(select(Plan).where(Plan.patient_id == patient.id))
+    first = plan.current.schedule["steps"][0]
+    assert [line["product"] for line in first["lines"]] == ["morphine-mr-tablet-12h"]
+    assert plan.current.schedule["policy"]["switches"][0]["to"] == "morphine-mr-tablet-12h"

@@ -34,6 +34,9 @@ class PlanForm(FlaskForm):
     order_reason = TextAreaField("Why this order", validators=[Length(max=500)])
     instalment_days = RadioField("Instalments from the pharmacy", default="14", choices=[
         SelectChoice("7", "Every 7 days"), SelectChoice("14", "Every 14 days"), SelectChoice("28", "Every 28 days")])
+    switch_from = RadioField("Same-drug switch", default="", choices=[SelectChoice("", "No switch")],
+                             description="Where a medicine cannot come down gently, switch it to the same drug in "
+                                         "smaller steps first: step 1 is the switch")
     review_every_days = RadioField("Reviews", default="14", choices=[
         SelectChoice("7", "Every week"), SelectChoice("14", "Every 2 weeks")],
         description="Reviews are booked a few days after a step change, in your first free session slot")
@@ -64,6 +67,11 @@ class PlanForm(FlaskForm):
             entry.label.text = f"{_ORDINALS[position]} to reduce"
             entry.choices = [SelectChoice(key, labels[key]) for key in products]
 
+    def set_switch_choices(self, offered: dict[str, str]) -> None:
+        """The switches this regimen allows, besides no switch (the field is left out when there are none)."""
+        self.switch_from.choices = [SelectChoice("", "No switch"),
+                                    *(SelectChoice(key, label) for key, label in offered.items())]
+
     def validate_order(self, field: FieldList) -> None:
         chosen = [entry.data for entry in field]
         if len(chosen) != len(set(chosen)):
@@ -77,7 +85,8 @@ class PlanForm(FlaskForm):
             target_ome_mg_per_day=Decimal(self.maintenance_ome.data.strip())
             if self.target.data == "maintenance" else Decimal(0),
             order=order, order_reason=self.order_reason.data or "", instalment_days=int(self.instalment_days.data),
-            review_every_days=int(self.review_every_days.data), max_start_days_ago=max_start_days_ago)
+            review_every_days=int(self.review_every_days.data), max_start_days_ago=max_start_days_ago,
+            switch_from=self.switch_from.data or "")
 
 
 class DecisionForm(FlaskForm):
