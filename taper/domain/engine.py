@@ -538,6 +538,7 @@ class _Configuration:
     ideal_mg: Decimal
     pace_mg: Decimal  # what the pace asked this step to remove (since the previous step)
     interval_pace_mg: Decimal  # what the pace asks of one interval at this point of the plan
+    total: Decimal  # the daily OME of the configuration
 
 
 def _ideal(k: int, starting: Decimal, policy: Policy, phase_start: tuple[int, Decimal] | None) -> Decimal:
@@ -564,7 +565,7 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
     configuration adds no step: the current one simply lasts longer. A step held back by the gentle rules (at
     most half; a line stops from its smallest doses; one when-needed dose at a time) leaves the next step to
     catch up, and that step's ask is from the dose actually taken."""
-    current = tuple(0 for _ in ladders)
+    current, current_total = tuple(0 for _ in ladders), starting
     chosen: list[_Configuration] = []
     phase_start: tuple[int, Decimal] | None = None
     previous_ideal = last_ideal = starting
@@ -574,13 +575,13 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
         if policy.basis is Basis.PHASED and phase_start is None and ideal <= PHASED_SWITCH_FRACTION * starting:
             phase_start = (k, ideal)
         at_target = ideal <= policy.target_ome_mg_per_day
-        rungs = _at_most_half(ladders, current, _nearest(ladders, current, starting - ideal))
+        rungs = _at_most_half(ladders, current, current_total, _nearest(ladders, current, starting - ideal))
         if rungs != current:
+            current, current_total = rungs, _total(ladders, rungs)
             # The pace's ask is shown and stored to a thousandth of a mg (it is guidance, not a dose).
             chosen.append(_Configuration(k, rungs, ideal, (previous_ideal - ideal).quantize(THOUSANDTH),
-                                         interval_pace))
-            current = rungs
-            previous_ideal = max(ideal, _total(ladders, rungs))  # behind the pace: the next step catches up
+                                         interval_pace, current_total))
+            previous_ideal = max(ideal, current_total)  # behind the pace: the next step catches up
         if at_target and (policy.target_ome_mg_per_day > 0 or all(
                 ladder.rungs[rung].is_stopped for ladder, rung in zip(ladders, current, strict=True))):
             break  # (to stop, every line's last dose comes down first: a when-needed maximum too)
@@ -632,14 +633,15 @@ def _gently(ladder: _Ladder, now: int, chosen: int) -> int:
     return chosen
 
 
-def _at_most_half(ladders: list[_Ladder], current: tuple[int, ...], rungs: tuple[int, ...]) -> tuple[int, ...]:
+def _at_most_half(ladders: list[_Ladder], current: tuple[int, ...], current_total: Decimal,
+                  rungs: tuple[int, ...]) -> tuple[int, ...]:
     """Hold a step back so that it removes at most half of the dose then taken (the last step, a stop from the
     smallest doses, excepted): the lines reduced last give way first, and each line keeps the largest reduction
     that leaves half. Where even the smallest change of the first line removes more, that change is taken (and
     the step warns)."""
     if rungs == current:
         return rungs
-    floor, total = _total(ladders, current) * HALF, _total(ladders, rungs)
+    floor, total = current_total * HALF, _total(ladders, rungs)
     if total >= floor or total == 0:
         return rungs
     adjusted = list(rungs)
@@ -690,7 +692,7 @@ def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], st
     steps: list[Step] = []
     previous_rungs, previous_total = tuple(0 for _ in ladders), starting
     for number, (configuration, starts_on) in enumerate(zip(configurations, starts, strict=True), start=1):
-        total = _total(ladders, configuration.rungs)
+        total = configuration.total
         is_last = number == len(configurations)
         stopped = is_last and total == 0
         lines = () if stopped else tuple(
@@ -706,19 +708,19 @@ def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], st
             explanation=_explain(configuration, ladders, previous_rungs, policy, total, stopped),
             warnings=_warnings(configuration, ladders, previous_rungs, previous_total, total) + rounded,
             pace_mg_per_day=configuration.pace_mg,
-            ome_at_max_mg_per_day=total if stopped else _at_max(ladders, configuration.rungs),
+            ome_at_max_mg_per_day=total if stopped else _at_max(ladders, configuration.rungs, total),
             held_days=held))
         previous_rungs, previous_total = configuration.rungs, total
     return steps
 
 
-def _at_max(ladders: list[_Ladder], rungs: tuple[int, ...]) -> Decimal:
+def _at_max(ladders: list[_Ladder], rungs: tuple[int, ...], total: Decimal) -> Decimal:
     """The daily OME with every when-needed line at its maximum doses a day (a PRN ladder's smallest unit is
     one dose)."""
     states = [(ladder, ladder.rungs[rung]) for ladder, rung in zip(ladders, rungs, strict=True)]
     extra = sum((ladder.smallest_unit_ome * (state.prn_max_per_day - state.prn_usual_per_day)
                  for ladder, state in states if ladder.is_prn), Decimal(0))
-    return _total(ladders, rungs) + extra
+    return total + extra
 
 
 def _rounded_hold(hold: Hold, ladders: list[_Ladder], configurations: list[_Configuration]) -> int:
