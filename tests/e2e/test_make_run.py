@@ -132,8 +132,8 @@ def test_a_server_of_a_test_run_that_is_killed_is_stopped_all_the_same() -> None
     script = ("import subprocess, time\n"
               "from tests.e2e.conftest import _stop_when_this_run_dies\n"
               "server = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
-              "print(server.pid, flush=True)\n"
               "_stop_when_this_run_dies(server.pid)\n"
+              "print(server.pid, flush=True)\n"
               "time.sleep(300)\n")
     run = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     assert run.stdout is not None
