@@ -7,6 +7,7 @@ from datetime import date
 
 from taper import clock
 from taper.domain.booking import english_bank_holidays, ready_by
+from taper.domain.plans import PlanStatus
 from taper.domain.wording import long_date
 from taper.extensions import db
 from taper.models import Organisation, Patient, Plan
@@ -33,7 +34,7 @@ def early_start_notice(clinic: Organisation, starts_on: date) -> str | None:
 
 def early_start_notice_for_draft(plan: Plan) -> str | None:
     """The notice for a draft plan's step 1, were it started today; None once the plan has started."""
-    if plan.status.value != "draft":
+    if plan.status is not PlanStatus.DRAFT:
         return None
     patient = db.session.get(Patient, plan.patient_id)
     assert patient is not None
