@@ -39,7 +39,7 @@ def overdue_reviews() -> Result:
         held = [day for day in (
             db.session.scalar(select(func.max(FollowUp.held_on)).where(FollowUp.plan_id == plan.id)),
             _last_attended(plan.id)) if day is not None]
-        last_review = max(held) if held else date.fromisoformat(plan.current.schedule["steps"][0]["starts_on"])
+        last_review = max(held) if held else appointments.step_1_starts_on(plan)
         upcoming = appointments.upcoming(plan.id)
         due = review_overdue(last_review=last_review, cadence_days=plan.review_every_days, today=today,
                              next_booked=appointments.local_day(upcoming[0].starts_at) if upcoming else None)

@@ -23,7 +23,7 @@ holds and re-planning: Holds, slowing down and going back):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -202,10 +202,9 @@ def _switched_first(regimen: Regimen, *, formulary: Formulary, factor_set: Facto
     switched, said = apply(regimen, policy.switches, formulary)
     renamed = {switch.from_product: switch.to_product for switch in policy.switches}
     onward = replace(policy, switches=(), order=tuple(renamed.get(key, key) for key in policy.order))
-    period = math.lcm(1, *(int(formulary.get(line.product).wear_days or 1) for line in switched.lines
-                           if isinstance(line, PatchLine)))
     held = sum(hold.extra_days for hold in holds if hold.step == 1)
-    days = math.ceil((policy.interval_days + held) / period) * period
+    days = _whole_patch_periods(policy.interval_days + held, (
+        int(formulary.get(line.product).wear_days or 1) for line in switched.lines if isinstance(line, PatchLine)))
     rest = build_schedule(switched, formulary=formulary, factor_set=factor_set,
                           start_on=start_on + timedelta(days=days), policy=onward,
                           holds=[replace(hold, step=hold.step - 1) for hold in holds if hold.step > 1])
@@ -274,8 +273,7 @@ def hold(previous: Schedule, *, on: date, extra_days: int) -> Schedule:
         raise RegimenError([FieldError("on", "there is no later step to hold back")])
     wears = {int(line.product.wear_days) for step in (current[-1], *later)  # type: ignore[arg-type]
              for line in step.lines if line.patch_mcg_per_hour is not None and line.product.wear_days}
-    period = math.lcm(1, *wears)
-    shift = math.ceil(extra_days / period) * period
+    shift = _whole_patch_periods(extra_days, wears)
     note = (f" Held {extra_days} more days" + (f" (to {shift}, so patches still change on patch days)"
                                                 if shift != extra_days else "") + ".")
     rounded = (f"Held {shift} days, rounded to the patch-change day (asked: {extra_days} days).",) \
@@ -728,8 +726,14 @@ def _rounded_hold(hold: Hold, ladders: list[_Ladder], configurations: list[_Conf
     patches keep changing on their patch-change days."""
     worn = [ladder.patch_wear_days for position, ladder in enumerate(ladders) if ladder.patch_wear_days and any(
         not ladder.rungs[configuration.rungs[position]].is_stopped for configuration in configurations[hold.step - 1:])]
-    period = math.lcm(1, *(days for days in worn if days))
-    return math.ceil(hold.extra_days / period) * period
+    return _whole_patch_periods(hold.extra_days, (days for days in worn if days))
+
+
+def _whole_patch_periods(days: int, wear_days: Iterable[int]) -> int:
+    """`days` rounded up to a whole number of periods after which every patch worn is changed on the same day
+    (`days` itself without patches)."""
+    period = math.lcm(1, *wear_days)
+    return math.ceil(days / period) * period
 
 
 def _patch_day(candidate: date, ladders: list[_Ladder], before: tuple[int, ...], after: tuple[int, ...],

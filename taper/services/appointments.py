@@ -101,6 +101,7 @@ def closed_days(pharmacist_id: int, first: date, last: date) -> dict[date, str]:
 
 
 def step_1_starts_on(plan: Plan) -> date:
+    """The day the plan's first step starts (as its current version has it)."""
     return date.fromisoformat(plan.current.schedule["steps"][0]["starts_on"])
 
 

@@ -11,6 +11,7 @@ from taper.domain.plans import PlanStatus
 from taper.domain.wording import long_date
 from taper.extensions import db
 from taper.models import Organisation, Patient, Plan
+from taper.services import appointments
 
 
 def default_start_on(clinic: Organisation) -> date:
@@ -38,8 +39,7 @@ def early_start_notice_for_draft(plan: Plan) -> str | None:
         return None
     patient = db.session.get(Patient, plan.patient_id)
     assert patient is not None
-    starts_on = date.fromisoformat(plan.current.schedule["steps"][0]["starts_on"])
-    return early_start_notice(patient.clinic, starts_on)
+    return early_start_notice(patient.clinic, appointments.step_1_starts_on(plan))
 
 
 def _ready_by(clinic: Organisation, issued_on: date) -> date:
