@@ -57,6 +57,12 @@ def test_formulary_prints_every_stable_key_with_factor_and_source(app: Flask) ->
     assert (fentanyl["strengths"], fentanyl["patch_wear_hours"], fentanyl["dose_unit"]) == (
         [12, 25, 37.5, 50, 75, 100], 72, "mcg/h")
     assert fentanyl["ome"]["factor"] == 2.4 and fentanyl["ome"]["source"].startswith("FPM Opioids Aware")
+    # Brands (issue 13 rule 8): each with its strengths and source; the brand-only strength named.
+    assert fentanyl["brand_only_strengths"] == [37.5] and fentanyl["prescribed_by_brand"] is True
+    brands = {brand["name"]: brand["strengths"] for brand in fentanyl["brands"]}
+    assert brands["Mezolar Matrix"] == [12, 25, 37.5, 50, 75, 100] and brands["Fentalis"] == [25, 50, 75, 100]
+    assert all(brand["source"] for brand in fentanyl["brands"])
+    assert products["codeine-tablet"]["brands"] == [] and products["codeine-tablet"]["prescribed_by_brand"] is False
     methadone = products["methadone-oral-solution-1mg-ml"]["ome"]
     assert (methadone["calculable"], methadone["factor"]) == (False, None)
     assert "specialist" in methadone["notes"]

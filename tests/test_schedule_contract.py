@@ -13,10 +13,10 @@ from tests.conftest import csrf_token
 REQUEST = {
     "start_on": "2027-01-04",
     "regimen": [
-        {"product": "morphine-mr-tablet-12h",
+        {"product": "morphine-mr-tablet-12h", "brand": "MST Continus",
          "doses": [{"time": "08:00", "dose_mg": 60}, {"time": "20:00", "dose_mg": 60}]},
         {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4}},
-        {"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 25},
+        {"product": "fentanyl-patch-72h", "brand": "Matrifen", "patch_mcg_per_hour": 25},
     ],
     "policy": {"reduction_pct": 10, "interval_days": 14, "basis": "starting", "target_ome_mg_per_day": 0,
                "order": ["oxycodone-ir-capsule", "morphine-mr-tablet-12h", "fentanyl-patch-72h"],
@@ -37,8 +37,10 @@ INVALID = [
     ({**REQUEST, "factor_set": "who-1986"}, "factor_set", "'who-1986'"),
     ({**REQUEST, "speed": "fast"}, "speed", "unknown field 'speed'"),
     # Unknown fields are refused at every level, by their path (issue 13).
-    ({**REQUEST, "regimen": [{**REQUEST["regimen"][0], "brand": "MST Continus"}]}, "regimen[0].brand",
-     "unknown field 'brand'"),
+    ({**REQUEST, "regimen": [{**REQUEST["regimen"][0], "strength": 30}]}, "regimen[0].strength",
+     "unknown field 'strength'"),
+    ({**REQUEST, "regimen": [{**REQUEST["regimen"][0], "brand": "Zomorph"}]}, "regimen[0].brand",
+     "no brand 'Zomorph'"),
     ({**REQUEST, "regimen": [{"product": "morphine-ir-tablet", "doses": [{"time": "08:00", "dose_mg": 10,
                                                                           "with": "food"}]}]},
      "regimen[0].doses[0].with", "unknown field 'with'"),

@@ -23,10 +23,10 @@ def pharmacy_schedule_context(head: Letterhead, schedule_document: dict[str, Any
     schedule = schedule_from_document(schedule_document, load_formulary())
     periods = instalments(schedule, instalment_days=instalment_days)
     steps = {step["number"]: step for step in schedule_document["steps"]}
-    totals: dict[tuple[str, Decimal | None], Decimal] = defaultdict(Decimal)
+    totals: dict[tuple[str, Decimal | None, str | None], Decimal] = defaultdict(Decimal)
     for period in periods:
         for supply in period.supplies:
-            totals[(supply.product, supply.strength)] += supply.quantity
+            totals[(supply.product, supply.strength, supply.brand)] += supply.quantity
     return {
         **banner(head),
         "plan": {**banner(head)["plan"], "instalment_days": instalment_days,
@@ -38,7 +38,8 @@ def pharmacy_schedule_context(head: Letterhead, schedule_document: dict[str, Any
             "supplies": [_supply(supply) for supply in period.supplies],
             "instructions": [f"Step {number}: " + "; ".join(describe_scheduled(line) for line in steps[number]["lines"])
                              for number in period.steps if steps[number]["lines"]]} for period in periods],
-        "totals": [_supply(Supply(product, strength, quantity)) for (product, strength), quantity in totals.items()],
+        "totals": [_supply(Supply(product, strength, quantity, brand))
+                   for (product, strength, brand), quantity in totals.items()],
         "notes": notes,
     }
 
@@ -50,7 +51,7 @@ def render_pharmacy_schedule(head: Letterhead, schedule_document: dict[str, Any]
 
 
 def _supply(supply: Supply) -> dict[str, str]:
-    product = load_formulary().get(supply.product)
+    product = load_formulary().as_prescribed(supply.product, supply.brand)
     if supply.strength is None:
         return {"item": f"{product.label()} ({plain(product.concentration_mg_per_ml or Decimal(0))} mg/mL)",
                 "quantity": f"{plain(supply.quantity)} mL"}

@@ -51,7 +51,7 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
         "risk": risk,
         "pace": f"{policy['reduction_pct']}% of the {policy['basis']} dose every {policy['interval_days']} days, "
                 "one medicine at a time in this order: " + ", ".join(
-                    load_formulary().get(key).label().lower() for key in policy["order"]) + ".",
+                    load_formulary().get(key).label(in_sentence=True) for key in policy["order"]) + ".",
         "steps": steps_in_words(schedule_document),
         "prescription_dates": [long_date(day) for day in prescription_dates(
             instalments(schedule, instalment_days=instalment_days), issued_on=head.generated_on)],

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from taper.domain.formulary import Product, load_formulary
+from taper.domain.formulary import Product
 from taper.domain.makeable import Units, plain
-from taper.domain.wording import clock_words, long_date, scheduled_units, units_words
+from taper.domain.wording import clock_words, line_product, long_date, scheduled_units, units_words
 
 WHEN_NEEDED = "Only if you need it"
 PATCH = "Patch"
@@ -49,7 +49,6 @@ class Timetable:
 
 def timetable(schedule_document: dict[str, Any]) -> Timetable:
     """The steps of `schedule_document` (docs/schedule-api.md) as a timetable by time of day."""
-    formulary = load_formulary()
     steps = schedule_document["steps"]
     times = sorted({dose["time"] for step in steps for line in step["lines"] for dose in line.get("doses", ())})
     has_patch = any("patch_mcg_per_hour" in line for step in steps for line in step["lines"])
@@ -59,7 +58,7 @@ def timetable(schedule_document: dict[str, Any]) -> Timetable:
     for step in steps:
         cells: dict[str, list[Entry]] = {column: [] for column in columns}
         for line in step["lines"]:
-            product = formulary.get(line["product"])
+            product = line_product(line)
             medicine = product.label()
             if "patch_mcg_per_hour" in line:
                 cells[PATCH].append(Entry(medicine, _patch_words(product, scheduled_units(product, line["units"]))))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from taper.domain.formulary import MIN_LIQUID_DOSE_ML, Formulary, Product
+from taper.domain.limits import PARACETAMOL_MAX_MG_PER_DAY
 from taper.domain.makeable import Units, fewest_units, plain
 from taper.domain.ome import Factor, FactorSet, ome_mg_per_day
 from taper.domain.regimen import Line, PatchLine, PrnLine, Regimen, RegularLine
@@ -25,7 +26,6 @@ DEFAULT_HIGH_DOSE_THRESHOLD_MG = Decimal(120)
 # was found for 200 itself. NHS Sheffield suggests specialist support above about 300 mg/day.
 VERY_HIGH_DOSE_MG = Decimal(200)
 # Paracetamol: adult maximum 4 g in 24 hours (BNF paracetamol monograph; docs/clinical-sources.md, Paracetamol maximum).
-PARACETAMOL_MAX_MG_PER_DAY = Decimal(4000)
 
 
 class Severity(StrEnum):
@@ -71,8 +71,9 @@ class Assessment:
 
 def assess(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet,
            high_dose_threshold_mg: Decimal = DEFAULT_HIGH_DOSE_THRESHOLD_MG,
-           benzodiazepine: bool = False, gabapentinoid: bool = False) -> Assessment:
-    lines = tuple(_line_ome(index, line, formulary.get(line.product), factor_set)
+           benzodiazepine: bool = False, gabapentinoid: bool = False,
+           paracetamol_max_mg_per_day: Decimal = PARACETAMOL_MAX_MG_PER_DAY) -> Assessment:
+    lines = tuple(_line_ome(index, line, formulary.as_prescribed(line.product, line.brand), factor_set)
                   for index, line in enumerate(regimen.lines))
     calculable = all(line.ome_mg_per_day is not None for line in lines)
     total = sum((line.ome_mg_per_day or Decimal(0) for line in lines), Decimal(0)) if calculable else None
@@ -81,7 +82,8 @@ def assess(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet,
         *_not_calculable(lines, factor_set),
         *_not_makeable(regimen, lines),
         *_above_maximum(regimen, lines),
-        *_paracetamol(regimen, lines),
+        *_no_brand(regimen, formulary),
+        *_paracetamol(regimen, lines, paracetamol_max_mg_per_day),
         *_same_release_kind(lines),
         *_specialist_only(lines),
         *_dose_bands(total, total_max, high_dose_threshold_mg),
@@ -138,9 +140,26 @@ def _not_makeable(regimen: Regimen, lines: tuple[LineOme, ...]) -> list[Finding]
                        if product.is_liquid else
                        "the strengths available (" + ", ".join(f"{s} mg" for s in product.strengths) + ")")
                 findings.append(Finding("DOSE_NOT_MAKEABLE", Severity.WARNING,
-                                        f"{plain(dose)} mg of {product.label().lower()} cannot be made "
+                                        f"{plain(dose)} mg of {product.label(in_sentence=True)} cannot be made "
                                         f"exactly from {how}.",
                                         assessed.index))
+    return findings
+
+
+def _no_brand(regimen: Regimen, formulary: Formulary) -> list[Finding]:
+    """Modified-release oral opioids and patches are prescribed by brand (docs/clinical-sources.md: Brands), so
+    that the patient always gets the same product: brands differ in their strengths (no 5 mg Morphgesic SR, no
+    12 microgram/hour Fentalis) and are not all interchangeable (buprenorphine patches)."""
+    findings = []
+    for index, line in enumerate(regimen.lines):
+        product = formulary.get(line.product)
+        if line.brand is None and product.prescribed_by_brand:
+            brands = ", ".join(brand.name for brand in product.brands)
+            findings.append(Finding("NO_BRAND", Severity.WARNING,
+                                    f"{product.label()} names no brand. Prescribe modified-release opioids and "
+                                    f"patches by brand ({brands}), so that the patient always gets the same "
+                                    "product; record the brand the patient takes, and the plan uses that "
+                                    "brand's strengths.", index))
     return findings
 
 
@@ -170,8 +189,9 @@ def _above_maximum(regimen: Regimen, lines: tuple[LineOme, ...]) -> list[Finding
     return findings
 
 
-def _paracetamol(regimen: Regimen, lines: tuple[LineOme, ...]) -> list[Finding]:
-    """Paracetamol in combination products, with as-needed doses at their maximum, against 4 g a day."""
+def _paracetamol(regimen: Regimen, lines: tuple[LineOme, ...], maximum_mg: Decimal) -> list[Finding]:
+    """Paracetamol in combination products, with as-needed doses at their maximum, against the clinic's maximum
+    (4 g a day for adults, lower where the clinic sets it; taper.domain.limits)."""
     total = Decimal(0)
     for line, assessed in zip(regimen.lines, lines, strict=True):
         product = assessed.product
@@ -179,11 +199,12 @@ def _paracetamol(regimen: Regimen, lines: tuple[LineOme, ...]) -> list[Finding]:
             continue
         opioid_mg = line.dose_mg * line.max_per_day if isinstance(line, PrnLine) else assessed.amount_per_day
         total += opioid_mg / product.strengths[0] * product.paracetamol_mg_per_unit
-    if total > PARACETAMOL_MAX_MG_PER_DAY:
+    if total > maximum_mg:
+        which = ("the adult maximum of 4 g in 24 hours (BNF)" if maximum_mg == PARACETAMOL_MAX_MG_PER_DAY
+                 else f"the clinic's maximum of {plain(maximum_mg / 1000)} g in 24 hours")
         return [Finding("PARACETAMOL_OVER_4G", Severity.DANGER,
                         f"Combination products give {plain(total)} mg of paracetamol a day (as-needed doses at their "
-                        "maximum): above the adult maximum of 4 g in 24 hours (BNF). "
-                        "Check for other paracetamol too.")]
+                        f"maximum): above {which}. Check for other paracetamol too.")]
     return []
 
 

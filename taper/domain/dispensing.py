@@ -26,6 +26,7 @@ class Supply:
     product: str
     strength: Decimal | None  # None for a liquid (its quantity is in mL)
     quantity: Decimal  # tablets, capsules or patches; mL for liquids
+    brand: str | None = None  # the brand the line is prescribed by (rule 8: it travels with the line)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def instalments(schedule: Schedule, *, instalment_days: int, until: date | None 
     start = plan_start
     while start <= end:
         period_end = min(start + timedelta(days=instalment_days - 1), end)
-        totals: dict[tuple[str, Decimal | None], Decimal] = defaultdict(Decimal)
+        totals: dict[tuple[str, Decimal | None, str | None], Decimal] = defaultdict(Decimal)
         in_force: list[int] = []
         day = start
         while day <= period_end:
@@ -79,10 +80,10 @@ def instalments(schedule: Schedule, *, instalment_days: int, until: date | None 
                 in_force.append(step.number)
             for line in step.lines:
                 for strength, quantity in daily_units(line, on=day, plan_start=plan_start).items():
-                    totals[(line.product.key, strength)] += quantity
+                    totals[(line.product.key, strength, line.product.brand)] += quantity
             day += timedelta(days=1)
-        supplies = tuple(Supply(product, strength, quantity) for (product, strength), quantity in totals.items()
-                         if quantity)
+        supplies = tuple(Supply(product, strength, quantity, brand)
+                         for (product, strength, brand), quantity in totals.items() if quantity)
         result.append(Instalment(len(result) + 1, start, period_end, supplies, tuple(in_force)))
         start = period_end + timedelta(days=1)
     return result

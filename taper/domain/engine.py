@@ -291,13 +291,13 @@ def regimen_of(step: Step) -> Regimen:
     """The regimen a step asks the patient to take, to plan onward from it."""
     lines: list[Line] = []
     for state in step.lines:
-        key = state.product.key
+        key, brand = state.product.key, state.product.brand
         if state.patch_mcg_per_hour is not None:
-            lines.append(PatchLine(key, state.patch_mcg_per_hour, state.patch_units))
+            lines.append(PatchLine(key, state.patch_mcg_per_hour, state.patch_units, brand))
         elif state.prn_dose_mg is not None:
-            lines.append(PrnLine(key, state.prn_dose_mg, state.prn_usual_per_day, state.prn_max_per_day))
+            lines.append(PrnLine(key, state.prn_dose_mg, state.prn_usual_per_day, state.prn_max_per_day, brand))
         else:
-            lines.append(RegularLine(key, tuple(TimedDose(dose.at, dose.dose_mg) for dose in state.doses)))
+            lines.append(RegularLine(key, tuple(TimedDose(dose.at, dose.dose_mg) for dose in state.doses), brand))
     return Regimen(lines=tuple(lines))
 
 
@@ -307,7 +307,7 @@ def _ladders(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, poli
     ladders = []
     errors = []
     for index, line in enumerate(regimen.lines):
-        product = formulary.get(line.product)
+        product = formulary.as_prescribed(line.product, line.brand)  # the brand's strengths (or generic ones)
         where = f"regimen[{index}].product"
         if not product.taper_automatically:
             errors.append(FieldError(where, f"{product.key} is never tapered automatically: specialist advice is "

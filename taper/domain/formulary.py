@@ -1,7 +1,8 @@
 """The formulary: opioid products available in England, their strengths and how they are given.
 
-The facts live in `data/formulary.csv`, one row per product with the source of its strengths; this module
-loads and validates them. Product keys are a stable interface (the engine's JSON, the CLI, other tools):
+The facts live in `data/formulary.csv`, one row per product with the source of its strengths, and
+`data/brands.csv`, one row per UK brand of a product with the strengths that brand comes in; this module loads
+and validates them. Product keys are a stable interface (the engine's JSON, the CLI, other tools):
 never rename one. Amounts are `Decimal` throughout, so that no dose is ever rounded by binary floating point.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -19,6 +20,7 @@ from typing import TypeVar
 
 DATA = Path(__file__).resolve().parent / "data"
 FORMULARY_FILE = DATA / "formulary.csv"
+BRANDS_FILE = DATA / "brands.csv"
 # Liquid doses (issue 13 rule 4): measured in steps of the product's `measure_ml` (0.5 mL, which a patient can
 # draw up reliably with an oral syringe; finer steps are false precision) and never below 1 mL.
 MIN_LIQUID_DOSE_ML = Decimal(1)
@@ -59,6 +61,20 @@ class UnknownProduct(KeyError):
     """No product has this key."""
 
 
+class UnknownBrand(KeyError):
+    """The product has no brand of this name."""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A UK brand of a product and the strengths it comes in (a brand need not have every strength: no 5 mg
+    Morphgesic SR, no 12 microgram/hour Fentalis)."""
+
+    name: str
+    strengths: tuple[Decimal, ...]
+    source: str
+
+
 @dataclass(frozen=True)
 class Product:
     key: str
@@ -83,6 +99,12 @@ class Product:
     strengths_source: str
     reviewed_on: date
     notes: str
+    # Strengths made by some brands only (fentanyl 37.5 micrograms/hour: Mezolar Matrix); a line that names no
+    # brand never uses them, since a pharmacy supplying it generically may not have them.
+    brand_only_strengths: tuple[Decimal, ...] = ()
+    brands: tuple[Brand, ...] = ()
+    # The brand a line names; `strengths` are then that brand's (Formulary.as_prescribed).
+    brand: str | None = None
 
     @property
     def is_patch(self) -> bool:
@@ -105,8 +127,25 @@ class Product:
         """Micrograms an hour a patch of this labelled strength releases (the '12' fentanyl patch gives 12.5)."""
         return self.release_rates.get(strength, strength)
 
-    def label(self) -> str:
-        return f"{self.drug.capitalize()} {self.form}"
+    @property
+    def prescribed_by_brand(self) -> bool:
+        """Modified-release oral opioids and patches are prescribed by brand, so that a patient always gets
+        the same product (docs/clinical-sources.md: Brands)."""
+        return self.release is not Release.IR and bool(self.brands)
+
+    def brand_named(self, name: str) -> Brand:
+        """The brand of this name, matched without regard to case or repeated spaces; UnknownBrand if none."""
+        wanted = " ".join(name.split()).casefold()
+        for brand in self.brands:
+            if brand.name.casefold() == wanted:
+                return brand
+        raise UnknownBrand(name)
+
+    def label(self, *, in_sentence: bool = False) -> str:
+        """'Morphine modified-release tablet', with the brand when the line names one ('Morphine modified-release
+        tablet (MST Continus)'); `in_sentence`: lower case but for the brand."""
+        generic = f"{self.drug} {self.form}" if in_sentence else f"{self.drug.capitalize()} {self.form}"
+        return f"{generic} ({self.brand})" if self.brand else generic
 
 
 @dataclass(frozen=True)
@@ -115,10 +154,17 @@ class Formulary:
     version: str  # the first 12 hex digits of the data file's SHA-256: every figure can name the data it used
 
     def get(self, key: str) -> Product:
+        """The product with every strength any brand has (what the formulary lists)."""
         try:
             return self.products[key]
         except KeyError:
             raise UnknownProduct(key) from None
+
+    def as_prescribed(self, key: str, brand: str | None) -> Product:
+        """The product as a line prescribes it, with the strengths the patient can be given: those of the named
+        brand, or with no brand those a pharmacy can supply generically (no brand-only strength). UnknownProduct
+        or UnknownBrand if there is no such product or brand."""
+        return _as_prescribed(self.get(key), brand)
 
     def __contains__(self, key: object) -> bool:
         return key in self.products
@@ -128,16 +174,53 @@ class Formulary:
 
 
 @cache
-def load_formulary(path: Path = FORMULARY_FILE) -> Formulary:
-    """Read and validate the formulary file (once per process)."""
+def _as_prescribed(product: Product, brand: str | None) -> Product:
+    if brand is None:
+        generic = tuple(strength for strength in product.strengths if strength not in product.brand_only_strengths)
+        return replace(product, strengths=generic) if generic != product.strengths else product
+    named = product.brand_named(brand)
+    return replace(product, strengths=named.strengths, brand=named.name)
+
+
+@cache
+def load_formulary(path: Path = FORMULARY_FILE, brands_path: Path = BRANDS_FILE) -> Formulary:
+    """Read and validate the formulary and brands files (once per process)."""
     raw = path.read_bytes()
+    raw_brands = brands_path.read_bytes()
     products: dict[str, Product] = {}
     for number, row in enumerate(csv.DictReader(raw.decode("utf-8").splitlines()), start=2):
         product = _product(row, _Row(path.name, number))
         if product.key in products:
             raise FormularyDataError(f"{path.name} row {number}: duplicate key {product.key}")
         products[product.key] = product
-    return Formulary(products=products, version=hashlib.sha256(raw).hexdigest()[:12])
+    _add_brands(products, raw_brands.decode("utf-8"), brands_path.name)
+    return Formulary(products=products, version=hashlib.sha256(raw + raw_brands).hexdigest()[:12])
+
+
+def _add_brands(products: dict[str, Product], text: str, file: str) -> None:
+    """Each product's brands from the brands file: every brand's strengths are strengths of its product, and
+    every brand-only strength of a product is made by at least one of its brands."""
+    brands: dict[str, list[Brand]] = {key: [] for key in products}
+    for number, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        where = _Row(file, number)
+        key = _required(row["product"], "product", where)
+        if key not in products:
+            raise where.fail("product", f"unknown product {key!r}")
+        name = " ".join(_required(row["brand"], "brand", where).split())
+        strengths = tuple(_decimal(value, "strengths", where) for value in row["strengths"].split(";"))
+        if list(strengths) != sorted(set(strengths)) or not set(strengths) <= set(products[key].strengths):
+            raise where.fail("strengths", f"need strengths of {key} in rising order, each once")
+        if any(brand.name.casefold() == name.casefold() for brand in brands[key]):
+            raise where.fail("brand", f"{name} is listed twice for {key}")
+        _required(row["source"], "source", where)
+        _date(row["reviewed_on"], "reviewed_on", where)
+        brands[key].append(Brand(name=name, strengths=strengths, source=row["source"].strip()))
+    for key, product in products.items():
+        unmade = [strength for strength in product.brand_only_strengths
+                  if not any(strength in brand.strengths for brand in brands[key])]
+        if unmade:
+            raise FormularyDataError(f"{file}: no brand of {key} has its brand-only strength {unmade[0]}")
+        products[key] = replace(product, brands=tuple(brands[key]))
 
 
 class _Row:
@@ -199,7 +282,15 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         strengths_source=row["strengths_source"].strip(),
         reviewed_on=_date(row["reviewed_on"], "reviewed_on", where),
         notes=row["notes"].strip(),
+        brand_only_strengths=_brand_only(row["brand_only_strengths"], strengths, where),
     )
+
+
+def _brand_only(raw: str, strengths: tuple[Decimal, ...], where: _Row) -> tuple[Decimal, ...]:
+    only = tuple(_decimal(value, "brand_only_strengths", where) for value in filter(None, raw.split(";")))
+    if not set(only) <= set(strengths) or set(only) == set(strengths):
+        raise where.fail("brand_only_strengths", "must be some, not all, of the product's strengths")
+    return only
 
 
 def _release_rates(raw: str, strengths: tuple[Decimal, ...], where: _Row) -> dict[Decimal, Decimal]:

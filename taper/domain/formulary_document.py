@@ -51,6 +51,11 @@ def _product(product: Product, factor_set: FactorSet) -> dict[str, Any]:
         "strengths_source": product.strengths_source,
         "reviewed_on": product.reviewed_on.isoformat(),
         "notes": product.notes,
+        # Rule 8 (issue 13): the UK brands and their strengths; a line naming no brand never uses a brand-only one.
+        "brands": [{"name": brand.name, "strengths": [json_number(strength) for strength in brand.strengths],
+                    "source": brand.source} for brand in product.brands],
+        "brand_only_strengths": [json_number(strength) for strength in product.brand_only_strengths],
+        "prescribed_by_brand": product.prescribed_by_brand,
         "ome": {
             "calculable": factor is not None and factor.value is not None,
             "factor": _number(factor.value) if factor else None,

@@ -4,10 +4,11 @@
 
     [{"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 30}, ...]},
      {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 5, "usual_per_day": 2, "max_per_day": 4}},
-     {"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 37}]
+     {"product": "fentanyl-patch-72h", "brand": "Matrifen", "patch_mcg_per_hour": 37}]
 
 and refuses anything it cannot read exactly, naming the field (`regimen[1].prn.max_per_day`) and the value, and
-any field it does not know (`regimen[0].brand`).
+any field it does not know (`regimen[0].every_hours`). A line may name the `brand` it is prescribed by; its
+doses are then made from that brand's strengths, and without one from the strengths any pharmacy can supply.
 Doses are in mg of the opioid (for co-codamol: mg of codeine); patches in micrograms an hour, as labelled.
 """
 
@@ -20,15 +21,15 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from taper.domain.formulary import Formulary, Product, UnknownProduct
+from taper.domain.formulary import Formulary, Product, UnknownBrand, UnknownProduct
 from taper.domain.makeable import Units, fewest_units
 
 # More patches than this at once is not a regimen anyone is on; refuse it as a typing error.
 MAX_PATCHES_RECORDED = 6
 MAX_DOSES_PER_DAY = 24
 # The fields each object may have: anything else is refused by its path, so a misspelt or unsupported field
-# (a "brand" before brands exist) is never silently ignored.
-LINE_FIELDS = ("product", "doses", "prn", "patch_mcg_per_hour")
+# is never silently ignored.
+LINE_FIELDS = ("product", "brand", "doses", "prn", "patch_mcg_per_hour")
 DOSE_FIELDS = ("time", "dose_mg")
 PRN_FIELDS = ("dose_mg", "usual_per_day", "max_per_day")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -44,6 +45,7 @@ class TimedDose:
 class RegularLine:
     product: str
     doses: tuple[TimedDose, ...]
+    brand: str | None = None  # the brand prescribed (its name as the formulary spells it); None: generic
 
     def amount_per_day(self) -> Decimal:
         return sum((dose.dose_mg for dose in self.doses), Decimal(0))
@@ -55,6 +57,7 @@ class PrnLine:
     dose_mg: Decimal
     usual_per_day: int
     max_per_day: int
+    brand: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class PatchLine:
     product: str
     mcg_per_hour: Decimal  # the sum of the labelled strengths of the patches worn together
     patches: Units  # which patches make it up (fewest patches)
+    brand: str | None = None
 
 
 Line = RegularLine | PrnLine | PatchLine
@@ -105,15 +109,16 @@ def regimen_to_json(regimen: Regimen) -> list[dict[str, Any]]:
     """The JSON shape `parse_regimen` reads (numbers as JSON numbers, exact for these decimals)."""
     shaped: list[dict[str, Any]] = []
     for line in regimen.lines:
+        named: dict[str, Any] = {"product": line.product} | ({"brand": line.brand} if line.brand else {})
         if isinstance(line, RegularLine):
-            shaped.append({"product": line.product, "doses": [
+            shaped.append(named | {"doses": [
                 {"time": dose.at.strftime("%H:%M"), "dose_mg": json_number(dose.dose_mg)} for dose in line.doses]})
         elif isinstance(line, PrnLine):
-            shaped.append({"product": line.product, "prn": {
+            shaped.append(named | {"prn": {
                 "dose_mg": json_number(line.dose_mg), "usual_per_day": line.usual_per_day,
                 "max_per_day": line.max_per_day}})
         else:
-            shaped.append({"product": line.product, "patch_mcg_per_hour": json_number(line.mcg_per_hour)})
+            shaped.append(named | {"patch_mcg_per_hour": json_number(line.mcg_per_hour)})
     return shaped
 
 
@@ -142,6 +147,9 @@ def _line(raw: Any, formulary: Formulary, field: str, errors: list[FieldError]) 
     if product is None:
         errors.append(FieldError(f"{field}.product", f"unknown product {key!r}: choose one from the formulary"))
         return None
+    product = _as_prescribed(formulary, product, raw.get("brand"), f"{field}.brand", errors)
+    if product is None:
+        return None
     kinds = [name for name in ("doses", "prn", "patch_mcg_per_hour") if name in raw]
     if len(kinds) != 1:
         errors.append(FieldError(field, "give exactly one of doses (regular), prn (as needed) or "
@@ -158,6 +166,21 @@ def _line(raw: Any, formulary: Formulary, field: str, errors: list[FieldError]) 
     if kind == "prn":
         return _prn(product, raw["prn"], f"{field}.prn", errors)
     return _patch(product, raw["patch_mcg_per_hour"], f"{field}.patch_mcg_per_hour", errors)
+
+
+def _as_prescribed(formulary: Formulary, product: Product, brand: Any, field: str,
+                   errors: list[FieldError]) -> Product | None:
+    """The product with the strengths of the brand the line names (none: those supplied generically)."""
+    choices = ", ".join(known.name for known in product.brands)
+    if brand is not None and (not isinstance(brand, str) or not brand.strip()):
+        errors.append(FieldError(field, f"must be the name of a brand ({choices or 'none known'}), not {brand!r}"))
+        return None
+    try:
+        return formulary.as_prescribed(product.key, brand)
+    except UnknownBrand:
+        errors.append(FieldError(field, f"{product.label()} has no brand {brand!r} in the formulary: "
+                                        + (f"choose one of {choices}" if choices else "leave the brand out")))
+        return None
 
 
 def _regular(product: Product, raw: Any, field: str, errors: list[FieldError]) -> RegularLine | None:
@@ -184,7 +207,8 @@ def _regular(product: Product, raw: Any, field: str, errors: list[FieldError]) -
         return None
     if len(doses) != len(raw):
         return None
-    return RegularLine(product=product.key, doses=tuple(sorted(doses, key=lambda dose: dose.at)))
+    return RegularLine(product=product.key, doses=tuple(sorted(doses, key=lambda dose: dose.at)),
+                       brand=product.brand)
 
 
 def _prn(product: Product, raw: Any, field: str, errors: list[FieldError]) -> PrnLine | None:
@@ -203,7 +227,7 @@ def _prn(product: Product, raw: Any, field: str, errors: list[FieldError]) -> Pr
         return None
     if dose is None or usual is None or maximum is None:
         return None
-    return PrnLine(product=product.key, dose_mg=dose, usual_per_day=usual, max_per_day=maximum)
+    return PrnLine(product=product.key, dose_mg=dose, usual_per_day=usual, max_per_day=maximum, brand=product.brand)
 
 
 def _patch(product: Product, raw: Any, field: str, errors: list[FieldError]) -> PatchLine | None:
@@ -217,10 +241,20 @@ def _patch(product: Product, raw: Any, field: str, errors: list[FieldError]) -> 
         else None
     if patches is None:
         strengths = ", ".join(str(strength) for strength in product.strengths)
+        which = f"{product.brand} " if product.brand else ""
         errors.append(FieldError(field, f"{rate} micrograms an hour cannot be made from at most {limit} "
-                                        f"{product.key} patches ({strengths})"))
+                                        f"{which}{product.key} patches ({strengths}){_brand_only_hint(product)}"))
         return None
-    return PatchLine(product=product.key, mcg_per_hour=rate, patches=patches)
+    return PatchLine(product=product.key, mcg_per_hour=rate, patches=patches, brand=product.brand)
+
+
+def _brand_only_hint(product: Product) -> str:
+    """For a line with no brand: which brands make the strengths it cannot use."""
+    if product.brand or not product.brand_only_strengths:
+        return ""
+    return "".join(f"; the {strength} is made only as " + " and ".join(
+        brand.name for brand in product.brands if strength in brand.strengths) + ": name the brand"
+        for strength in product.brand_only_strengths)
 
 
 def _time(raw: Any, field: str, errors: list[FieldError]) -> time | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from taper.domain.engine import Basis, Dose, Hold, LineState, Policy, Schedule, Step, build_schedule
 from taper.domain.formulary import Formulary, Product
+from taper.domain.limits import Limits
 from taper.domain.makeable import Units
 from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, get_factor_set, ome_mg_per_day
 from taper.domain.regimen import FieldError, RegimenError, json_number, parse_regimen, unknown_fields
@@ -22,10 +23,11 @@ from taper.domain.starting_checks import refusals as starting_refusals
 from taper.domain.starting_checks import warnings as starting_warnings
 from taper.domain.switches import Switch
 
-REQUEST_FIELDS = ("start_on", "regimen", "policy", "holds", "factor_set")
+REQUEST_FIELDS = ("start_on", "regimen", "policy", "holds", "factor_set", "limits")
+LIMIT_FIELDS = ("paracetamol_max_mg_per_day", "plausible_units_per_dose", "plausible_ome_mg_per_day")
 POLICY_FIELDS = ("reduction_pct", "interval_days", "basis", "target_ome_mg_per_day", "order", "order_reason",
                  "larger_dose_at", "max_patches", "tail", "switches")
-SWITCH_FIELDS = ("from", "to", "at_step", "confirmed")
+SWITCH_FIELDS = ("from", "to", "at_step", "confirmed", "brand")
 HOLD_FIELDS = ("step", "extra_days")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
@@ -42,6 +44,7 @@ def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
     factor_set = _factor_set(request.get("factor_set"), errors)
     policy = _policy(request.get("policy", {}), errors)
     holds = _holds(request.get("holds", []), errors)
+    limits = _limits(request.get("limits", {}), errors)
     try:
         regimen = parse_regimen(request.get("regimen"), formulary)
     except RegimenError as refusal:
@@ -49,17 +52,40 @@ def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
         regimen = None
     if regimen is not None and factor_set is not None:
         errors.extend(starting_refusals(regimen, formulary, factor_set, given=request.get("regimen")))
-    if errors or regimen is None or start_on is None or factor_set is None or policy is None:
+    if errors or regimen is None or start_on is None or factor_set is None or policy is None or limits is None:
         raise RegimenError(errors)
     schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
                               policy=policy, holds=holds)
     # The starting warnings travel with the schedule (a re-plan keeps them) ahead of the engine's own.
-    schedule = replace(schedule, warnings=(*starting_warnings(regimen, formulary, factor_set), *schedule.warnings))
-    return schedule_document(schedule, formulary, policy)
+    schedule = replace(schedule, warnings=(*starting_warnings(regimen, formulary, factor_set, limits),
+                                           *schedule.warnings))
+    return schedule_document(schedule, formulary, policy, limits)
 
 
-def schedule_document(schedule: Schedule, formulary: Formulary, policy: Policy) -> dict[str, Any]:
-    return {
+def stored_limits(document: Mapping[str, Any]) -> Limits | None:
+    """The limits a stored schedule document was checked against (None in documents from before they existed)."""
+    if "limits" not in document:
+        return None
+    errors: list[FieldError] = []
+    limits = _limits(document["limits"], errors)
+    if limits is None:
+        raise ValueError(f"stored schedule has unreadable limits: {errors}")
+    return limits
+
+
+def limits_document(limits: Limits) -> dict[str, Any]:
+    """The limits the starting regimen was checked against, every default filled in."""
+    return {"paracetamol_max_mg_per_day": json_number(limits.paracetamol_max_mg_per_day),
+            "plausible_units_per_dose": limits.plausible_units_per_dose,
+            "plausible_ome_mg_per_day": json_number(limits.plausible_ome_mg_per_day)}
+
+
+def schedule_document(schedule: Schedule, formulary: Formulary, policy: Policy,
+                      limits: Limits | None = None) -> dict[str, Any]:
+    """The response document; `limits`, the clinic's limits the starting regimen was checked against, are echoed
+    when given (a revision passes on those of the version it revises)."""
+    limits_echo = {"limits": limits_document(limits)} if limits is not None else {}
+    return limits_echo | {
         "policy": _policy_document(policy, schedule),
         "factor_set": schedule.factor_set.key,
         "factor_set_version": schedule.factor_set.version,
@@ -89,7 +115,7 @@ def schedule_from_document(document: Mapping[str, Any], formulary: Formulary) ->
 
 
 def _line_state(line: Mapping[str, Any], formulary: Formulary, factor_set: FactorSet) -> LineState:
-    product = formulary.get(line["product"])
+    product = formulary.as_prescribed(line["product"], line.get("brand"))  # (units are read as stored)
 
     def units(entries: list[Mapping[str, Any]]) -> Units:
         if product.is_liquid:
@@ -136,7 +162,8 @@ def _policy_document(policy: Policy, schedule: Schedule) -> dict[str, Any]:
         "max_patches": policy.max_patches,
         "tail": policy.tail,
         "switches": [{"from": switch.from_product, "to": switch.to_product, "at_step": switch.at_step,
-                      "confirmed": switch.confirmed} for switch in policy.switches],
+                      "confirmed": switch.confirmed} | ({"brand": switch.brand} if switch.brand else {})
+                     for switch in policy.switches],
     }
 
 
@@ -163,14 +190,15 @@ def _step(step: Step) -> dict[str, Any]:
 
 def _line(line: LineState) -> dict[str, Any]:
     product = line.product
+    named: dict[str, Any] = {"product": product.key} | ({"brand": product.brand} if product.brand else {})
     if line.patch_mcg_per_hour is not None:
-        return {"product": product.key, "patch_mcg_per_hour": json_number(line.patch_mcg_per_hour),
-                "units": _units(line.patch_units, liquid=False)}
+        return named | {"patch_mcg_per_hour": json_number(line.patch_mcg_per_hour),
+                        "units": _units(line.patch_units, liquid=False)}
     if line.prn_dose_mg is not None:
-        return {"product": product.key, "prn": {
+        return named | {"prn": {
             "dose_mg": json_number(line.prn_dose_mg), "usual_per_day": line.prn_usual_per_day,
             "max_per_day": line.prn_max_per_day, "units": _units(line.prn_units, liquid=product.is_liquid)}}
-    return {"product": product.key, "doses": [
+    return named | {"doses": [
         {"time": dose.at.strftime("%H:%M"), "dose_mg": json_number(dose.dose_mg),
          "units": _units(dose.units, liquid=product.is_liquid)} for dose in line.doses]}
 
@@ -215,12 +243,19 @@ def read_policy(raw: Any) -> Policy:
     return policy
 
 
-def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
+def _known_object(raw: Any, field: str, expected: tuple[str, ...], errors: list[FieldError]) -> bool:
+    """Whether `raw` is an object; any field of it not `expected` is added to `errors` by its path."""
     if not isinstance(raw, Mapping):
-        errors.append(FieldError("policy", "must be an object"))
-        return None
+        errors.append(FieldError(field, "must be an object"))
+        return False
+    errors.extend(unknown_fields(raw, expected, field))
+    return True
+
+
+def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
     before = len(errors)
-    errors.extend(unknown_fields(raw, POLICY_FIELDS, "policy"))
+    if not _known_object(raw, "policy", POLICY_FIELDS, errors):
+        return None
     defaults = Policy()
     reduction = _number(raw.get("reduction_pct", defaults.reduction_pct), "policy.reduction_pct", errors)
     interval = _whole(raw.get("interval_days", defaults.interval_days), "policy.interval_days", errors)
@@ -276,11 +311,36 @@ def _switches(raw: Any, errors: list[FieldError]) -> tuple[Switch, ...]:
                 errors.append(FieldError(f"{where}.{name}", f"must be a product key, not {key!r}"))
         at_step = _whole(entry.get("at_step", 1), f"{where}.at_step", errors)
         confirmed = entry.get("confirmed", False)
-        if not isinstance(confirmed, bool):
+        brand = entry.get("brand")
+        if brand is not None and (not isinstance(brand, str) or not brand.strip()):
+            errors.append(FieldError(f"{where}.brand", f"must be the name of a brand, not {brand!r}"))
+        elif not isinstance(confirmed, bool):
             errors.append(FieldError(f"{where}.confirmed", f"must be true or false, not {confirmed!r}"))
         elif isinstance(source, str) and isinstance(target, str) and at_step is not None:
-            switches.append(Switch(source, target, at_step, confirmed))
+            switches.append(Switch(source, target, at_step, confirmed, brand))
     return tuple(switches)
+
+
+def _limits(raw: Any, errors: list[FieldError]) -> Limits | None:
+    """`{"paracetamol_max_mg_per_day": 4000, "plausible_units_per_dose": 20, "plausible_ome_mg_per_day": 1000}`:
+    the clinic's limits for the starting checks (taper.domain.limits); each field defaults."""
+    before = len(errors)
+    if not _known_object(raw, "limits", LIMIT_FIELDS, errors):
+        return None
+    defaults = Limits()
+    paracetamol = _number(raw.get("paracetamol_max_mg_per_day", defaults.paracetamol_max_mg_per_day),
+                          "limits.paracetamol_max_mg_per_day", errors)
+    units = _whole(raw.get("plausible_units_per_dose", defaults.plausible_units_per_dose),
+                   "limits.plausible_units_per_dose", errors)
+    ome = _number(raw.get("plausible_ome_mg_per_day", defaults.plausible_ome_mg_per_day),
+                  "limits.plausible_ome_mg_per_day", errors)
+    if len(errors) > before or paracetamol is None or units is None or ome is None:
+        return None
+    limits = Limits(paracetamol_max_mg_per_day=paracetamol, plausible_units_per_dose=units,
+                    plausible_ome_mg_per_day=ome)
+    problems = limits.problems()
+    errors.extend(FieldError(f"limits.{name}", message) for name, message in problems.items())
+    return None if problems else limits
 
 
 def _holds(raw: Any, errors: list[FieldError]) -> list[Hold]:

@@ -7,8 +7,9 @@ the command line, the API and the plan builder agree.
   the engine busy for minutes.
 - `warnings`: the plan is still made, and says at the top what the pharmacist must look at: a product above
   its licensed or usual maximum, paracetamol above 4 g a day (with the switch that brings it down without
-  cutting the opioid), a dose that cannot be made or measured, and a regimen too large to be plausible. The
-  rules for the first three are `assess`'s (taper.domain.assessment), the same findings the regimen form shows.
+  cutting the opioid), a dose that cannot be made or measured, a regimen too large to be plausible, and a
+  modified-release or patch line that names no brand (rule 8). The rules for the first three are `assess`'s
+  (taper.domain.assessment), the same findings the regimen form shows.
 
 Doses are mg of the opioid (for co-codamol, mg of codeine); patches micrograms an hour; OME mg a day.
 """
@@ -20,21 +21,16 @@ from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from taper.domain.assessment import PARACETAMOL_MAX_MG_PER_DAY, Assessment, LineOme, assess, dose_units
+from taper.domain.assessment import Assessment, LineOme, assess, dose_units
 from taper.domain.formulary import Formulary, Product
+from taper.domain.limits import DEFAULT_LIMITS, Limits
 from taper.domain.makeable import plain
 from taper.domain.ome import FactorSet, ome_mg_per_day
 from taper.domain.regimen import FieldError, Line, PatchLine, PrnLine, Regimen, RegularLine
 
-# Plausibility (warnings). Above these a starting regimen is much more often a slip in typing it (an extra
-# zero, mg for micrograms) than a regimen anyone takes, though very high doses do occur in specialist
-# practice, so the plan is still made and the warning asks for a check. Taper's own figures (issue 13), not
-# from guidance: 20 units is a handful of tablets in one dose; 1,000 mg OME a day is five times the very-high
-# band (200, taper.domain.assessment) and over eight times the FPM high-dose threshold (120).
-PLAUSIBLE_UNITS_PER_DOSE = 20
-PLAUSIBLE_OME_MG_PER_DAY = Decimal(1000)
-# Hard limits (refusals), three and five times the plausible ones: no tapering plan makes sense from a dose
-# past them, so it is refused as a typing error, and the engine never spends minutes on it.
+# Hard limits (refusals), three and five times the default plausible ones (taper.domain.limits, where a clinic's
+# plausibility settings are kept below these): no tapering plan makes sense from a dose past them, so it is
+# refused as a typing error, and the engine never spends minutes on it.
 MAX_UNITS_PER_DOSE = 60
 MAX_OME_MG_PER_DAY = Decimal(5000)
 
@@ -53,19 +49,24 @@ def refusals(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, *, g
             *_past_hard_limits(regimen, formulary, factor_set, given if isinstance(given, list) else [], field)]
 
 
-def warnings(regimen: Regimen, formulary: Formulary, factor_set: FactorSet) -> list[str]:
-    """What the pharmacist must look at in the starting regimen, in words, before agreeing a plan from it.
-    Call only for a regimen `refusals` accepts (so every dose is within the hard limits)."""
-    assessment = assess(regimen, formulary=formulary, factor_set=factor_set)
+def warnings(regimen: Regimen, formulary: Formulary, factor_set: FactorSet,
+             limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """What the pharmacist must look at in the starting regimen, in words, before agreeing a plan from it, against
+    the clinic's `limits`. Call only for a regimen `refusals` accepts (so every dose is within the hard limits)."""
+    assessment = assess(regimen, formulary=formulary, factor_set=factor_set,
+                        paracetamol_max_mg_per_day=limits.paracetamol_max_mg_per_day)
     found: list[str] = []
     for finding in assessment.findings:
         if finding.code == "ABOVE_MAXIMUM":
             found.append(f"Starting regimen: {finding.message} The plan starts from the dose as taken: consider "
                          "bringing it within the maximum at step 1.")
         elif finding.code == "PARACETAMOL_OVER_4G":
-            found.append(f"Starting regimen: {finding.message} {_separate_paracetamol(regimen, formulary)}")
+            found.append(f"Starting regimen: {finding.message} "
+                         f"{_separate_paracetamol(regimen, formulary, limits.paracetamol_max_mg_per_day)}")
+        elif finding.code == "NO_BRAND":
+            found.append(f"Starting regimen: {finding.message}")
     found += _not_makeable(assessment)
-    found += _implausible(assessment)
+    found += _implausible(assessment, limits)
     return found
 
 
@@ -100,14 +101,14 @@ def _past_hard_limits(regimen: Regimen, formulary: Formulary, factor_set: Factor
     total = Decimal(0)
     largest: tuple[Decimal, str, str] | None = None  # (OME of the line, path of its largest dose, that dose)
     for index, line in enumerate(regimen.lines):
-        product = formulary.get(line.product)
+        product = formulary.as_prescribed(line.product, line.brand)
         where = f"{field}[{index}]"
         doses = _dose_paths(line, given[index] if index < len(given) else None, where)
         for path, dose_mg in doses:
             needed = _units_at_least(product, dose_mg)
             if needed > MAX_UNITS_PER_DOSE:
-                errors.append(FieldError(path, f"{plain(dose_mg)} mg of {product.label().lower()} needs at least "
-                                               f"{needed} {product.unit_form.value}s in one dose (the largest "
+                errors.append(FieldError(path, f"{plain(dose_mg)} mg of {product.label(in_sentence=True)} needs at "
+                                               f"least {needed} {product.unit_form.value}s in one dose (the largest "
                                                f"strength is {plain(product.strengths[-1])} mg): more than "
                                                f"{MAX_UNITS_PER_DOSE} is refused as a mistyped dose"))
         ome = _ome_at_max_mg_per_day(line, product, factor_set)
@@ -117,7 +118,7 @@ def _past_hard_limits(regimen: Regimen, formulary: Formulary, factor_set: Factor
         if largest is None or ome > largest[0]:
             path, amount = max(doses, key=lambda pair: pair[1])
             largest = (ome, path, f"{plain(amount)} {'micrograms an hour' if product.is_patch else 'mg'} of "
-                                  f"{product.label().lower()}")
+                                  f"{product.label(in_sentence=True)}")
     if largest is not None and total > MAX_OME_MG_PER_DAY:
         errors.append(FieldError(largest[1], f"the regimen comes to {plain(total)} mg OME a day (when-needed doses "
                                              f"at their maximum), above the limit of {plain(MAX_OME_MG_PER_DAY)} mg "
@@ -164,7 +165,7 @@ def _ome_at_max_mg_per_day(line: Line, product: Product, factor_set: FactorSet) 
 
 # Warnings -------------------------------------------------------------------------------------------------
 
-def _separate_paracetamol(regimen: Regimen, formulary: Formulary) -> str:
+def _separate_paracetamol(regimen: Regimen, formulary: Formulary, maximum_mg: Decimal) -> str:
     """The way out of too much paracetamol that keeps the opioid where it is (issue 13 rules 1 and 6): cutting
     co-codamol far enough to bring paracetamol within 4 g would cut the codeine as far, at once (by a third from
     6 g a day). When-needed lines count at their maximum doses a day, as `assess` counts them."""
@@ -176,14 +177,14 @@ def _separate_paracetamol(regimen: Regimen, formulary: Formulary) -> str:
         separate = _opioid_alone(product, formulary)
         doses = [dose.dose_mg for dose in line.doses] if isinstance(line, RegularLine) else [line.dose_mg]
         per_day = line.amount_per_day() if isinstance(line, RegularLine) else line.dose_mg * line.max_per_day
-        target = f"{separate.label().lower()}s ({separate.key})" if separate else f"{product.drug} on its own"
+        target = f"{separate.label(in_sentence=True)}s ({separate.key})" if separate else f"{product.drug} on its own"
         made = separate is None or all(dose_units(separate, dose) is not None for dose in doses)
         up_to = "" if isinstance(line, RegularLine) else "up to "
         switches.append(f"{product.form}s ({product.key}) to {target} at the same {product.drug} doses "
                         f"({up_to}{plain(per_day)} mg of {product.drug} a day"
                         + ("" if made else ", or the nearest doses those tablets make") + ")")
     return ("Proposed: bring paracetamol within the maximum at step 1 by switching " + "; and ".join(switches)
-            + f", with paracetamol prescribed on its own at no more than {plain(PARACETAMOL_MAX_MG_PER_DAY / 1000)} g "
+            + f", with paracetamol prescribed on its own at no more than {plain(maximum_mg / 1000)} g "
               "a day (less under 50 kg or with a risk to the liver), then taper the opioid from that same dose, "
               "rather than cutting the opioid at once by as much as the paracetamol must come down.")
 
@@ -215,8 +216,8 @@ def _not_makeable(assessment: Assessment) -> list[str]:
     return found
 
 
-def _implausible(assessment: Assessment) -> list[str]:
-    """A dose of more than PLAUSIBLE_UNITS_PER_DOSE units, and a total above PLAUSIBLE_OME_MG_PER_DAY with
+def _implausible(assessment: Assessment, limits: Limits) -> list[str]:
+    """A dose of more units than the clinic's plausible number, and a total above its plausible OME with
     when-needed doses at their maximum."""
     found = []
     for line in assessment.lines:
@@ -225,17 +226,17 @@ def _implausible(assessment: Assessment) -> list[str]:
             continue
         for dose, units in zip(_doses(line), line.units, strict=True):
             counted = sum(count for _, count in units) if units is not None else _units_at_least(product, dose)
-            if counted > PLAUSIBLE_UNITS_PER_DOSE:
+            if counted > limits.plausible_units_per_dose:
                 amount = f"{plain(dose)} {'micrograms an hour' if product.is_patch else 'mg'}"
-                found.append(f"Starting regimen: {amount} of {product.label().lower()} is "
+                found.append(f"Starting regimen: {amount} of {product.label(in_sentence=True)} is "
                              f"{'' if units is not None else 'at least '}{counted} {product.unit_form.value}s in "
-                             f"one dose, more than {PLAUSIBLE_UNITS_PER_DOSE}: check it was entered correctly "
+                             f"one dose, more than {limits.plausible_units_per_dose}: check it was entered correctly "
                              "(an extra zero, or mg for micrograms) before agreeing a plan.")
     total = assessment.total_max_ome_mg_per_day
-    if total is not None and total > PLAUSIBLE_OME_MG_PER_DAY:
+    if total is not None and total > limits.plausible_ome_mg_per_day:
         found.append(f"Starting regimen: {plain(total)} mg OME a day (when-needed doses at their maximum) is above "
-                     f"{plain(PLAUSIBLE_OME_MG_PER_DAY)} mg OME a day, which is rarely a real regimen: check every "
-                     "dose was entered correctly; at such doses seek specialist multidisciplinary support.")
+                     f"{plain(limits.plausible_ome_mg_per_day)} mg OME a day, which is rarely a real regimen: check "
+                     "every dose was entered correctly; at such doses seek specialist multidisciplinary support.")
     return found
 
 

@@ -12,6 +12,8 @@ formulary.
   nearest lower rate one patch gives (35 to 20). The switch is itself a reduction, and the brands are not
   interchangeable at the same rate, so the pharmacist must confirm it; a rate that would more than halve is
   refused.
+
+A switch may name the `brand` of the new product (rule 8); the old line's brand is left behind with it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from taper.domain.formulary import Formulary
+from taper.domain.formulary import Formulary, Product, UnknownBrand
 from taper.domain.makeable import fewest_units, plain
 from taper.domain.regimen import FieldError, Line, PatchLine, Regimen, RegimenError, RegularLine, TimedDose
 
@@ -50,6 +52,7 @@ class Switch:
     to_product: str
     at_step: int = 1
     confirmed: bool = False  # the pharmacist confirms a switch that is itself a reduction
+    brand: str | None = None  # the brand of the new product; None: prescribed generically
 
 
 def apply(regimen: Regimen, switches: tuple[Switch, ...], formulary: Formulary) -> tuple[Regimen, list[str]]:
@@ -89,8 +92,21 @@ def apply(regimen: Regimen, switches: tuple[Switch, ...], formulary: Formulary) 
     return Regimen(lines=tuple(lines)), said
 
 
+def _new_product(switch: Switch, formulary: Formulary, where: str) -> Product:
+    try:
+        return formulary.as_prescribed(switch.to_product, switch.brand)
+    except UnknownBrand:
+        brands = ", ".join(brand.name for brand in formulary.get(switch.to_product).brands)
+        raise RegimenError([FieldError(f"{where}.brand", f"{switch.to_product} has no brand {switch.brand!r}: "
+                                                         f"choose one of {brands}")]) from None
+
+
+def _by_brand(new: Product) -> str:
+    return " Prescribe it by brand (policy.switches brand)." if new.prescribed_by_brand and not new.brand else ""
+
+
 def _switched(line: Line, switch: Switch, formulary: Formulary, where: str) -> tuple[Line, str]:
-    old, new = formulary.get(switch.from_product), formulary.get(switch.to_product)
+    old, new = formulary.as_prescribed(switch.from_product, line.brand), _new_product(switch, formulary, where)
     if isinstance(line, PatchLine):
         return _lower_patch(line, switch, formulary, where)
     if not isinstance(line, RegularLine):
@@ -107,28 +123,30 @@ def _switched(line: Line, switch: Switch, formulary: Formulary, where: str) -> t
     unmade = [dose for dose in doses if fewest_units(dose.dose_mg, new.strengths) is None]
     if unmade:
         raise RegimenError([FieldError(f"{where}.to", f"{plain(unmade[0].dose_mg)} mg cannot be made from "
-                                                      f"{new.label().lower()}s (" + ", ".join(
+                                                      f"{new.label(in_sentence=True)}s (" + ", ".join(
                                                           f"{plain(strength)} mg" for strength in new.strengths)
                                                       + ")")])
     words = ", ".join(f"{plain(dose.dose_mg)} mg at {dose.at:%H:%M}" for dose in doses)
-    return RegularLine(new.key, doses), (f"Switch from {old.label().lower()} to {new.label().lower()} at the same "
-                                         f"{old.drug} dose ({words}); nothing else changes in this step.")
+    return RegularLine(new.key, doses, new.brand), (
+        f"Switch from {old.label(in_sentence=True)} to {new.label(in_sentence=True)} at the same {old.drug} dose "
+        f"({words}); nothing else changes in this step.{_by_brand(new)}")
 
 
 def _lower_patch(line: PatchLine, switch: Switch, formulary: Formulary, where: str) -> tuple[Line, str]:
-    old, new = formulary.get(switch.from_product), formulary.get(switch.to_product)
+    old, new = formulary.as_prescribed(switch.from_product, line.brand), _new_product(switch, formulary, where)
     rate = sum((old.release_rate(strength) * count for strength, count in line.patches), Decimal(0))
     lower = [strength for strength in new.strengths if new.release_rate(strength) <= rate]
     if not lower or new.release_rate(lower[-1]) * 2 < rate:
-        raise RegimenError([FieldError(f"{where}.to", f"no single {new.label().lower()} keeps at least half of "
+        raise RegimenError([FieldError(f"{where}.to", f"no single {new.label(in_sentence=True)} keeps at least half of "
                                                       f"{plain(rate)} micrograms an hour: this switch would more than "
                                                       "halve the dose at once")])
     chosen = lower[-1]
     if not switch.confirmed:
         raise RegimenError([FieldError(f"{where}.confirmed", f"switching to a {plain(chosen)} microgram/hour "
-                                                             f"{new.label().lower()} lowers the rate from "
+                                                             f"{new.label(in_sentence=True)} lowers the rate from "
                                                              f"{plain(rate)}, and the brands are not interchangeable "
                                                              "at the same rate: confirm it (confirmed: true)")])
-    return PatchLine(new.key, chosen, ((chosen, 1),)), (
-        f"Switch from {old.label().lower()} ({plain(rate)} micrograms an hour) to one {plain(chosen)} microgram/hour "
-        f"{new.label().lower()}, as the pharmacist confirmed: this is itself a reduction.")
+    return PatchLine(new.key, chosen, ((chosen, 1),), new.brand), (
+        f"Switch from {old.label(in_sentence=True)} ({plain(rate)} micrograms an hour) to one {plain(chosen)} "
+        f"microgram/hour {new.label(in_sentence=True)}, as the pharmacist confirmed: this is itself a reduction."
+        f"{_by_brand(new)}")

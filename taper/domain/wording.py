@@ -55,13 +55,18 @@ def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units | 
     return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
 
 
+def line_product(line: dict[str, Any]) -> Product:
+    """The product of a schedule or regimen line as prescribed: with its brand, when the line names one."""
+    return load_formulary().as_prescribed(line["product"], line.get("brand"))
+
+
 def doses_that_cannot_be_made(schedule_document: dict[str, Any]) -> list[str]:
     """Every dose of a schedule document that no combination of available strengths makes, in words. A plan
     with any is not issued: a patient cannot take, nor a pharmacy supply, a dose nobody can make up."""
     found = []
     for step in schedule_document["steps"]:
         for line in step["lines"]:
-            product = load_formulary().get(line["product"])
+            product = line_product(line)
             if "prn" in line:
                 amounts = [("when needed", line["prn"]["dose_mg"], line["prn"]["units"])]
             elif "patch_mcg_per_hour" in line:
@@ -76,7 +81,7 @@ def doses_that_cannot_be_made(schedule_document: dict[str, Any]) -> list[str]:
 
 def describe_scheduled(line: dict[str, Any]) -> str:
     """A line of a schedule document (docs/schedule-api.md) in words, with how each dose is made up."""
-    product = load_formulary().get(line["product"])
+    product = line_product(line)
 
     def units(entries: list[dict[str, Any]]) -> Units | None:
         return scheduled_units(product, entries)
@@ -96,7 +101,7 @@ def describe_scheduled(line: dict[str, Any]) -> str:
 
 def describe_regimen_line(line: dict[str, Any]) -> str:
     """A line of a regimen (its JSON shape, taper.domain.regimen) in words."""
-    product = load_formulary().get(line["product"])
+    product = line_product(line)
     if "patch_mcg_per_hour" in line:
         return f"{product.label()}: {plain(Decimal(str(line['patch_mcg_per_hour'])))} micrograms/hour"
     if "prn" in line:

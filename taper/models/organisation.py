@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from taper import clock
 from taper.domain.booking import DEFAULT_LEAD_DAYS
+from taper.domain.limits import Limits
 from taper.domain.organisations import OrganisationKind
 from taper.models.base import Base, UtcDateTime
 
@@ -33,10 +34,26 @@ class Organisation(Base):
                                                             server_default="120")
     # A pain clinic's lead time: days from a plan going out to its first step (taper.domain.booking.ready_by).
     plan_lead_days: Mapped[int] = mapped_column(default=DEFAULT_LEAD_DAYS, server_default=str(DEFAULT_LEAD_DAYS))
+    # A pain clinic's limits for checking a starting regimen (taper.domain.limits), in whole mg and units.
+    paracetamol_max_mg_per_day: Mapped[int] = mapped_column(default=4000, server_default="4000")
+    plausible_units_per_dose: Mapped[int] = mapped_column(default=20, server_default="20")
+    plausible_ome_mg_per_day: Mapped[int] = mapped_column(default=1000, server_default="1000")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
-    __table_args__ = (CheckConstraint("plan_lead_days BETWEEN 0 AND 28", name="plan_lead_days"),)
+    __table_args__ = (CheckConstraint("plan_lead_days BETWEEN 0 AND 28", name="plan_lead_days"),
+                      CheckConstraint("paracetamol_max_mg_per_day BETWEEN 1000 AND 4000",
+                                      name="paracetamol_max_mg_per_day"),
+                      CheckConstraint("plausible_units_per_dose BETWEEN 1 AND 59", name="plausible_units_per_dose"),
+                      CheckConstraint("plausible_ome_mg_per_day BETWEEN 100 AND 4999",
+                                      name="plausible_ome_mg_per_day"))
+
+    @property
+    def starting_limits(self) -> Limits:
+        """This clinic's limits for the starting checks, as the domain takes them."""
+        return Limits(paracetamol_max_mg_per_day=Decimal(self.paracetamol_max_mg_per_day),
+                      plausible_units_per_dose=self.plausible_units_per_dose,
+                      plausible_ome_mg_per_day=Decimal(self.plausible_ome_mg_per_day))
     __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:

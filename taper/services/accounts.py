@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from taper import clock
 from taper.domain.assessment import HIGH_DOSE_THRESHOLDS_MG
 from taper.domain.booking import LEAD_DAYS_RANGE
+from taper.domain.limits import Limits
 from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import (
     InvalidOdsCode,
@@ -30,7 +31,8 @@ from taper.services.passwords import hash_password, needs_rehash, password_probl
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active")
 _ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "factor_set", "high_dose_threshold_mg",
-                        "plan_lead_days")
+                        "plan_lead_days", "paracetamol_max_mg_per_day", "plausible_units_per_dose",
+                        "plausible_ome_mg_per_day")
 
 
 def _require_admin(by: User | None) -> None:
@@ -63,9 +65,9 @@ def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, o
 def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str, ods_code: str,
                         phone: str, factor_set: str | None = None,
                         high_dose_threshold_mg: Decimal | None = None,
-                        plan_lead_days: int | None = None) -> Organisation:
-    """Change an organisation; for a pain clinic, also its OME factor set, high-dose threshold and the lead
-    time from a plan going out to its first step."""
+                        plan_lead_days: int | None = None, limits: Limits | None = None) -> Organisation:
+    """Change an organisation; for a pain clinic, also its OME factor set, high-dose threshold, the lead
+    time from a plan going out to its first step, and its limits for checking a starting regimen."""
     _require_admin(by)
     organisation = get_organisation(organisation_id)
     check_version(organisation.version, expected_version)
@@ -87,11 +89,23 @@ def update_organisation(*, by: User, organisation_id: int, expected_version: int
                 raise InvalidInput({"plan_lead_days": f"Choose from {LEAD_DAYS_RANGE.start} to "
                                                       f"{LEAD_DAYS_RANGE.stop - 1} days"})
             organisation.plan_lead_days = plan_lead_days
+        if limits is not None:
+            _set_limits(organisation, limits)
     _refuse_duplicate_ods_code(organisation.ods_code, organisation.id)
     flush_or_stale()
     audit.record(action="update", by=by, entity_type="organisation", entity_id=organisation.id,
                  changes=audit.differences(before, audit.snapshot(organisation, _ORGANISATION_FIELDS)))
     return organisation
+
+
+def _set_limits(organisation: Organisation, limits: Limits) -> None:
+    """A clinic's limits (whole mg and units, as the admin form gives them), each checked against its range."""
+    problems = limits.problems()
+    if problems:
+        raise InvalidInput({name: message[0].upper() + message[1:] for name, message in problems.items()})
+    organisation.paracetamol_max_mg_per_day = int(limits.paracetamol_max_mg_per_day)
+    organisation.plausible_units_per_dose = limits.plausible_units_per_dose
+    organisation.plausible_ome_mg_per_day = int(limits.plausible_ome_mg_per_day)
 
 
 def get_organisation(organisation_id: int) -> Organisation:

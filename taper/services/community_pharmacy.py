@@ -187,9 +187,9 @@ def concerns_of(plan: Plan) -> list[Concern]:
                                    .order_by(Concern.created_at.desc())))
 
 
-def describe_item(product: str, strength: Decimal | None) -> str:
-    """'Morphine modified-release tablet 30 mg', as the dispensing schedule names an item."""
-    found = load_formulary().get(product)
+def describe_item(product: str, strength: Decimal | None, brand: str | None = None) -> str:
+    """'Morphine modified-release tablet (MST Continus) 30 mg', as the dispensing schedule names an item."""
+    found = load_formulary().as_prescribed(product, brand)
     if strength is None:
         return f"{found.label()} (mL)"
     return f"{found.label()} {plain(strength)} {'micrograms/hour' if found.is_patch else 'mg'}"

@@ -78,23 +78,25 @@ NEEDS: dict[str, dict[str, Any]] = {
 }
 
 
-def _twice_daily(product: str, dose_mg: float) -> dict[str, Any]:
-    return {"product": product, "doses": [{"time": "08:00", "dose_mg": dose_mg}, {"time": "20:00", "dose_mg": dose_mg}]}
+def _twice_daily(product: str, brand: str, dose_mg: float) -> dict[str, Any]:
+    return {"product": product, "brand": brand,
+            "doses": [{"time": "08:00", "dose_mg": dose_mg}, {"time": "20:00", "dose_mg": dose_mg}]}
 
 
 # Current regimens for some demo patients: (family name, lines, benzodiazepine, gabapentinoid)
 REGIMENS: list[tuple[str, list[dict[str, Any]], bool, bool]] = [
-    ("Holloway", [_twice_daily("morphine-mr-tablet-12h", 60),
+    ("Holloway", [_twice_daily("morphine-mr-tablet-12h", "MST Continus", 60),
                   {"product": "morphine-oral-solution-10mg-5ml",
                    "prn": {"dose_mg": 10, "usual_per_day": 2, "max_per_day": 4}}], False, True),
-    ("Pritchard", [_twice_daily("oxycodone-mr-tablet-12h", 40),
+    ("Pritchard", [_twice_daily("oxycodone-mr-tablet-12h", "OxyContin", 40),
                    {"product": "oxycodone-ir-capsule", "prn": {"dose_mg": 10, "usual_per_day": 1, "max_per_day": 4}}],
      True, False),
     ("Rahman", [{"product": "co-codamol-30-500-tablet", "doses": [
         {"time": at, "dose_mg": 60} for at in ("08:00", "12:00", "16:00", "22:00")]}], False, False),
-    ("Lloyd", [{"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 50}], False, True),
-    ("Whitfield", [{"product": "buprenorphine-patch-7day", "patch_mcg_per_hour": 20}], False, False),
-    ("Mensah", [_twice_daily("tramadol-mr-tablet-12h", 150)], False, False),
+    ("Lloyd", [{"product": "fentanyl-patch-72h", "brand": "Matrifen", "patch_mcg_per_hour": 50}], False, True),
+    ("Whitfield", [{"product": "buprenorphine-patch-7day", "brand": "BuTrans", "patch_mcg_per_hour": 20}], False,
+     False),
+    ("Mensah", [_twice_daily("tramadol-mr-tablet-12h", "Zydol SR", 150)], False, False),
 ]
 
 

@@ -22,15 +22,17 @@ from taper.domain.formulary import load_formulary
 from taper.domain.plans import IllegalMove, PlanStatus, check_move
 from taper.domain.regimen import RegimenError, parse_regimen
 from taper.domain.schedule_contract import (
+    limits_document,
     read_policy,
     schedule_document,
     schedule_from_document,
     schedule_from_request,
+    stored_limits,
 )
 from taper.domain.switches import NEEDS_CONFIRMING as SWITCH_NEEDS_CONFIRMING
 from taper.domain.switches import TARGETS as SWITCH_TARGETS
 from taper.extensions import db
-from taper.models import Plan, PlanVersion, SharedDecision, User
+from taper.models import Organisation, Plan, PlanVersion, SharedDecision, User
 from taper.services import appointments, audit, plan_documents, regimens
 from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
@@ -59,6 +61,7 @@ class PlanSettings:
     holds: tuple[dict[str, int], ...] = field(default=())
     max_start_days_ago: int = MAX_START_DAYS_IN_PAST
     switch_from: str = ""  # a product to switch to the same drug in smaller steps at step 1 (taper.domain.switches)
+    switch_brand: str = ""  # the brand of the product switched to ("": generic)
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,15 @@ def switches_offered(products: list[str]) -> dict[str, str]:
             old, new = formulary.get(key), formulary.get(SWITCH_TARGETS[key])
             what = ("one patch at the nearest lower rate, which is itself a reduction: I confirm it"
                     if key in SWITCH_NEEDS_CONFIRMING else f"the same {old.drug} dose")
-            offered[key] = f"Switch {old.label().lower()} to {new.label().lower()} at step 1 ({what})"
+            offered[key] = f"Switch {old.label(in_sentence=True)} to {new.label(in_sentence=True)} at step 1 ({what})"
     return offered
+
+
+def switch_brands_offered(products: list[str]) -> list[str]:
+    """The brands of the products the offered switches go to, for the pharmacist to prescribe the new one by."""
+    formulary = load_formulary()
+    targets = dict.fromkeys(SWITCH_TARGETS[key] for key in products if key in SWITCH_TARGETS)
+    return list(dict.fromkeys(brand.name for target in targets for brand in formulary.get(target).brands))
 
 
 def reduction_order(regimen_lines: list[dict[str, Any]]) -> list[str]:
@@ -219,7 +229,8 @@ def revise_running(*, by: User, plan_id: int, expected_version: int, on: date, r
     if revised is schedule and not hold_days:
         raise InvalidInput({"reason": "Choose a change: a hold, a slower pace or going back a step"})
     request = {**current.request, "policy": schedule_document(revised, formulary, policy)["policy"]}
-    _add_version(plan, by, request, schedule_document(revised, formulary, policy), reason.strip())
+    _add_version(plan, by, request, schedule_document(revised, formulary, policy, stored_limits(current.schedule)),
+                 reason.strip())
     _propose_reviews_and_issue(by, plan)
     return plan
 
@@ -300,9 +311,16 @@ def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any
     if settings.switch_from:
         # The builder offers a switch that is itself a reduction (Transtec) only as one the pharmacist confirms.
         policy["switches"] = [{"from": settings.switch_from, "to": SWITCH_TARGETS.get(settings.switch_from, ""),
-                               "confirmed": True}]
+                               "confirmed": True} | ({"brand": settings.switch_brand} if settings.switch_brand else {})]
+    # The starting checks use the clinic's limits (its paracetamol maximum and plausibility settings).
     return {"start_on": settings.start_on.isoformat(), "regimen": current[0].lines, "policy": policy,
-            "holds": list(settings.holds), "factor_set": current[0].factor_set}
+            "holds": list(settings.holds), "factor_set": current[0].factor_set,
+            "limits": limits_document(_clinic_of(by).starting_limits)}
+
+
+def _clinic_of(by: User) -> Organisation:
+    assert by.organisation is not None, "a pharmacist belongs to a pain clinic"
+    return by.organisation
 
 
 def _schedule(request: dict[str, Any]) -> dict[str, Any]:

@@ -87,7 +87,8 @@ def _assess(entry: RegimenEntry, clinic: Organisation) -> Assessment:
         raise InvalidInput({error.field: error.message for error in refusal.errors}) from None
     return assess(regimen, formulary=formulary, factor_set=get_factor_set(clinic.factor_set),
                   high_dose_threshold_mg=Decimal(clinic.high_dose_threshold_mg),
-                  benzodiazepine=entry.benzodiazepine, gabapentinoid=entry.gabapentinoid)
+                  benzodiazepine=entry.benzodiazepine, gabapentinoid=entry.gabapentinoid,
+                  paracetamol_max_mg_per_day=Decimal(clinic.paracetamol_max_mg_per_day))
 
 
 def _text(value: Decimal | None) -> str | None:

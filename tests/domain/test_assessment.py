@@ -18,12 +18,24 @@ def _codes(data: list[dict[str, object]], **options: object) -> dict[str, str]:
     return {finding.code: finding.message for finding in assessment.findings}
 
 
-def _bd(product: str, dose: float) -> dict[str, object]:
-    return {"product": product, "doses": [{"time": "08:00", "dose_mg": dose}, {"time": "20:00", "dose_mg": dose}]}
+def _bd(product: str, dose: float, brand: str | None = None) -> dict[str, object]:
+    return {"product": product, "doses": [{"time": "08:00", "dose_mg": dose}, {"time": "20:00", "dose_mg": dose}]} | (
+        {"brand": brand} if brand else {})
 
 
 def test_a_modest_regimen_has_no_findings() -> None:
-    assert _codes([_bd("morphine-mr-tablet-12h", 30)]) == {}
+    assert _codes([_bd("morphine-mr-tablet-12h", 30, "MST Continus")]) == {}
+
+
+def test_a_modified_release_or_patch_line_without_a_brand_is_found_and_an_immediate_release_one_is_not() -> None:
+    regimen = parse_regimen([_bd("morphine-ir-tablet", 10), _bd("morphine-mr-tablet-12h", 30),
+                             {"product": "buprenorphine-patch-7day", "patch_mcg_per_hour": 10}], FORMULARY)
+    found = [finding for finding in assess(regimen, formulary=FORMULARY, factor_set=UK).findings
+             if finding.code == "NO_BRAND"]
+    assert [finding.line for finding in found] == [1, 2]
+    assert found[1].message.startswith("Buprenorphine 7-day transdermal patch names no brand. Prescribe "
+                                       "modified-release opioids and patches by brand (BuTrans, Butec, Reletrans, "
+                                       "Sevodyne, Bunov, Panitaz)")
 
 
 def test_dose_not_makeable_from_available_strengths() -> None:
@@ -72,7 +84,7 @@ def test_more_than_one_opioid_of_the_same_release_type() -> None:
      (50, 120, {"HIGH_DOSE_AT_MAXIMUM_PRN"})],
 )
 def test_high_dose_bands_use_the_clinics_threshold(dose: int, threshold: int, expected: set[str]) -> None:
-    lines = [_bd("morphine-mr-tablet-12h", dose)]
+    lines = [_bd("morphine-mr-tablet-12h", dose, "MST Continus")]
     if dose == 50:
         lines.append(_prn("morphine-ir-tablet", 10, 0, 2))  # 100 a day, 120 with both PRN doses
     codes = _codes(lines, high_dose_threshold_mg=Decimal(threshold))

@@ -78,7 +78,8 @@ def test_co_codamol_two_tablets_four_times_a_day_drops_one_tablet_at_a_time() ->
 
 def test_fentanyl_50_steps_down_through_patches_on_patch_change_days_with_warnings() -> None:
     schedule = plan([{"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 50}])
-    assert [step.lines[0].patch_mcg_per_hour for step in schedule.steps[:-1]] == [D("37.5"), 25, 12]
+    # No brand named: never the brand-only 37.5 patch (Mezolar Matrix), but a 25 and a 12 (tests/domain/test_brands.py).
+    assert [step.lines[0].patch_mcg_per_hour for step in schedule.steps[:-1]] == [37, 25, 12]
     assert all((step.starts_on - START).days % 3 == 0 for step in schedule.steps)
     assert any("smallest change possible" in warning for step in schedule.steps for warning in step.warnings)
     assert schedule.steps[-1].ome_mg_per_day == 0
@@ -191,10 +192,12 @@ def requests(draw: st.DrawFn) -> tuple[list[dict[str, object]], Policy, list[Hol
     keys = draw(st.lists(st.sampled_from(TAPERABLE), min_size=1, max_size=4, unique=True))
     lines: list[dict[str, object]] = []
     for key in keys:
-        product = FORMULARY.get(key)
+        brand = draw(st.sampled_from([None, *(brand.name for brand in FORMULARY.get(key).brands)]))
+        product = FORMULARY.as_prescribed(key, brand)  # the strengths of its brand, or those supplied generically
+        named = {"product": key} | ({"brand": brand} if brand else {})
         if product.is_patch:
             strengths = draw(st.lists(st.sampled_from(product.strengths), min_size=1, max_size=2))
-            lines.append({"product": key, "patch_mcg_per_hour": str(sum(strengths))})
+            lines.append(named | {"patch_mcg_per_hour": str(sum(strengths))})
             continue
         if product.is_liquid:  # a volume a patient can measure: 1 mL and up, in 0.5 mL steps
             volume = D(1) + product.measure_ml * draw(st.integers(0, 19))  # type: ignore[operator]
@@ -203,12 +206,12 @@ def requests(draw: st.DrawFn) -> tuple[list[dict[str, object]], Policy, list[Hol
             dose = str(product.strengths[-1] * draw(st.integers(1, 2)))
         if draw(st.integers(0, 3)) == 0:
             usual = draw(st.integers(0, 3))
-            lines.append({"product": key, "prn": {"dose_mg": dose, "usual_per_day": usual,
-                                                  "max_per_day": usual + draw(st.integers(1, 3))}})
+            lines.append(named | {"prn": {"dose_mg": dose, "usual_per_day": usual,
+                                          "max_per_day": usual + draw(st.integers(1, 3))}})
         else:
             times = draw(st.lists(st.sampled_from(["07:00", "12:00", "17:00", "22:00"]), min_size=1, max_size=4,
                                   unique=True))
-            lines.append({"product": key, "doses": [{"time": at, "dose_mg": dose} for at in times]})
+            lines.append(named | {"doses": [{"time": at, "dose_mg": dose} for at in times]})
     policy = Policy(reduction_pct=D(draw(st.integers(5, 50))), interval_days=draw(st.integers(3, 56)),
                     basis=draw(st.sampled_from(list(Basis))),
                     order=tuple(draw(st.permutations(keys))) if draw(st.booleans()) else (),
@@ -252,7 +255,7 @@ def test_no_step_removes_more_than_the_pace_plus_one_unit_unless_it_says_why(req
     for step in schedule.steps:
         now = {line.product.key: line for line in step.lines}
         changed = [key for key in previous_lines if previous_lines[key] != now.get(key)]
-        unit = max(smallest_unit_ome(FORMULARY.get(key), previous_lines[key]) for key in changed)
+        unit = max(smallest_unit_ome(previous_lines[key].product, previous_lines[key]) for key in changed)
         removed = previous_total - step.ome_mg_per_day
         assert removed <= step.pace_mg_per_day + unit or step.warnings, (step.number, removed, step.pace_mg_per_day)
         previous_total, previous_lines = step.ome_mg_per_day, now

@@ -24,7 +24,7 @@ REQUIRED = {
     "oxycodone-oral-solution-5mg-5ml": None, "codeine-tablet": "15 30 60", "dihydrocodeine-tablet": "30",
     "dihydrocodeine-mr-tablet-12h": "60 90 120", "co-codamol-8-500-tablet": None,
     "co-codamol-15-500-tablet": None, "co-codamol-30-500-tablet": None, "tramadol-capsule": "50",
-    "tramadol-mr-tablet-12h": "50 100 150 200", "tapentadol-ir-tablet": "50 75",
+    "tramadol-mr-tablet-12h": "50 75 100 150 200", "tapentadol-ir-tablet": "50 75",
     "tapentadol-mr-tablet-12h": "50 100 150 200 250", "hydromorphone-ir-capsule": "1.3 2.6",
     "hydromorphone-mr-capsule-12h": "2 4 8 16 24", "buprenorphine-patch-7day": "5 10 15 20",
     "buprenorphine-patch-96h": "35 52.5 70", "fentanyl-patch-72h": "12 25 37.5 50 75 100",

@@ -85,19 +85,21 @@ def test_a_factor_row_without_a_source_is_refused(tmp_path: Path) -> None:
 # Property tests over random regimens from the whole formulary ------------------------------------------
 
 def _line(product_key: str, draw: st.DrawFn) -> dict[str, object]:
-    product = FORMULARY.get(product_key)
+    brand = draw(st.sampled_from([None, *(brand.name for brand in FORMULARY.get(product_key).brands)]))
+    product = FORMULARY.as_prescribed(product_key, brand)
+    named = {"product": product_key} | ({"brand": brand} if brand else {})
     if product.is_patch:
         picks = draw(st.lists(st.sampled_from(product.strengths), min_size=1, max_size=2))
-        return {"product": product_key, "patch_mcg_per_hour": str(sum(picks))}
+        return named | {"patch_mcg_per_hour": str(sum(picks))}
     smallest = product.strengths[0]
     dose = str(smallest * draw(st.integers(1, 12)))
     if draw(st.booleans()):
         usual = draw(st.integers(0, 4))
-        return {"product": product_key, "prn": {"dose_mg": dose, "usual_per_day": usual,
-                                                "max_per_day": usual + draw(st.integers(1, 4))}}
+        return named | {"prn": {"dose_mg": dose, "usual_per_day": usual,
+                                "max_per_day": usual + draw(st.integers(1, 4))}}
     times = draw(st.lists(st.sampled_from(["06:00", "08:00", "12:00", "18:00", "20:00", "22:00"]), min_size=1,
                           max_size=4, unique=True))
-    return {"product": product_key, "doses": [{"time": at, "dose_mg": dose} for at in times]}
+    return named | {"doses": [{"time": at, "dose_mg": dose} for at in times]}
 
 
 @st.composite

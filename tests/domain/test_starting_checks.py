@@ -16,16 +16,20 @@ from hypothesis import strategies as st
 
 from taper.domain.engine import Policy, build_schedule
 from taper.domain.formulary import load_formulary
+from taper.domain.limits import DEFAULT_LIMITS
 from taper.domain.ome import get_factor_set
 from taper.domain.regimen import RegimenError, parse_regimen
-from taper.domain.schedule_contract import read_policy, schedule_document, schedule_from_document, schedule_from_request
-from taper.domain.starting_checks import (
-    MAX_OME_MG_PER_DAY,
-    MAX_UNITS_PER_DOSE,
-    PLAUSIBLE_OME_MG_PER_DAY,
-    PLAUSIBLE_UNITS_PER_DOSE,
-    refusals,
+from taper.domain.schedule_contract import (
+    read_policy,
+    schedule_document,
+    schedule_from_document,
+    schedule_from_request,
+    stored_limits,
 )
+from taper.domain.starting_checks import MAX_OME_MG_PER_DAY, MAX_UNITS_PER_DOSE, refusals
+
+PLAUSIBLE_UNITS_PER_DOSE = DEFAULT_LIMITS.plausible_units_per_dose
+PLAUSIBLE_OME_MG_PER_DAY = DEFAULT_LIMITS.plausible_ome_mg_per_day
 
 FORMULARY = load_formulary()
 UK = get_factor_set("fpm-2020")
@@ -112,6 +116,36 @@ def test_more_than_20_units_in_one_dose_is_implausible() -> None:
         in many
 
 
+def test_the_clinics_limits_replace_the_defaults_and_are_echoed() -> None:
+    """Rule 1: the paracetamol maximum and the plausibility limits are a clinic's settings (`limits`)."""
+    co_codamol = regular("co-codamol-30-500-tablet", *((at, 60) for at in ("08:00", "12:00", "18:00")))  # 3 g
+    assert not warnings_naming(answer(co_codamol), "paracetamol a day")
+    lower = {"paracetamol_max_mg_per_day": 2000, "plausible_units_per_dose": 2, "plausible_ome_mg_per_day": 100}
+    document = answer(co_codamol, limits=lower)
+    [paracetamol] = warnings_naming(document, "paracetamol a day")
+    assert "3000 mg of paracetamol a day" in paracetamol and "the clinic's maximum of 2 g in 24 hours" in paracetamol
+    assert "at no more than 2 g a day" in paracetamol
+    assert document["limits"] == lower and answer(co_codamol)["limits"] == {
+        "paracetamol_max_mg_per_day": 4000, "plausible_units_per_dose": 20, "plausible_ome_mg_per_day": 1000}
+    [many] = warnings_naming(answer(regular("codeine-tablet", ("08:00", 180)), limits=lower), "in one dose")
+    assert "is three 60 mg" not in many and "3 tablets in one dose, more than 2" in many
+    assert warnings_naming(answer(bd("morphine-mr-tablet-12h", 60), limits=lower), "above 100 mg OME a day")
+
+
+@pytest.mark.parametrize(("limits", "field"), [
+    ({"paracetamol_max_mg_per_day": 6000}, "limits.paracetamol_max_mg_per_day"),
+    ({"plausible_units_per_dose": 60}, "limits.plausible_units_per_dose"),
+    ({"plausible_ome_mg_per_day": 5000}, "limits.plausible_ome_mg_per_day"),
+    ({"plausible_units_per_dose": "20"}, "limits.plausible_units_per_dose"),
+    ({"paracetamol_max_mg_per_day": "NaN"}, "limits.paracetamol_max_mg_per_day"),
+    ({"ome": 10}, "limits.ome"),
+    ([], "limits"),
+])
+def test_limits_outside_their_ranges_are_refused(limits: Any, field: str) -> None:
+    """No clinic setting can raise paracetamol above 4 g, or turn a refused dose into a warning."""
+    assert [name for name, _ in refused(bd("morphine-mr-tablet-12h", 30), limits=limits)] == [field]
+
+
 def test_more_than_1000_mg_ome_a_day_is_implausible() -> None:
     at_limit = answer(bd("morphine-mr-tablet-12h", PLAUSIBLE_OME_MG_PER_DAY / 2))
     assert not warnings_naming(at_limit, "rarely a real regimen")
@@ -121,7 +155,7 @@ def test_more_than_1000_mg_ome_a_day_is_implausible() -> None:
 
 
 def test_starting_warnings_lead_and_a_sound_regimen_has_none() -> None:
-    assert answer(bd("morphine-mr-tablet-12h", 60))["warnings"] == []
+    assert answer({**bd("morphine-mr-tablet-12h", 60), "brand": "MST Continus"})["warnings"] == []
     document = answer(bd("codeine-tablet", 20))
     assert document["warnings"][0].startswith("Starting regimen: ")
 
@@ -187,8 +221,8 @@ def test_every_problem_is_listed_together() -> None:
 
 @pytest.mark.parametrize(("change", "field", "expected"), [
     (lambda request: request.update(speed="fast"), "speed", "start_on, regimen, policy, holds, factor_set"),
-    (lambda request: request["regimen"][0].update(brand="MST Continus"), "regimen[0].brand",
-     "product, doses, prn, patch_mcg_per_hour"),
+    (lambda request: request["regimen"][0].update(strength=30), "regimen[0].strength",
+     "product, brand, doses, prn, patch_mcg_per_hour"),
     (lambda request: request["regimen"][0]["doses"][1].update(route="oral"), "regimen[0].doses[1].route",
      "time, dose_mg"),
     (lambda request: request["regimen"][1]["prn"].update(every_hours=4), "regimen[1].prn.every_hours",
@@ -209,8 +243,8 @@ def test_an_unknown_field_is_refused_at_every_level_by_its_path(change: Any, fie
 
 
 def test_each_unknown_field_is_named() -> None:
-    line = {**bd("morphine-mr-tablet-12h", 30), "brand": "MST Continus", "notes": "with food"}
-    assert [field for field, _ in refused(line)] == ["regimen[0].brand", "regimen[0].notes"]
+    line = {**bd("morphine-mr-tablet-12h", 30), "brand_name": "MST Continus", "notes": "with food"}
+    assert [field for field, _ in refused(line)] == ["regimen[0].brand_name", "regimen[0].notes"]
 
 
 # New fields: policy.tail, and each step's ome_at_max_mg_per_day and held_days -------------------------------
@@ -232,7 +266,7 @@ def test_the_requests_tail_is_the_one_the_engine_plans_with() -> None:
         expected = schedule_document(build_schedule(regimen, formulary=FORMULARY, factor_set=UK,
                                                     start_on=date.fromisoformat(START), policy=policy),
                                      FORMULARY, policy)
-        assert answer(bd("morphine-mr-tablet-12h", 200), policy={"tail": tail}) == expected
+        assert answer(bd("morphine-mr-tablet-12h", 200), policy={"tail": tail})["steps"] == expected["steps"]
         steps[tail] = expected["steps"]
     assert steps[True] != steps[False]  # the tail changes this plan, so the test would see it dropped
 
@@ -303,5 +337,6 @@ def test_any_accepted_response_reads_back_and_writes_again_exactly(request: dict
     except RegimenError:
         return  # refused requests have no response to read back
     document = json.loads(json.dumps(answered))  # through real JSON text, as stored
-    again = schedule_document(schedule_from_document(document, FORMULARY), FORMULARY, read_policy(document["policy"]))
+    again = schedule_document(schedule_from_document(document, FORMULARY), FORMULARY, read_policy(document["policy"]),
+                              stored_limits(document))
     assert json.loads(json.dumps(again)) == document

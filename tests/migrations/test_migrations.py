@@ -88,3 +88,38 @@ def test_downgrade_and_upgrade_with_data_keeps_the_data_that_survives(empty_app:
     upgrade(directory=MIGRATIONS)
     assert db.session.scalar(select(func.count()).select_from(Patient)) == patients
     assert _schema_differences() == []
+
+
+def test_a_recorded_fentanyl_line_needing_the_37_5_patch_is_given_its_only_brand(empty_app: Flask) -> None:
+    """Issue 13 rule 8: an unbranded line cannot use a brand-only strength, so the data migration names Mezolar
+    Matrix (the only maker of the 37.5 patch) on exactly the fentanyl lines whose rate needs it; going down
+    removes every brand, which the earlier code refuses."""
+    import sqlalchemy as sa
+
+    from taper.services import demo_data
+
+    regimens = sa.table("regimens", sa.column("id", sa.Integer()), sa.column("lines", sa.JSON()))
+
+    def stored() -> dict[int, list[dict[str, object]]]:
+        return {row.id: row.lines for row in db.session.execute(sa.select(regimens.c.id, regimens.c.lines))}
+
+    upgrade(directory=MIGRATIONS)
+    demo_data.load_if_empty()
+    db.session.commit()
+    db.session.remove()
+    downgrade(directory=MIGRATIONS, revision="5b8e1d7c3a92")
+    before = stored()
+    assert before and not any("brand" in line for lines in before.values() for line in lines)
+    first, second = sorted(before)[:2]
+    needs_it = [{"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 62.5},
+                {"product": "morphine-mr-tablet-12h", "doses": [{"time": "08:00", "dose_mg": 10}]}]
+    generic = [{"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 75}]
+    db.session.execute(regimens.update().where(regimens.c.id == first).values(lines=needs_it))
+    db.session.execute(regimens.update().where(regimens.c.id == second).values(lines=generic))
+    db.session.commit()
+    db.session.remove()
+    upgrade(directory=MIGRATIONS)
+    after = stored()
+    assert after[first] == [{**needs_it[0], "brand": "Mezolar Matrix"}, needs_it[1]]
+    assert after[second] == generic
+    assert all(after[key] == before[key] for key in before if key not in (first, second))

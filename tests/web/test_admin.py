@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from taper.domain.limits import Limits
 from taper.domain.organisations import OrganisationKind, Role
 from taper.extensions import db
 from taper.models import AuditEvent, Organisation, User
 from tests.conftest import Maker, sign_in, submit
+
+DEFAULT_LIMITS = {"paracetamol_max_mg_per_day": "4000", "plausible_units_per_dose": "20",
+                  "plausible_ome_mg_per_day": "1000"}
 
 
 @pytest.fixture
@@ -116,7 +121,7 @@ def test_admin_sets_a_clinics_factor_set_high_dose_threshold_and_lead_time(admin
     assert "OME factor set" in page and 'value="120" checked' in page
     assert re.search(r'name="plan_lead_days"[^>]*value="7"', page)  # the default lead time
     fields = {"name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "cdc-2022",
-              "high_dose_threshold_mg": "90", "version": str(clinic.version)}
+              "high_dose_threshold_mg": "90", "version": str(clinic.version), **DEFAULT_LIMITS}
     refused = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {**fields, "plan_lead_days": "29"})
     assert refused.status_code == 200 and "Choose from 0 to 28 days" in refused.get_data(as_text=True)
     response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {**fields, "plan_lead_days": "10"})
@@ -127,6 +132,31 @@ def test_admin_sets_a_clinics_factor_set_high_dose_threshold_and_lead_time(admin
     update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update",
                                                         AuditEvent.entity_type == "organisation"))
     assert update.changes["high_dose_threshold_mg"] == {"before": "120", "after": "90"}
+
+
+def test_admin_sets_a_clinics_limits_for_starting_regimens_within_their_ranges(admin_client: FlaskClient,
+                                                                              make: Maker) -> None:
+    """Issue 13 rule 1: the paracetamol maximum (never above 4 g) and the plausibility limits (never at the
+    hard limits, which refuse) are the clinic's settings, audited."""
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    url = f"/admin/organisations/{clinic.id}/edit"
+    page = admin_client.get(url).get_data(as_text=True)
+    assert re.search(r'name="paracetamol_max_mg_per_day"[^>]*value="4000"', page)
+    fields = {"name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "fpm-2020",
+              "high_dose_threshold_mg": "120", "plan_lead_days": "7", "version": str(clinic.version)}
+    for name, value, message in (("paracetamol_max_mg_per_day", "4500", "Choose from 1000 to 4000 mg a day"),
+                                 ("plausible_units_per_dose", "60", "Choose from 1 to 59 units"),
+                                 ("plausible_ome_mg_per_day", "5000", "Choose from 100 to 4999 mg OME a day")):
+        refused = submit(admin_client, url, {**fields, **DEFAULT_LIMITS, name: value})
+        assert refused.status_code == 200 and message in refused.get_data(as_text=True)
+    lower = {"paracetamol_max_mg_per_day": "3000", "plausible_units_per_dose": "12", "plausible_ome_mg_per_day": "600"}
+    assert submit(admin_client, url, {**fields, **lower}).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Organisation, clinic.id)
+    assert saved.starting_limits == Limits(Decimal(3000), 12, Decimal(600))
+    update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update",
+                                                        AuditEvent.entity_type == "organisation"))
+    assert update.changes["paracetamol_max_mg_per_day"] == {"before": 4000, "after": 3000}
 
 
 def test_a_threshold_other_than_120_or_90_is_refused(admin_client: FlaskClient, make: Maker) -> None:

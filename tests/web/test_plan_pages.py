@@ -348,6 +348,28 @@ def test_the_builder_shows_what_to_check_in_the_starting_regimen_and_the_dose_at
     assert "with when-needed doses at their most" in page
 
 
+def test_the_builder_checks_paracetamol_against_the_clinics_own_maximum(signed_in: FlaskClient, pharmacist: User,
+                                                                       make: Maker) -> None:
+    """Co-codamol 30/500 two tablets three times a day is 3 g of paracetamol: within the adult 4 g, above a clinic
+    maximum of 2.5 g; the builder's preview and the plan stored use the clinic's setting (rule 1)."""
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "co-codamol-30-500-tablet", "doses": [{"time": at, "dose_mg": 60} for at in
+                                                          ("08:00", "14:00", "20:00")]}]))
+    db.session.commit()
+    url = f"/patients/{patient.id}/plans/new"
+    fields = {key: value for key, value in _settings().items() if not key.startswith("order")}
+    assert "of paracetamol a day" not in page_text(submit(signed_in, url, {**fields, "preview": "1"}))
+    pharmacist.organisation.paracetamol_max_mg_per_day = 2500
+    db.session.commit()
+    page = page_text(submit(signed_in, url, {**fields, "preview": "1"}))
+    assert "3000 mg of paracetamol a day" in page and "the clinic&#39;s maximum of 2.5 g in 24 hours" in page
+    assert submit(signed_in, url, {**fields, "save": "1"}).status_code == 302
+    plan = db.session.scalar(select(Plan).where(Plan.patient_id == patient.id))
+    assert plan.current.schedule["limits"]["paracetamol_max_mg_per_day"] == 2500
+    assert any("the clinic's maximum of 2.5 g" in warning for warning in plan.current.schedule["warnings"])
+
+
 def test_the_builder_offers_the_engines_order_when_needed_doses_first(signed_in: FlaskClient,
                                                                       patient: Patient) -> None:
     """The regimen was recorded MR first; the builder's starting order reduces the when-needed capsules first."""
@@ -380,3 +402,24 @@ def test_the_builder_can_switch_mxl_to_12_hourly_morphine_at_step_1(signed_in: F
     first = plan.current.schedule["steps"][0]
     assert [line["product"] for line in first["lines"]] == ["morphine-mr-tablet-12h"]
     assert plan.current.schedule["policy"]["switches"][0]["to"] == "morphine-mr-tablet-12h"
+
+
+def test_the_builders_switch_can_name_the_brand_switched_to(signed_in: FlaskClient, pharmacist: User,
+                                                           make: Maker) -> None:
+    """Rule 8: the 12-hourly morphine is prescribed by brand; the builder offers the brands of the product switched
+    to, and the brand chosen is in every step of the saved draft."""
+    patient = make.patient(pharmacist)
+    regimens.record_regimen(by=pharmacist, patient_id=patient.id, entry=RegimenEntry(lines=[
+        {"product": "morphine-mr-capsule-24h", "brand": "MXL", "doses": [{"time": "08:00", "dose_mg": 60}]}]))
+    db.session.commit()
+    url = f"/patients/{patient.id}/plans/new"
+    builder = signed_in.get(url).get_data(as_text=True)
+    assert re.search(r'<option value="MST Continus"\s*>MST Continus</option>', builder)
+    fields = {key: value for key, value in _settings().items() if not key.startswith("order")}
+    switch = {"switch_from": "morphine-mr-capsule-24h", "switch_brand": "MST Continus"}
+    previewed = page_text(submit(signed_in, url, {**fields, "preview": "1", **switch}))
+    assert "to morphine modified-release tablet (MST Continus) at the same morphine dose" in previewed
+    assert submit(signed_in, url, {**fields, "save": "1", **switch}).status_code == 302
+    plan = db.session.scalar(select(Plan).where(Plan.patient_id == patient.id))
+    assert {line.get("brand") for step in plan.current.schedule["steps"] for line in step["lines"]} == {"MST Continus"}
+    assert plan.current.schedule["policy"]["switches"][0]["brand"] == "MST Continus"

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from taper.domain.limits import Limits
 from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.models import AuditEvent, Organisation, Patient, RecordedRegimen, User
@@ -97,10 +98,16 @@ def test_the_clinics_factor_set_and_threshold_are_used(client: FlaskClient, make
     clinic = db.session.get(Organisation, pharmacist.organisation_id)
     accounts.update_organisation(by=admin, organisation_id=clinic.id, expected_version=clinic.version,
                                  name=clinic.name, ods_code=clinic.ods_code, phone=clinic.phone, factor_set="cdc-2022",
-                                 high_dose_threshold_mg=Decimal(90))
+                                 high_dose_threshold_mg=Decimal(90),
+                                 limits=Limits(paracetamol_max_mg_per_day=Decimal(3000)))
     db.session.commit()
     patient = make.patient(pharmacist)
     sign_in(client, pharmacist)
+    co_codamol = {"product": "co-codamol-30-500-tablet", "taken": "regular", "time_1": "08:00", "dose_1": "60",
+                  "time_2": "12:00", "dose_2": "60", "time_3": "18:00", "dose_3": "60", "time_4": "22:00",
+                  "dose_4": "30"}  # 3.5 g of paracetamol: within 4 g, above this clinic's 3 g
+    checked = page_text(submit(client, _url(patient), _form(co_codamol, check="1")))
+    assert "3500 mg of paracetamol a day" in checked and "the clinic&#39;s maximum of 3 g in 24 hours" in checked
     tramadol = {"product": "tramadol-mr-tablet-12h", "taken": "regular", "time_1": "08:00", "dose_1": "200",
                 "time_2": "20:00", "dose_2": "200"}
     page = page_text(submit(client, _url(patient), _form(tramadol, check="1")))
@@ -138,6 +145,12 @@ def test_add_another_medicine_keeps_what_was_typed(signed_in: FlaskClient, patie
         ({"product": "morphine-ir-tablet", "taken": "patch", "patches": "10"}, "lines-0-patches",
          "is not a patch"),
         ({"product": "morphine-ir-tablet", "taken": "regular"}, "lines-0-dose_1", "list at least one dose"),
+        (MORPHINE_BD | {"brand": "Matrifen"}, "lines-0-brand",
+         "has no brand 'Matrifen' in the formulary: choose one of MST Continus, Morphgesic SR"),
+        ({"product": "fentanyl-patch-72h", "taken": "patch", "patches": "37.5"}, "lines-0-patches",
+         "the 37.5 is made only as Mezolar Matrix: name the brand"),
+        ({"product": "fentanyl-patch-72h", "brand": "Fentalis", "taken": "patch", "patches": "12"},
+         "lines-0-patches", "cannot be made from at most 6 Fentalis"),
     ],
 )
 def test_bad_input_is_shown_by_the_field_and_nothing_is_saved(signed_in: FlaskClient, patient: Patient,
@@ -148,6 +161,19 @@ def test_bad_input_is_shown_by_the_field_and_nothing_is_saved(signed_in: FlaskCl
     assert re.search(f'id="{field_id}-error" > <span class="nhsuk-u-visually-hidden">Error: </span>[^<]*'
                      f'{re.escape(str(escape(message)))}', page), message
     assert _records() == 0
+
+
+def test_a_line_keeps_the_brand_chosen_and_the_record_names_it(signed_in: FlaskClient, patient: Patient) -> None:
+    checked = page_text(submit(signed_in, _url(patient), _form(MORPHINE_BD, FENTANYL, check="1")))
+    assert checked.count("names no brand. Prescribe modified-release opioids and patches by brand") == 2
+    branded = (MORPHINE_BD | {"brand": "MST Continus"}, FENTANYL | {"brand": "Matrifen"})
+    checked = page_text(submit(signed_in, _url(patient), _form(*branded, check="1")))
+    assert "names no brand" not in checked
+    assert '<option value="MST Continus" selected >' in checked  # nothing chosen is lost
+    submit(signed_in, _url(patient), _form(*branded, save="1"))
+    record = db.session.scalar(select(RecordedRegimen))
+    assert [line.get("brand") for line in record.lines] == ["MST Continus", "Matrifen"]
+    assert "Morphine modified-release tablet (MST Continus)" in page_text(signed_in.get(f"/patients/{patient.id}"))
 
 
 def test_a_regimen_with_no_medicine_is_refused(signed_in: FlaskClient, patient: Patient) -> None:

@@ -51,6 +51,23 @@ class ClinicSettingsForm(OrganisationForm):
                                 f"Choose from {LEAD_DAYS_RANGE.start} to {LEAD_DAYS_RANGE.stop - 1} days")],
         description="The plan builder starts step 1 this long after today, on the next working day, so that the GP "
                     "has the letter before prescribing and the pharmacy can order new strengths. Usually 7.")
+    paracetamol_max_mg_per_day = IntegerField(
+        "Paracetamol maximum (mg a day)", default=4000,
+        validators=[InputRequired("Enter the maximum in mg a day, like 4000"),
+                    NumberRange(1000, 4000, "Choose from 1000 to 4000 mg a day (4 g is the adult maximum)")],
+        description="Starting regimens with more paracetamol from combination products are warned, with a switch "
+                    "to separate codeine and paracetamol. 4000 for adults; lower under 50 kg or with a risk to the "
+                    "liver.")
+    plausible_units_per_dose = IntegerField(
+        "Check a dose of more than this many tablets, capsules or patches", default=20,
+        validators=[InputRequired("Enter a number of units, like 20"),
+                    NumberRange(1, 59, "Choose from 1 to 59 units (60 or more is refused as a typing slip)")])
+    plausible_ome_mg_per_day = IntegerField(
+        "Check a regimen above this many mg OME a day", default=1000,
+        validators=[InputRequired("Enter mg OME a day, like 1000"),
+                    NumberRange(100, 4999, "Choose from 100 to 4999 mg OME a day (5000 or more is refused)")],
+        description="Such regimens are much more often a typing slip than real: the plan is still made, with a "
+                    "warning to check.")
 
 
 class UserForm(FlaskForm):

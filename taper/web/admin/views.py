@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from taper.domain.limits import Limits
 from taper.domain.makeable import plain
 from taper.domain.organisations import OrganisationKind, Role
 from taper.services import accounts
@@ -104,7 +105,10 @@ def edit_organisation(organisation_id: int) -> Response | str:
             name=form.name.data, ods_code=form.ods_code.data, phone=form.phone.data or "",
             factor_set=form.factor_set.data if is_clinic else None,
             high_dose_threshold_mg=Decimal(form.high_dose_threshold_mg.data) if is_clinic else None,
-            plan_lead_days=form.plan_lead_days.data if is_clinic else None))
+            plan_lead_days=form.plan_lead_days.data if is_clinic else None,
+            limits=Limits(paracetamol_max_mg_per_day=Decimal(form.paracetamol_max_mg_per_day.data),
+                          plausible_units_per_dose=form.plausible_units_per_dose.data,
+                          plausible_ome_mg_per_day=Decimal(form.plausible_ome_mg_per_day.data)) if is_clinic else None))
         if saved is not None:
             flash(f"{saved.name} saved.", "success")
             return redirect(url_for("admin.organisations"))

@@ -116,4 +116,5 @@ def _patient_page(patient_id: int, *, supply_form: SupplyForm | None = None,
 
 def _items(state: InstalmentState) -> list[tuple[str, str]]:
     return [(f"{each.product}|{'' if each.strength is None else plain(each.strength)}",
-             community_pharmacy.describe_item(each.product, each.strength)) for each in state.instalment.supplies]
+             community_pharmacy.describe_item(each.product, each.strength, each.brand))
+            for each in state.instalment.supplies]

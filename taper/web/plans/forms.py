@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from taper.domain.engine import MAX_INTERVAL_DAYS, MAX_REDUCTION_PCT, MIN_INTERVAL_DAYS, MIN_REDUCTION_PCT
 from taper.services.plans import Decision, PlanSettings
@@ -37,6 +37,9 @@ class PlanForm(FlaskForm):
     switch_from = RadioField("Same-drug switch", default="", choices=[SelectChoice("", "No switch")],
                              description="Where a medicine cannot come down gently, switch it to the same drug in "
                                          "smaller steps first: step 1 is the switch")
+    switch_brand = SelectField("Brand to switch to", default="", choices=[SelectChoice("", "No brand (generic)")],
+                               validators=[Optional()],
+                               description="Modified-release opioids and patches are prescribed by brand")
     review_every_days = RadioField("Reviews", default="14", choices=[
         SelectChoice("7", "Every week"), SelectChoice("14", "Every 2 weeks")],
         description="Reviews are booked a few days after a step change, in your first free session slot")
@@ -67,10 +70,13 @@ class PlanForm(FlaskForm):
             entry.label.text = f"{_ORDINALS[position]} to reduce"
             entry.choices = [SelectChoice(key, labels[key]) for key in products]
 
-    def set_switch_choices(self, offered: dict[str, str]) -> None:
-        """The switches this regimen allows, besides no switch (the field is left out when there are none)."""
+    def set_switch_choices(self, offered: dict[str, str], brands: list[str]) -> None:
+        """The switches this regimen allows, besides no switch (the field is left out when there are none), and
+        the brands of the products they switch to."""
         self.switch_from.choices = [SelectChoice("", "No switch"),
                                     *(SelectChoice(key, label) for key, label in offered.items())]
+        self.switch_brand.choices = [SelectChoice("", "No brand (generic)"),
+                                     *(SelectChoice(name, name) for name in brands)]
 
     def validate_order(self, field: FieldList) -> None:
         chosen = [entry.data for entry in field]
@@ -86,7 +92,7 @@ class PlanForm(FlaskForm):
             if self.target.data == "maintenance" else Decimal(0),
             order=order, order_reason=self.order_reason.data or "", instalment_days=int(self.instalment_days.data),
             review_every_days=int(self.review_every_days.data), max_start_days_ago=max_start_days_ago,
-            switch_from=self.switch_from.data or "")
+            switch_from=self.switch_from.data or "", switch_brand=self.switch_brand.data or "")
 
 
 class DecisionForm(FlaskForm):

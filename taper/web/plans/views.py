@@ -41,7 +41,7 @@ def new(patient_id: int) -> WerkzeugResponse | str:
     products = plans.reduction_order(current[0].lines) if current else []
     form = PlanForm()
     form.set_order_choices(products, {key: load_formulary().get(key).label() for key in products})
-    form.set_switch_choices(plans.switches_offered(products))
+    form.set_switch_choices(plans.switches_offered(products), plans.switch_brands_offered(products))
     if not form.is_submitted():
         form.start_on.process(None, lead_time.default_start_on(current_user.organisation))
     schedule = None

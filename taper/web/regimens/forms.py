@@ -29,6 +29,14 @@ def _product_choices() -> list[SelectChoice]:
         SelectChoice(product.key, f"{product.label()} ({_strengths(product)})") for product in load_formulary()]
 
 
+def _brand_choices() -> list[SelectChoice]:
+    """Every brand in the formulary, named with its medicine ("MST Continus (morphine modified-release tablet)");
+    the domain refuses a brand of another medicine than the line's, naming the right ones."""
+    return [SelectChoice("", "No brand (generic)")] + [
+        SelectChoice(brand.name, f"{brand.name} ({product.label(in_sentence=True)})")
+        for product in load_formulary() for brand in product.brands]
+
+
 def _strengths(product: Product) -> str:
     if product.is_liquid:
         return f"{plain(product.concentration_mg_per_ml or Decimal(0))} mg/mL"
@@ -38,6 +46,9 @@ def _strengths(product: Product) -> str:
 
 class LineForm(Form):
     product = SelectField("Medicine", choices=_product_choices(), validators=[Optional()])
+    brand = SelectField("Brand", choices=_brand_choices(), validators=[Optional()],
+                        description="Modified-release opioids and patches are prescribed by brand: choose the one "
+                                    "the patient takes, and the plan uses that brand's strengths")
     taken = RadioField("How it is taken", default="regular", choices=[
         SelectChoice("regular", "Regular doses at set times"),
         SelectChoice("prn", "When needed (PRN)"),
@@ -101,17 +112,21 @@ class RegimenForm(FlaskForm):
 
     def _line(self, line: LineForm, path: str) -> dict[str, Any]:
         product = line.product.data
+        self.paths[f"{path}.brand"] = line.brand
+        return {"product": product} | ({"brand": line.brand.data} if line.brand.data else {}) | self._doses(line, path)
+
+    def _doses(self, line: LineForm, path: str) -> dict[str, Any]:
+        product = line.product.data
         if line.taken.data == "patch":
             self.paths[f"{path}.patch_mcg_per_hour"] = line.patches
-            return {"product": product, "patch_mcg_per_hour": self._patch_total(line, product)}
+            return {"patch_mcg_per_hour": self._patch_total(line, product)}
         if line.taken.data == "prn":
             self.paths[f"{path}.prn"] = line.prn_dose
             self.paths[f"{path}.prn.dose_mg"] = line.prn_dose
             self.paths[f"{path}.prn.usual_per_day"] = line.prn_usual
             self.paths[f"{path}.prn.max_per_day"] = line.prn_max
-            return {"product": product, "prn": {"dose_mg": _text(line.prn_dose),
-                                                "usual_per_day": _whole(_text(line.prn_usual)),
-                                                "max_per_day": _whole(_text(line.prn_max))}}
+            return {"prn": {"dose_mg": _text(line.prn_dose), "usual_per_day": _whole(_text(line.prn_usual)),
+                            "max_per_day": _whole(_text(line.prn_max))}}
         doses: list[dict[str, Any]] = []
         self.paths[f"{path}.doses"] = line.dose_1
         for slot in DOSE_SLOTS:
@@ -120,7 +135,7 @@ class RegimenForm(FlaskForm):
                 self.paths[f"{path}.doses[{len(doses)}].dose_mg"] = getattr(line, f"dose_{slot}")
                 self.paths[f"{path}.doses[{len(doses)}].time"] = getattr(line, f"time_{slot}")
                 doses.append({"time": _text(getattr(line, f"time_{slot}")), "dose_mg": dose})
-        return {"product": product, "doses": doses}
+        return {"doses": doses}
 
     def _patch_total(self, line: LineForm, product_key: str) -> str:
         """The patches typed ("25 + 12"), each checked against the product's strengths, added up."""
