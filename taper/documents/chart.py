@@ -24,12 +24,17 @@ NHS_BLUE = "#005eb8"
 NHS_GREY = "#4c6272"
 
 
-def ome_chart_svg(schedule: Mapping[str, Any], *, title: str = "Daily oral morphine equivalent (mg)") -> str:
-    """A step chart of daily OME from the day before step 1 to the end of the plan."""
+def ome_chart_svg(schedule: Mapping[str, Any], *, title: str = "Daily oral morphine equivalent (mg)",
+                  as_share: bool = False) -> str:
+    """A step chart of daily OME from the day before step 1 to the end of the plan; `as_share`: as a percentage
+    of the starting dose, for the patient (whose plan never says "OME")."""
     steps = schedule["steps"]
     first_day = date.fromisoformat(steps[0]["starts_on"])
     days = [first_day - timedelta(days=7)] + [date.fromisoformat(step["starts_on"]) for step in steps]
-    values = [float(schedule["starting_ome_mg_per_day"])] + [float(step["ome_mg_per_day"]) for step in steps]
+    starting = float(schedule["starting_ome_mg_per_day"])
+    values = [starting] + [float(step["ome_mg_per_day"]) for step in steps]
+    if as_share:
+        values = [100 * value / (starting or 1) for value in values]  # (a plan may start from 0 a day usually)
     last_day = days[-1] + timedelta(days=14)
     figure = Figure(figsize=(7.5, 3), dpi=100)
     axes = figure.add_subplot()
@@ -37,7 +42,7 @@ def ome_chart_svg(schedule: Mapping[str, Any], *, title: str = "Daily oral morph
     axes.step(x, [*values, values[-1]], where="post", color=NHS_BLUE, linewidth=2)
     axes.set_ylim(bottom=0, top=max(values) * 1.1 or 1)
     axes.set_xlim(x[0], x[-1])
-    axes.set_ylabel("mg OME a day", color=NHS_GREY)
+    axes.set_ylabel("% of your dose now" if as_share else "mg OME a day", color=NHS_GREY)
     axes.set_title(title, loc="left", color="#212b32")
     axes.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))

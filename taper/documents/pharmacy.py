@@ -15,7 +15,7 @@ from taper.domain.schedule_contract import schedule_from_document
 from taper.domain.wording import describe_scheduled, long_date
 
 TEMPLATE = "pharmacy_schedule/template.html"
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 
 
 def pharmacy_schedule_context(head: Letterhead, schedule_document: dict[str, Any], *, instalment_days: int,
@@ -52,10 +52,11 @@ def render_pharmacy_schedule(head: Letterhead, schedule_document: dict[str, Any]
 
 def _supply(supply: Supply) -> dict[str, str]:
     product = load_formulary().as_prescribed(supply.product, supply.brand)
+    schedule = f"CD{product.cd_schedule(supply.strength)}"  # as the BNF labels it: CD2, CD3, CD5
     if supply.strength is None:
         return {"item": f"{product.label()} ({plain(product.concentration_mg_per_ml or Decimal(0))} mg/mL)",
-                "quantity": f"{plain(supply.quantity)} mL"}
+                "quantity": f"{plain(supply.quantity)} mL", "schedule": schedule}
     unit = "micrograms/hour" if product.is_patch else "mg"
     noun = product.unit_form.value + ("es" if product.unit_form.value == "patch" else "s")
     return {"item": f"{product.label()} {plain(supply.strength)} {unit}",
-            "quantity": f"{plain(supply.quantity)} {noun}"}
+            "quantity": f"{plain(supply.quantity)} {noun}", "schedule": schedule}

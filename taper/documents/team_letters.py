@@ -8,17 +8,20 @@ from typing import Any
 
 from taper.documents.chart import ome_chart_svg
 from taper.documents.letterhead import Letterhead, banner
+from taper.documents.prescribing import prescriptions_in_words
 from taper.documents.render import render_pdf
 from taper.documents.timetable import timetable
+from taper.domain.advice import medicine_advice
 from taper.domain.dispensing import instalments, prescription_dates
 from taper.domain.formulary import load_formulary
+from taper.domain.ome import get_factor_set
 from taper.domain.schedule_contract import schedule_from_document
 from taper.domain.wording import describe_regimen_line, describe_scheduled, long_date
 
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
 EASY_READ_TEMPLATE = "patient_plan/easy_read.html"
-TEMPLATE_VERSION = "3"
+TEMPLATE_VERSION = "4"
 
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,15 +38,15 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
     schedule = schedule_from_document(schedule_document, load_formulary())
     policy = schedule_document["policy"]
     last = schedule_document["steps"][-1]
-    target = "no opioids" if not last["lines"] else f"{last['ome_mg_per_day']} mg"
+    target_ome = last["ome_mg_per_day"] if last["lines"] else None
     who = ("The clinic pharmacist (an independent prescriber) prescribes during the plan." if prescriber == "pharmacist"
            else "We ask you, the GP, to prescribe as the plan below sets out.")
     return {
         **banner(head),
         "plan": {**banner(head)["plan"], "starting_ome": schedule_document["starting_ome_mg_per_day"],
-                 "target": target, "starts": long_date(schedule.steps[0].starts_on),
+                 "target_ome": target_ome, "starts": long_date(schedule.steps[0].starts_on),
                  "ends": long_date(date.fromisoformat(last["starts_on"])) if not last["lines"] else None,
-                 "factor_set": f"{schedule_document['factor_set']} {schedule_document['factor_set_version']}"},
+                 "factor_set": get_factor_set(schedule_document["factor_set"]).name},
         "practice": {"name": practice_name, "ods_code": practice_ods_code},
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
         "prescriber_sentence": who,
@@ -55,6 +58,8 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
         "steps": steps_in_words(schedule_document),
         "prescription_dates": [long_date(day) for day in prescription_dates(
             instalments(schedule, instalment_days=instalment_days), issued_on=head.generated_on)],
+        "prescriptions": prescriptions_in_words(schedule, schedule_document, instalment_days=instalment_days,
+                                                issued_on=head.generated_on),
         "started_before_letter": long_date(schedule.steps[0].starts_on)
         if schedule.steps[0].starts_on < head.generated_on else None,
         "appointments": appointments or [],
@@ -67,7 +72,9 @@ def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *,
         **banner(head),
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
         "timetable": timetable(schedule_document),
-        "chart": ome_chart_svg(schedule_document, title="Your daily dose, as morphine (mg)"),
+        "chart": ome_chart_svg(schedule_document, title="Your daily dose, as a share of what you take now",
+                               as_share=True),
+        "advice": medicine_advice(schedule_document),
         "large_print": large_print,
         "appointments": appointments or [],
         "notes": notes,

@@ -4,7 +4,9 @@ of each day of the plan (Taper issue 6).
 Rules:
 - Instalments start on the plan's first day and follow every `instalment_days` (7, 14 or 28).
 - Regular doses: the tablets, capsules or millilitres of every day in the instalment, added up.
-- When-needed doses: enough for the most the plan allows each day (the prescriber's limit), added up.
+- When-needed doses: the agreed usual doses a day, added up, never the maximum (issue 14: a controlled-drug
+  prescription for a when-needed dose is for the quantity agreed, and the step's maximum is said in its
+  directions; a patient who needs more contacts the clinic, which is what the plan is for).
 - Patches: one set of the step's patches on each patch-change day in the instalment (patch days are counted
   from the plan's first day, as the engine counts them).
 Quantities are exact: nothing is rounded (a liquid's volume is the sum of its measured doses).
@@ -49,7 +51,7 @@ def daily_units(line: LineState, *, on: date, plan_start: date) -> dict[Decimal 
         return dict(units)
     doses = [(dose.units, 1) for dose in line.doses]
     if line.prn_dose_mg is not None:
-        doses.append((line.prn_units, line.prn_max_per_day))
+        doses.append((line.prn_units, line.prn_usual_per_day))
     for made, times in doses:
         for amount, count in made:
             if line.product.is_liquid:
@@ -71,22 +73,29 @@ def instalments(schedule: Schedule, *, instalment_days: int, until: date | None 
     start = plan_start
     while start <= end:
         period_end = min(start + timedelta(days=instalment_days - 1), end)
-        totals: dict[tuple[str, Decimal | None, str | None], Decimal] = defaultdict(Decimal)
-        in_force: list[int] = []
-        day = start
-        while day <= period_end:
-            step = _step_on(steps, day)
-            if step.number not in in_force:
-                in_force.append(step.number)
-            for line in step.lines:
-                for strength, quantity in daily_units(line, on=day, plan_start=plan_start).items():
-                    totals[(line.product.key, strength, line.product.brand)] += quantity
-            day += timedelta(days=1)
-        supplies = tuple(Supply(product, strength, quantity, brand)
-                         for (product, strength, brand), quantity in totals.items() if quantity)
-        result.append(Instalment(len(result) + 1, start, period_end, supplies, tuple(in_force)))
+        supplies, in_force = supplies_between(schedule, start, period_end)
+        result.append(Instalment(len(result) + 1, start, period_end, supplies, in_force))
         start = period_end + timedelta(days=1)
     return result
+
+
+def supplies_between(schedule: Schedule, first: date, last: date) -> tuple[tuple[Supply, ...], tuple[int, ...]]:
+    """What the days from `first` to `last` (inclusive) take, added up, and the steps in force on them."""
+    steps = schedule.steps
+    totals: dict[tuple[str, Decimal | None, str | None], Decimal] = defaultdict(Decimal)
+    in_force: list[int] = []
+    day = first
+    while day <= last:
+        step = _step_on(steps, day)
+        if step.number not in in_force:
+            in_force.append(step.number)
+        for line in step.lines:
+            for strength, quantity in daily_units(line, on=day, plan_start=steps[0].starts_on).items():
+                totals[(line.product.key, strength, line.product.brand)] += quantity
+        day += timedelta(days=1)
+    supplies = tuple(Supply(product, strength, quantity, brand)
+                     for (product, strength, brand), quantity in totals.items() if quantity)
+    return supplies, tuple(in_force)
 
 
 def prescription_dates(periods: Sequence[Instalment], *, issued_on: date) -> list[date]:

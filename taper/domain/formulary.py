@@ -105,6 +105,9 @@ class Product:
     brands: tuple[Brand, ...] = ()
     # The brand a line names; `strengths` are then that brand's (Formulary.as_prescribed).
     brand: str | None = None
+    # The Misuse of Drugs Regulations 2001 schedule (2, 3 or 5) of each strength (docs/clinical-sources.md:
+    # Controlled drugs): it decides what a prescription must say (quantity in words and figures for 2 and 3).
+    cd_schedules: dict[Decimal, int] = field(default_factory=dict, hash=False)
 
     @property
     def is_patch(self) -> bool:
@@ -133,6 +136,10 @@ class Product:
         the same product (docs/clinical-sources.md: Brands)."""
         return self.release is not Release.IR and bool(self.brands)
 
+    def cd_schedule(self, strength: Decimal | None = None) -> int:
+        """The controlled-drug schedule of a strength (of the product, for a liquid: None)."""
+        return self.cd_schedules[strength if strength is not None else self.strengths[0]]
+
     def brand_named(self, name: str) -> Brand:
         """The brand of this name, matched without regard to case or repeated spaces; UnknownBrand if none."""
         wanted = " ".join(name.split()).casefold()
@@ -144,7 +151,10 @@ class Product:
     def label(self, *, in_sentence: bool = False) -> str:
         """'Morphine modified-release tablet', with the brand when the line names one ('Morphine modified-release
         tablet (MST Continus)'); `in_sentence`: lower case but for the brand."""
-        generic = f"{self.drug} {self.form}" if in_sentence else f"{self.drug.capitalize()} {self.form}"
+        # A combination product is named by its own name ("co-codamol 30/500 tablet"), never as "codeine
+        # co-codamol", which can be read as codeine 30 mg alone.
+        generic = self.form if self.paracetamol_mg_per_unit is not None else f"{self.drug} {self.form}"
+        generic = generic if in_sentence else generic[0].upper() + generic[1:]
         return f"{generic} ({self.brand})" if self.brand else generic
 
 
@@ -283,7 +293,30 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         reviewed_on=_date(row["reviewed_on"], "reviewed_on", where),
         notes=row["notes"].strip(),
         brand_only_strengths=_brand_only(row["brand_only_strengths"], strengths, where),
+        cd_schedules=_cd_schedules(row["cd_schedule"], strengths, where),
     )
+
+
+CD_SCHEDULES = (2, 3, 4, 5)
+
+
+def _cd_schedules(raw: str, strengths: tuple[Decimal, ...], where: _Row) -> dict[Decimal, int]:
+    """'2' (every strength), or '5;120=2' (Schedule 5 but the 120 mg, Schedule 2)."""
+    default, *overrides = raw.split(";")
+    schedules = dict.fromkeys(strengths, _schedule(default, where))
+    for pair in overrides:
+        label, _, value = pair.partition("=")
+        strength = _decimal(label, "cd_schedule", where)
+        if strength not in strengths:
+            raise where.fail("cd_schedule", f"{label} is not one of the strengths")
+        schedules[strength] = _schedule(value, where)
+    return schedules
+
+
+def _schedule(value: str, where: _Row) -> int:
+    if not value.strip().isdigit() or int(value) not in CD_SCHEDULES:
+        raise where.fail("cd_schedule", f"{value!r} is not a controlled-drug schedule (2, 3, 4 or 5)")
+    return int(value)
 
 
 def _brand_only(raw: str, strengths: tuple[Decimal, ...], where: _Row) -> tuple[Decimal, ...]:

@@ -56,6 +56,8 @@ def _product(product: Product, factor_set: FactorSet) -> dict[str, Any]:
                     "source": brand.source} for brand in product.brands],
         "brand_only_strengths": [json_number(strength) for strength in product.brand_only_strengths],
         "prescribed_by_brand": product.prescribed_by_brand,
+        # The controlled-drug schedule of each strength (Misuse of Drugs Regulations 2001).
+        "cd_schedules": {f"{json_number(strength)}": schedule for strength, schedule in product.cd_schedules.items()},
         "ome": {
             "calculable": factor is not None and factor.value is not None,
             "factor": _number(factor.value) if factor else None,

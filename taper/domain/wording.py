@@ -55,6 +55,22 @@ def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units | 
     return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
 
 
+def directions(line: dict[str, Any]) -> str:
+    """How a schedule document's line is taken, as a prescription's directions: every dose with its time, a
+    when-needed dose with its maximum in 24 hours, a patch with its wear time (never "as directed")."""
+    product = line_product(line)
+    if "patch_mcg_per_hour" in line:
+        return (f"apply {units_words(product, scheduled_units(product, line['units']))} every "
+                f"{plain(product.wear_days or Decimal(0))} days, removing the old patch first")
+    if "prn" in line:
+        prn = line["prn"]
+        made = units_words(product, scheduled_units(product, prn["units"]))
+        times = f"{count_words(prn['max_per_day'])} {'time' if prn['max_per_day'] == 1 else 'times'}"
+        return f"{plain(Decimal(str(prn['dose_mg'])))} mg ({made}) when required for pain, at most {times} in 24 hours"
+    return "; ".join(f"{clock_words(dose['time'])} {plain(Decimal(str(dose['dose_mg'])))} mg "
+                     f"({units_words(product, scheduled_units(product, dose['units']))})" for dose in line["doses"])
+
+
 def line_product(line: dict[str, Any]) -> Product:
     """The product of a schedule or regimen line as prescribed: with its brand, when the line names one."""
     return load_formulary().as_prescribed(line["product"], line.get("brand"))

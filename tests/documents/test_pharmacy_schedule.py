@@ -45,8 +45,9 @@ def test_quantities_match_the_instalments_of_the_stored_schedule(pdf: PdfReader,
     for supply in first["supplies"]:
         assert f"{supply['item']} {supply['quantity']}" in text
     # fentanyl 25 every 3 days from 4 January: 4, 7, 10, 13 and 16 January
-    assert {"item": "Fentanyl 72-hour transdermal patch 25 micrograms/hour", "quantity": "5 patches"} in \
-        first["supplies"]
+    assert {"item": "Fentanyl 72-hour transdermal patch 25 micrograms/hour", "quantity": "5 patches",
+            "schedule": "CD2"} in first["supplies"]
+    assert "Supply no earlier than 4 January 2027." in text
 
 
 def test_the_pdf_is_tagged_titled_and_in_english(pdf: PdfReader) -> None:

@@ -26,6 +26,7 @@ from taper.documents.team_letters import (
     render_patient_plan,
     steps_in_words,
 )
+from taper.documents.timetable import times_a_day
 from taper.domain.wording import clock_words, long_date
 from tests.documents.conftest import HEAD, REQUEST, timetable_cells
 
@@ -66,10 +67,10 @@ def test_the_patients_timetable_adds_up_to_the_stored_doses_at_each_time(schedul
                 assert _mg_named(cell, "Morphine modified-release tablet") == Decimal(str(dose["dose_mg"])), cell
             if "patch_mcg_per_hour" in line:
                 assert f"one {line['patch_mcg_per_hour']} microgram/hour patch" in row.cells["Patch"]
-                assert "Put on a new one every 3 days" in row.cells["Patch"]
+                assert "Put on a new one every 3 days: take the old patch off first" in row.cells["Patch"]
             if "prn" in line:
                 assert f"one {line['prn']['dose_mg']} mg capsule if you need it, no more than " \
-                       f"{line['prn']['max_per_day']} times a day" in row.cells["Only if you need it"]
+                       f"{times_a_day(line['prn']['max_per_day'])}" in row.cells["Only if you need it"]
         if not step["lines"]:
             assert "Stop. Take none of these medicines." in row.text and row.cells["Dates"].endswith("onwards")
             continue
@@ -114,7 +115,10 @@ def test_the_gp_letters_first_prescription_is_never_before_the_letter(schedule) 
 
 
 def test_the_gp_letter_leads_with_the_point(pack) -> None:  # type: ignore[no-untyped-def]
-    assert "has agreed to reduce their opioids, from 195 mg to no opioids" in pack["gp"]
+    assert ("has agreed to reduce their opioids from 195 mg oral morphine equivalent (OME) a day to stopping them, "
+            "starting 4 January 2027") in pack["gp"]
+    assert "Faculty of Pain Medicine Opioids Aware (2020) conversion factors" in pack["gp"]
+    assert "fpm-2020" not in pack["gp"]  # no internal codes
     assert "We ask you, the GP, to prescribe" in pack["gp"] and "0113 496 0000" in pack["gp"]
 
 
@@ -220,7 +224,8 @@ def test_hostile_text_in_every_document_is_printed_and_fetches_nothing(schedule,
 def test_the_pharmacy_supplies_the_daily_units_of_the_stored_version_summed_over_each_instalment(  # type: ignore[no-untyped-def]
         pack, schedule) -> None:
     """Worked out here day by day from the stored schedule document, independently of taper.domain.dispensing:
-    regular doses as scheduled, when-needed doses up to the daily maximum, a patch on each change day."""
+    regular doses as scheduled, when-needed doses at the agreed usual use (never the maximum; issue 14), a patch
+    on each change day."""
     steps = schedule["steps"]
     first_day = date.fromisoformat(steps[0]["starts_on"])
     sections = re.split(r"(?=Instalment \d+: )", pack["pharmacy"])[1:]
@@ -241,13 +246,15 @@ def test_the_pharmacy_supplies_the_daily_units_of_the_stored_version_summed_over
                 elif "prn" in line:
                     for unit in line["prn"]["units"]:
                         totals[("Oxycodone capsule", f"{unit['strength']} mg")] += (
-                            unit["count"] * line["prn"]["max_per_day"])
+                            unit["count"] * line["prn"]["usual_per_day"])
                 else:
                     for dose in line["doses"]:
                         for unit in dose["units"]:
                             totals[("Morphine modified-release tablet", f"{unit['strength']} mg")] += unit["count"]
             day += timedelta(days=1)
         for (item, strength), count in totals.items():
+            if not count:
+                continue  # nothing to supply (a when-needed line usually not used)
             noun = {"Fentanyl": "patches", "Oxycodone": "capsules", "Morphine": "tablets"}[item.split()[0]]
             assert f"{item} {strength} {count} {noun}" in section, (section[:60], item, strength, count)
 

@@ -36,7 +36,7 @@ def _expected_totals(schedule: Schedule) -> dict[tuple[str, Decimal | None], Dec
                 continue
             made = [(dose.units, 1) for dose in line.doses]
             if line.prn_dose_mg is not None:
-                made.append((line.prn_units, line.prn_max_per_day))
+                made.append((line.prn_units, line.prn_usual_per_day))
             for units, times in made:
                 for amount, count in units:
                     key = (line.product.key, None if line.product.is_liquid else amount)
@@ -79,14 +79,16 @@ def test_a_patch_is_supplied_once_per_patch_change_day() -> None:
     assert [(supply.strength, supply.quantity) for supply in first.supplies] == [(D(15), 4)]
 
 
-def test_when_needed_doses_are_supplied_up_to_the_daily_maximum() -> None:
+def test_when_needed_doses_are_supplied_at_the_usual_use_never_the_maximum() -> None:
+    """Issue 14: a prescription for a when-needed dose is for the use agreed; the maximum is in its directions."""
     schedule = plan([bd("morphine-mr-tablet-12h", 30),
                      {"product": "morphine-oral-solution-10mg-5ml",
-                      "prn": {"dose_mg": 10, "usual_per_day": 1, "max_per_day": 2}}])
+                      "prn": {"dose_mg": 10, "usual_per_day": 2, "max_per_day": 4}}])
     first = instalments(schedule, instalment_days=7)[0]
-    assert schedule.steps[0].lines[1].prn_max_per_day == 1  # when-needed doses come down first, one at a time
+    prn = schedule.steps[0].lines[1]
+    assert (prn.prn_usual_per_day, prn.prn_max_per_day) == (1, 3)  # when-needed doses come down first, one at a time
     liquid = [supply.quantity for supply in first.supplies if supply.strength is None]
-    assert liquid == [D(35)]  # 10 mg is 5 mL, at most once a day in step 1, for 7 days
+    assert liquid == [D(35)]  # 10 mg is 5 mL, usually once a day in step 1 (at most 3), for 7 days
 
 
 @SETTINGS

@@ -104,3 +104,14 @@ def test_formulary_version_is_the_data_files_hash(tmp_path: Path) -> None:
     changed = tmp_path / "changed.csv"
     changed.write_text(copy.read_text().replace("MST Continus", "MST"))
     assert load_formulary(changed).version != load_formulary().version
+
+
+def test_a_controlled_drug_schedule_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "formulary.csv"
+    text = FORMULARY_FILE.read_text()
+    broken.write_text(text.replace(",5;120=2\n", ",5;110=2\n", 1))
+    with pytest.raises(FormularyDataError, match="cd_schedule: 110 is not one of the strengths"):
+        load_formulary.__wrapped__(broken)
+    broken.write_text(text.replace(",5;120=2\n", ",1\n", 1))
+    with pytest.raises(FormularyDataError, match=r"'1' is not a controlled-drug schedule"):
+        load_formulary.__wrapped__(broken)

@@ -190,7 +190,7 @@ def test_a_dose_needing_more_than_60_units_is_refused_naming_the_dose_as_given()
     # Given out of time order: the field is the request's own index, not the time order the regimen keeps.
     errors = refused(regular("co-codamol-30-500-tablet", ("20:00", 30), ("08:00", most + largest)))
     assert errors == [("regimen[0].doses[1].dose_mg",
-                       f"{most + largest} mg of codeine co-codamol 30/500 tablet needs at least 61 tablets in one dose "
+                       f"{most + largest} mg of co-codamol 30/500 tablet needs at least 61 tablets in one dose "
                        "(the largest strength is 30 mg): more than 60 is refused as a mistyped dose")]
 
 

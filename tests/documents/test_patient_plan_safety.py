@@ -1,0 +1,101 @@
+"""The patient plan's safety wording (issue 14, item 2), written from the formulary for each product of the plan:
+patches (take the old one off, change dates, the last one off, disposal, heat), modified-release tablets
+(swallow whole), liquids (oral syringe), combination products (both ingredients, no other paracetamol), the
+danger of going back to an old dose after a break; and no "OME" anywhere a patient reads."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from taper.documents.team_letters import render_patient_plan
+from taper.domain.formulary import load_formulary
+from taper.domain.schedule_contract import schedule_from_request
+from tests.documents.conftest import HEAD
+
+START = date(2027, 1, 4)
+FENTANYL_AND_MORE = {"start_on": START.isoformat(), "regimen": [
+    {"product": "fentanyl-patch-72h", "brand": "Matrifen", "patch_mcg_per_hour": 25},
+    {"product": "morphine-mr-tablet-12h", "brand": "MST Continus",
+     "doses": [{"time": "08:00", "dose_mg": 10}, {"time": "20:00", "dose_mg": 10}]},
+    {"product": "co-codamol-30-500-tablet",
+     "doses": [{"time": "08:00", "dose_mg": 30}, {"time": "20:00", "dose_mg": 30}]},
+    {"product": "morphine-oral-solution-10mg-5ml", "prn": {"dose_mg": 5, "usual_per_day": 1, "max_per_day": 2}}]}
+
+
+def _schedule(request: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(schedule_from_request(request, load_formulary())))
+
+
+def _text(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture(scope="module")
+def schedule() -> dict[str, Any]:
+    return _schedule(FENTANYL_AND_MORE)
+
+
+@pytest.fixture(scope="module", params=["standard", "large print", "easy read"])
+def plan_text(request: pytest.FixtureRequest, schedule: dict[str, Any]) -> str:
+    options = {"standard": {}, "large print": {"large_print": True}, "easy read": {"easy_read": True}}
+    return _text(render_patient_plan(HEAD, schedule, **options[request.param]))
+
+
+def test_a_patch_plan_says_to_take_the_old_patch_off_and_lists_each_change_date(schedule: dict[str, Any]) -> None:
+    text = _text(render_patient_plan(HEAD, schedule))
+    assert "take the old patch off first" in text
+    fentanyl_steps = [step for step in schedule["steps"]
+                      if any(line["product"] == "fentanyl-patch-72h" for line in step["lines"])]
+    for step in fentanyl_steps[:-1]:  # every step that ends: each change day is listed
+        starts, ends = date.fromisoformat(step["starts_on"]), date.fromisoformat(step["ends_on"])
+        changes = [day for day in (starts + timedelta(days=n) for n in range((ends - starts).days + 1))
+                   if (day - START).days % 3 == 0]
+        listed = re.search(rf"{starts.day} {starts:%B %Y} to .*?Change it on ([^.]*)\.", text)
+        assert listed is not None, step["number"]
+        assert [int(day) for day in re.findall(r"\b(\d{1,2})\b", listed.group(1))
+                if int(day) < 32][:len(changes)] == [day.day for day in changes], (step["number"], listed.group(1))
+
+
+def test_the_step_after_the_last_patch_says_to_take_it_off(schedule: dict[str, Any]) -> None:
+    steps = schedule["steps"]
+    gone = next(step for step in steps if not any(line["product"] == "fentanyl-patch-72h" for line in step["lines"]))
+    text = _text(render_patient_plan(HEAD, schedule))
+    day = date.fromisoformat(gone["starts_on"])
+    assert f"take your last patch off on {day.day} {day:%B %Y}. Do not put on a new one." in text
+
+
+def test_each_kind_of_medicine_has_its_safety_advice_in_every_layout(plan_text: str) -> None:
+    assert "Fold a used patch in half, sticky sides together" in plan_text
+    assert "Heat makes a patch give more medicine at once" in plan_text and "fever" in plan_text
+    assert "Morphine modified-release tablet (MST Continus): swallow it whole" in plan_text
+    assert "Do not crush, chew or break it" in plan_text
+    assert "oral syringe" in plan_text
+    assert "codeine 30 mg and paracetamol 500 mg" in plan_text
+    assert "Do not take any other medicine with paracetamol in it" in plan_text
+    assert "do not go back to an old, higher dose" in plan_text
+    assert "Codeine co-codamol" not in plan_text
+
+
+def test_no_patient_plan_says_ome(plan_text: str) -> None:
+    assert "OME" not in plan_text and "morphine equivalent" not in plan_text
+
+
+def test_when_needed_doses_say_once_or_twice_a_day_in_words(schedule: dict[str, Any]) -> None:
+    text = _text(render_patient_plan(HEAD, schedule))
+    assert "no more than once a day" in text and "1 times a day" not in text
+
+
+def test_advice_is_only_for_the_medicines_in_the_plan() -> None:
+    tablets_only = _schedule({"start_on": START.isoformat(), "regimen": [
+        {"product": "morphine-mr-tablet-12h", "brand": "MST Continus",
+         "doses": [{"time": "08:00", "dose_mg": 30}, {"time": "20:00", "dose_mg": 30}]}]})
+    text = _text(render_patient_plan(HEAD, tablets_only))
+    assert "swallow it whole" in text
+    assert "patch" not in text.lower() and "oral syringe" not in text and "paracetamol" not in text
