@@ -6,7 +6,9 @@ Rules:
 - Regular doses: the tablets, capsules or millilitres of every day in the instalment, added up.
 - When-needed doses: the agreed usual doses a day, added up, never the maximum (issue 14: a controlled-drug
   prescription for a when-needed dose is for the quantity agreed, and the step's maximum is said in its
-  directions; a patient who needs more contacts the clinic, which is what the plan is for).
+  directions; a patient who needs more contacts the clinic, which is what the plan is for). A plan version
+  stored before this rule keeps its own, the daily maximum (`Schedule.when_needed_supply`), so that its pages
+  and the documents issued for it agree.
 - Patches: one set of the step's patches on each patch-change day in the instalment (patch days are counted
   from the plan's first day, as the engine counts them).
 Quantities are exact: nothing is rounded (a liquid's volume is the sum of its measured doses).
@@ -40,7 +42,8 @@ class Instalment:
     steps: tuple[int, ...]  # the plan steps in force during this instalment
 
 
-def daily_units(line: LineState, *, on: date, plan_start: date) -> dict[Decimal | None, Decimal]:
+def daily_units(line: LineState, *, on: date, plan_start: date,
+                when_needed_at_maximum: bool = False) -> dict[Decimal | None, Decimal]:
     """What one day of a line takes from the pharmacy: {strength: count} (liquids: {None: mL})."""
     units: dict[Decimal | None, Decimal] = defaultdict(Decimal)
     if line.patch_mcg_per_hour is not None:
@@ -51,7 +54,7 @@ def daily_units(line: LineState, *, on: date, plan_start: date) -> dict[Decimal 
         return dict(units)
     doses = [(dose.units, 1) for dose in line.doses]
     if line.prn_dose_mg is not None:
-        doses.append((line.prn_units, line.prn_usual_per_day))
+        doses.append((line.prn_units, line.prn_max_per_day if when_needed_at_maximum else line.prn_usual_per_day))
     for made, times in doses:
         for amount, count in made:
             if line.product.is_liquid:
@@ -82,6 +85,7 @@ def instalments(schedule: Schedule, *, instalment_days: int, until: date | None 
 def supplies_between(schedule: Schedule, first: date, last: date) -> tuple[tuple[Supply, ...], tuple[int, ...]]:
     """What the days from `first` to `last` (inclusive) take, added up, and the steps in force on them."""
     steps = schedule.steps
+    at_maximum = schedule.when_needed_supply == "maximum"
     totals: dict[tuple[str, Decimal | None, str | None], Decimal] = defaultdict(Decimal)
     in_force: list[int] = []
     day = first
@@ -90,7 +94,8 @@ def supplies_between(schedule: Schedule, first: date, last: date) -> tuple[tuple
         if step.number not in in_force:
             in_force.append(step.number)
         for line in step.lines:
-            for strength, quantity in daily_units(line, on=day, plan_start=steps[0].starts_on).items():
+            for strength, quantity in daily_units(line, on=day, plan_start=steps[0].starts_on,
+                                                  when_needed_at_maximum=at_maximum).items():
                 totals[(line.product.key, strength, line.product.brand)] += quantity
         day += timedelta(days=1)
     supplies = tuple(Supply(product, strength, quantity, brand)

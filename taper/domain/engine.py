@@ -139,6 +139,9 @@ class Schedule:
     warnings: tuple[str, ...] = ()
     starting_lines: tuple[LineState, ...] = ()  # the regimen as taken before step 1
     order: tuple[str, ...] = ()  # the products in the order they were reduced (the pharmacist's or the default)
+    # How its when-needed doses are supplied (taper.domain.dispensing): at the usual use agreed, or, for versions
+    # stored before issue 14, at their daily maximum, so that their issued documents and pages still agree.
+    when_needed_supply: str = "usual"
 
 
 @dataclass(frozen=True)

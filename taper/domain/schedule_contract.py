@@ -93,6 +93,7 @@ def schedule_document(schedule: Schedule, formulary: Formulary, policy: Policy,
         "starting_ome_mg_per_day": json_number(schedule.starting_ome_mg_per_day),
         "steps": [_step(step) for step in schedule.steps],
         "warnings": list(schedule.warnings),
+        "when_needed_supply": schedule.when_needed_supply,
     }
 
 
@@ -111,7 +112,9 @@ def schedule_from_document(document: Mapping[str, Any], formulary: Formulary) ->
         ome_at_max_mg_per_day=_exact(step["ome_at_max_mg_per_day"]) if "ome_at_max_mg_per_day" in step else None,
         held_days=step.get("held_days", 0)) for step in document["steps"])
     return Schedule(factor_set=factor_set, starting_ome_mg_per_day=_exact(document["starting_ome_mg_per_day"]),
-                    steps=steps, warnings=tuple(document["warnings"]))
+                    steps=steps, warnings=tuple(document["warnings"]),
+                    # Stored before issue 14: when-needed doses were supplied at their maximum.
+                    when_needed_supply=document.get("when_needed_supply", "maximum"))
 
 
 def _line_state(line: Mapping[str, Any], formulary: Formulary, factor_set: FactorSet) -> LineState:

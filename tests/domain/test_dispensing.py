@@ -107,3 +107,26 @@ def test_no_prescription_is_dated_before_the_letter_is_issued(request, every: in
     assert dated == sorted(set(dated))
     if issued_after <= 0:
         assert dated == [period.starts_on for period in periods]  # issued in time: every instalment's first day
+
+
+def test_a_version_stored_before_the_usual_use_rule_keeps_supplying_at_the_maximum() -> None:
+    """Its documents were issued under that rule: its pages must keep agreeing with them. A new document says
+    which rule it follows, and reads back to the same one."""
+    import json
+
+    from taper.domain.schedule_contract import schedule_from_document, schedule_from_request
+    from tests.domain.test_engine import FORMULARY
+
+    request = {"start_on": "2027-01-04", "regimen": [
+        bd("morphine-mr-tablet-12h", 30),
+        {"product": "morphine-oral-solution-10mg-5ml", "prn": {"dose_mg": 10, "usual_per_day": 2, "max_per_day": 4}}]}
+    document = json.loads(json.dumps(schedule_from_request(request, FORMULARY)))
+    assert document["when_needed_supply"] == "usual"
+    older = {key: value for key, value in document.items() if key != "when_needed_supply"}
+
+    def liquid(stored: dict[str, object]) -> list[Decimal]:
+        first = instalments(schedule_from_document(stored, FORMULARY), instalment_days=7)[0]
+        return [supply.quantity for supply in first.supplies if supply.strength is None]
+
+    assert liquid(document) == [D(35)]  # step 1: usually once a day (at most 3), 5 mL, 7 days
+    assert liquid(older) == [D(105)]  # the same step at its maximum, three times a day
