@@ -60,6 +60,7 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
             instalments(schedule, instalment_days=instalment_days), issued_on=head.generated_on)],
         "prescriptions": prescriptions_in_words(schedule, schedule_document, instalment_days=instalment_days,
                                                 issued_on=head.generated_on),
+        "when_needed_at_maximum": schedule.when_needed_supply == "maximum",
         "started_before_letter": long_date(schedule.steps[0].starts_on)
         if schedule.steps[0].starts_on < head.generated_on else None,
         "appointments": appointments or [],

@@ -65,3 +65,18 @@ def test_the_letter_opens_with_one_plain_sentence_and_names_the_factor_set_in_wo
     assert ("Ada Lovelace has agreed to reduce their opioids from 70 mg oral morphine equivalent (OME) a day to "
             "stopping them, starting 4 January 2027") in letter
     assert "Faculty of Pain Medicine Opioids Aware (2020) conversion factors" in letter and "fpm-2020" not in letter
+
+
+def test_a_version_stored_under_the_earlier_rule_says_its_when_needed_doses_are_prescribed_to_the_maximum() -> None:
+    schedule = json.loads(json.dumps(schedule_from_request(REQUEST, load_formulary())))
+    del schedule["when_needed_supply"]  # as stored before issue 14
+    pdf = render_gp_letter(HEAD, REQUEST, schedule, practice_name="Riverside Surgery", practice_ods_code="A81001",
+                           prescriber="gp", risk="", instalment_days=14)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "prescribed up to their most in 24 hours" in text and "at the usual use agreed" not in text
+    first = text.split("Prescription 1: ")[1].split("Prescription ")[0]
+    assert "2 mg/mL (Schedule 5) 70 mL" in first  # step 1 at its maximum, twice a day: 5 mL a day for 14 days
+
+
+def test_a_new_version_says_its_when_needed_doses_are_prescribed_at_the_usual_use(letter: str) -> None:
+    assert "at the usual use agreed with the patient" in letter and "up to their most in 24 hours" not in letter
