@@ -8,7 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from taper import clock
 from taper.domain.booking import DEFAULT_LEAD_DAYS
-from taper.domain.limits import Limits
+from taper.domain.limits import (
+    DEFAULT_LIMITS,
+    PARACETAMOL_RANGE_MG,
+    PLAUSIBLE_OME_RANGE_MG,
+    PLAUSIBLE_UNITS_RANGE,
+    Limits,
+)
 from taper.domain.organisations import OrganisationKind
 from taper.models.base import Base, UtcDateTime
 
@@ -35,17 +41,23 @@ class Organisation(Base):
     # A pain clinic's lead time: days from a plan going out to its first step (taper.domain.booking.ready_by).
     plan_lead_days: Mapped[int] = mapped_column(default=DEFAULT_LEAD_DAYS, server_default=str(DEFAULT_LEAD_DAYS))
     # A pain clinic's limits for checking a starting regimen (taper.domain.limits), in whole mg and units.
-    paracetamol_max_mg_per_day: Mapped[int] = mapped_column(default=4000, server_default="4000")
-    plausible_units_per_dose: Mapped[int] = mapped_column(default=20, server_default="20")
-    plausible_ome_mg_per_day: Mapped[int] = mapped_column(default=1000, server_default="1000")
+    paracetamol_max_mg_per_day: Mapped[int] = mapped_column(
+        default=int(DEFAULT_LIMITS.paracetamol_max_mg_per_day),
+        server_default=str(int(DEFAULT_LIMITS.paracetamol_max_mg_per_day)))
+    plausible_units_per_dose: Mapped[int] = mapped_column(
+        default=DEFAULT_LIMITS.plausible_units_per_dose, server_default=str(DEFAULT_LIMITS.plausible_units_per_dose))
+    plausible_ome_mg_per_day: Mapped[int] = mapped_column(
+        default=int(DEFAULT_LIMITS.plausible_ome_mg_per_day),
+        server_default=str(int(DEFAULT_LIMITS.plausible_ome_mg_per_day)))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
     __table_args__ = (CheckConstraint("plan_lead_days BETWEEN 0 AND 28", name="plan_lead_days"),
-                      CheckConstraint("paracetamol_max_mg_per_day BETWEEN 1000 AND 4000",
+                      CheckConstraint("paracetamol_max_mg_per_day BETWEEN {} AND {}".format(*PARACETAMOL_RANGE_MG),
                                       name="paracetamol_max_mg_per_day"),
-                      CheckConstraint("plausible_units_per_dose BETWEEN 1 AND 59", name="plausible_units_per_dose"),
-                      CheckConstraint("plausible_ome_mg_per_day BETWEEN 100 AND 4999",
+                      CheckConstraint("plausible_units_per_dose BETWEEN {} AND {}".format(*PLAUSIBLE_UNITS_RANGE),
+                                      name="plausible_units_per_dose"),
+                      CheckConstraint("plausible_ome_mg_per_day BETWEEN {} AND {}".format(*PLAUSIBLE_OME_RANGE_MG),
                                       name="plausible_ome_mg_per_day"))
 
     @property

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from taper.domain.booking import DEFAULT_LEAD_DAYS, LEAD_DAYS_RANGE
+from taper.domain.limits import DEFAULT_LIMITS, PARACETAMOL_RANGE_MG, PLAUSIBLE_OME_RANGE_MG, PLAUSIBLE_UNITS_RANGE
 from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import OrganisationKind, Role
 from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -52,20 +53,27 @@ class ClinicSettingsForm(OrganisationForm):
         description="The plan builder starts step 1 this long after today, on the next working day, so that the GP "
                     "has the letter before prescribing and the pharmacy can order new strengths. Usually 7.")
     paracetamol_max_mg_per_day = IntegerField(
-        "Paracetamol maximum (mg a day)", default=4000,
+        "Paracetamol maximum (mg a day)", default=int(DEFAULT_LIMITS.paracetamol_max_mg_per_day),
         validators=[InputRequired("Enter the maximum in mg a day, like 4000"),
-                    NumberRange(1000, 4000, "Choose from 1000 to 4000 mg a day (4 g is the adult maximum)")],
+                    NumberRange(*map(int, PARACETAMOL_RANGE_MG),
+                                "Choose from {} to {} mg a day (4 g is the adult maximum)".format(
+                                    *PARACETAMOL_RANGE_MG))],
         description="Starting regimens with more paracetamol from combination products are warned, with a switch "
                     "to separate codeine and paracetamol. 4000 for adults; lower under 50 kg or with a risk to the "
                     "liver.")
     plausible_units_per_dose = IntegerField(
-        "Check a dose of more than this many tablets, capsules or patches", default=20,
+        "Check a dose of more than this many tablets, capsules or patches",
+        default=DEFAULT_LIMITS.plausible_units_per_dose,
         validators=[InputRequired("Enter a number of units, like 20"),
-                    NumberRange(1, 59, "Choose from 1 to 59 units (60 or more is refused as a typing slip)")])
+                    NumberRange(*PLAUSIBLE_UNITS_RANGE,
+                                "Choose from {} to {} units (60 or more is refused as a typing slip)".format(
+                                    *PLAUSIBLE_UNITS_RANGE))])
     plausible_ome_mg_per_day = IntegerField(
-        "Check a regimen above this many mg OME a day", default=1000,
+        "Check a regimen above this many mg OME a day", default=int(DEFAULT_LIMITS.plausible_ome_mg_per_day),
         validators=[InputRequired("Enter mg OME a day, like 1000"),
-                    NumberRange(100, 4999, "Choose from 100 to 4999 mg OME a day (5000 or more is refused)")],
+                    NumberRange(*map(int, PLAUSIBLE_OME_RANGE_MG),
+                                "Choose from {} to {} mg OME a day (5000 or more is refused)".format(
+                                    *PLAUSIBLE_OME_RANGE_MG))],
         description="Such regimens are much more often a typing slip than real: the plan is still made, with a "
                     "warning to check.")
 
