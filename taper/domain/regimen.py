@@ -242,16 +242,21 @@ def _patch(product: Product, raw: Any, field: str, errors: list[FieldError]) -> 
     if patches is None:
         strengths = ", ".join(str(strength) for strength in product.strengths)
         which = f"{product.brand} " if product.brand else ""
+        hint = _brand_only_hint(product, rate, limit)
         errors.append(FieldError(field, f"{rate} micrograms an hour cannot be made from at most {limit} "
-                                        f"{which}{product.key} patches ({strengths}){_brand_only_hint(product)}"))
+                                        f"{which}{product.key} patches ({strengths}){hint}"))
         return None
     return PatchLine(product=product.key, mcg_per_hour=rate, patches=patches, brand=product.brand)
 
 
-def _brand_only_hint(product: Product) -> str:
-    """For a line with no brand: which brands make the strengths it cannot use."""
+def _brand_only_hint(product: Product, rate: Decimal, limit: int) -> str:
+    """For a line with no brand whose rate only a brand-only strength makes: the brands that make it."""
     if product.brand or not product.brand_only_strengths:
         return ""
+    every_strength = tuple(sorted({*product.strengths, *product.brand_only_strengths}))
+    # (the same bound as above, before a search whose work grows with the rate)
+    if rate > limit * every_strength[-1] or fewest_units(rate, every_strength, max_units=limit) is None:
+        return ""  # no brand makes it either: naming one would mislead
     return "".join(f"; the {strength} is made only as " + " and ".join(
         brand.name for brand in product.brands if strength in brand.strengths) + ": name the brand"
         for strength in product.brand_only_strengths)

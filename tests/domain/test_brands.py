@@ -104,6 +104,14 @@ def test_a_brand_only_patch_with_no_brand_is_refused_naming_the_brand_that_makes
     assert parse_regimen([patch(37.5, "Mezolar Matrix")], FORMULARY).lines[0].patches == ((37.5, 1),)
 
 
+def test_a_patch_rate_no_brand_makes_names_no_brand() -> None:
+    """30 micrograms an hour cannot be made from fentanyl patches of any brand: naming Mezolar Matrix would mislead."""
+    with pytest.raises(RegimenError) as refusal:
+        parse_regimen([patch(30)], FORMULARY)
+    assert "Mezolar" not in refusal.value.errors[0].message
+    assert refusal.value.errors[0].message.startswith("30 micrograms an hour cannot be made")
+
+
 def test_a_patch_the_brand_does_not_make_is_refused() -> None:
     with pytest.raises(RegimenError, match=r"12 micrograms an hour cannot be made from at most 6 Fentalis"):
         parse_regimen([patch(12, "Fentalis")], FORMULARY)
