@@ -30,6 +30,9 @@ from taper.services.regimens import RegimenEntry
 from tests.databases import ThrowawayDatabases, settings_for
 
 PASSWORD = "correct horse battery staple"
+# What a GP letter's sign-off prints for the pharmacist who made the plan (taper.documents.letterhead.Sender).
+_SENDER_DETAILS = {Role.PHARMACIST: {"job_title": "Specialist pain pharmacist", "registration_body": "GPhC",
+                                     "registration_number": "0001234"}}
 MONDAY = date(2027, 1, 4)  # the frozen clock of the booking, reminder and sharing tests: no bank holiday near
 # Every test's clock starts here, whatever the calendar says when the suite runs, and runs on (tests that need
 # another day freeze or move it). A Wednesday: the weekday on which the real clock once broke the suite.
@@ -126,7 +129,8 @@ class Maker:
         serial = next(self._serial)
         organisation = accounts.create_organisation(by=None, kind=kind, name=name or f"{kind.label} {serial}",
                                                     ods_code=f"T{serial:05d}",
-                                                    phone=f"0113 496 {serial % 1000:04d}")
+                                                    phone=f"0113 496 {serial % 1000:04d}",
+                                                    address=f"{serial} Infirmary Street\nLeeds\nLS1 2AB")
         db.session.commit()
         return organisation
 
@@ -136,7 +140,8 @@ class Maker:
             organisation = self.organisation(role.organisation_kind)
         user = accounts.create_user(by=None, email=email or f"user{next(self._serial)}@example.nhs.uk",
                                     full_name=f"Test {role.label}", role=role,
-                                    organisation_id=organisation.id if organisation else None, password=password)
+                                    organisation_id=organisation.id if organisation else None, password=password,
+                                    **_SENDER_DETAILS.get(role, {}))
         db.session.commit()
         return user
 

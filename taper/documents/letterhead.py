@@ -10,6 +10,15 @@ from taper.domain.wording import long_date
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Who a letter is from, as its sender block and sign-off print them (issue 14, item 1)."""
+
+    name: str
+    job_title: str
+    registration: str  # "GPhC registration number 0001234" (taper.domain.registration.Registration)
+
+
+@dataclass(frozen=True)
 class Letterhead:
     """Who and what a document is about, as printed on every page."""
 
@@ -24,6 +33,8 @@ class Letterhead:
     clinic_name: str
     clinic_contact: str
     replaces: tuple[int, date] | None = None  # (version, dated)
+    clinic_address: str = ""  # lines, "\n" between them
+    sender: Sender | None = None  # None: a checking copy from `flask taper documents` without one
 
 
 def banner(head: Letterhead) -> dict[str, Any]:

@@ -36,6 +36,8 @@ class Pack:
     large_print: bool = False
     easy_read: bool = False
     appointments: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()  # a revised version: what changed from the one it replaces, in words
+    reason: str = ""  # a revised version: why, as the pharmacist recorded it
 
 
 def render_document(kind: str, pack: Pack) -> bytes:
@@ -47,7 +49,8 @@ def render_document(kind: str, pack: Pack) -> bytes:
         return team_letters.render_gp_letter(
             pack.head, pack.version_request, pack.schedule, practice_name=pack.practice_name,
             practice_ods_code=pack.practice_ods_code, prescriber=pack.prescriber, risk=pack.risk,
-            instalment_days=pack.instalment_days, appointments=list(pack.appointments))
+            instalment_days=pack.instalment_days, appointments=list(pack.appointments),
+            changes=list(pack.changes), reason=pack.reason)
     if kind == "pharmacy_schedule":
         return pharmacy.render_pharmacy_schedule(pack.head, pack.schedule, instalment_days=pack.instalment_days)
     raise ValueError(f"unknown document kind {kind!r}")

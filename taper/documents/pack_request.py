@@ -13,24 +13,27 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from taper.documents.letterhead import Letterhead
+from taper.documents.letterhead import Letterhead, Sender
 from taper.documents.pack import Pack
 from taper.domain.formulary import load_formulary
 from taper.domain.nhs_number import InvalidNhsNumber, format_nhs_number, normalise_nhs_number
 from taper.domain.organisations import InvalidPhoneNumber, normalise_phone_number
 from taper.domain.regimen import FieldError, RegimenError
+from taper.domain.registration import InvalidRegistration, read_registration
 from taper.domain.schedule_contract import schedule_from_request
 from taper.domain.wording import doses_that_cannot_be_made
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_ADDRESS_LINES = 6  # as an organisation's address (taper.services.accounts)
 INSTALMENT_DAYS = (7, 14, 28)  # the intervals a plan may dispense in (taper.models.plan.Plan)
 PRESCRIBERS = ("gp", "pharmacist")
 _FIELDS = {
     "": ({"patient", "clinic", "gp_practice", "pharmacy", "instalment_days", "schedule_request"},
-         {"plan", "prescriber", "risk", "appointments"}),
+         {"plan", "prescriber", "risk", "appointments", "sender"}),
     "patient": ({"name", "nhs_number", "date_of_birth"}, {"needs"}),
     "patient.needs": (set(), {"large_print", "easy_read"}),
-    "clinic": ({"name", "phone"}, set()),
+    "clinic": ({"name", "phone"}, {"address"}),
+    "sender": ({"name", "job_title", "registration_body", "registration_number"}, set()),
     "gp_practice": ({"name"}, {"ods_code"}),
     "pharmacy": ({"name"}, {"ods_code"}),
     "plan": ({"id", "version"}, set()),
@@ -72,11 +75,13 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     practice = reader.object(request.get("gp_practice"), "gp_practice")
     pharmacy = reader.object(request.get("pharmacy"), "pharmacy")
     plan = reader.object(request["plan"], "plan") if "plan" in request else None
+    sender = reader.sender(request["sender"]) if "sender" in request else None
     name = reader.text(patient, "patient", "name")
     nhs_number = reader.nhs_number(patient.get("nhs_number"))
     born = reader.date_of_birth(patient.get("date_of_birth"), today=today)
     large_print, easy_read = reader.flag(needs, "large_print"), reader.flag(needs, "easy_read")
     clinic_name, clinic_phone = reader.text(clinic, "clinic", "name"), reader.phone(clinic.get("phone"))
+    clinic_address = reader.address(clinic)
     practice_name = reader.text(practice, "gp_practice", "name")
     practice_ods_code = reader.text(practice, "gp_practice", "ods_code", default="-")
     pharmacy_name = reader.text(pharmacy, "pharmacy", "name")
@@ -93,7 +98,8 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     assert schedule is not None and born is not None and plan_version is not None
     head = Letterhead(patient_name=name, nhs_number=nhs_number, born=born.isoformat(), plan_id=plan_id,
                       plan_version=plan_version, generated_on=today, pharmacy_name=pharmacy_name,
-                      pharmacy_ods_code=pharmacy_ods_code, clinic_name=clinic_name, clinic_contact=clinic_phone)
+                      pharmacy_ods_code=pharmacy_ods_code, clinic_name=clinic_name, clinic_contact=clinic_phone,
+                      clinic_address=clinic_address, sender=sender)
     return Pack(head=head, version_request=request["schedule_request"], schedule=schedule,
                 practice_name=practice_name, practice_ods_code=practice_ods_code, prescriber=prescriber, risk=risk,
                 instalment_days=instalment_days, large_print=large_print, easy_read=easy_read,
@@ -178,6 +184,34 @@ class _Reader:
         except InvalidPhoneNumber as error:
             self.fail("clinic.phone", str(error))
             return ""
+
+    def address(self, clinic: Mapping[str, Any]) -> str:
+        if "address" not in clinic:
+            return ""
+        value = clinic["address"]
+        lines = value if isinstance(value, list) else None
+        if lines is None or not lines or len(lines) > MAX_ADDRESS_LINES or not all(
+                isinstance(line, str) and line.strip() for line in lines):
+            self.fail("clinic.address", f"must be a list of 1 to {MAX_ADDRESS_LINES} lines of text")
+            return ""
+        return "\n".join(line.strip() for line in lines)
+
+    def sender(self, value: Any) -> Sender | None:
+        sender = self.object(value, "sender")
+        name, job_title = self.text(sender, "sender", "name"), self.text(sender, "sender", "job_title")
+        body, number = sender.get("registration_body", ""), sender.get("registration_number", "")
+        if not isinstance(body, str) or not isinstance(number, str):
+            self.fail("sender.registration_number", "must be text")
+            return None
+        try:
+            registration = read_registration(body, number)
+        except InvalidRegistration as error:
+            self.fail("sender.registration_number", str(error))
+            return None
+        if registration is None:
+            self.fail("sender.registration_number", "is missing")
+            return None
+        return Sender(name=name, job_title=job_title, registration=str(registration))
 
     def schedule(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
         if "schedule_request" not in request:

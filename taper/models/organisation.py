@@ -33,6 +33,7 @@ class Organisation(Base):
     ods_code: Mapped[str] = mapped_column(String(10), unique=True)
     phone: Mapped[str] = mapped_column(String(30), default="", server_default="")  # printed on letters
     email: Mapped[str] = mapped_column(String(254), default="", server_default="")  # e.g. an NHSmail shared box
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")  # lines; a letter's sender block
     synthetic: Mapped[bool] = mapped_column(default=False)  # demo data: every page says so
     # A pain clinic's OME settings (see taper.domain.ome and taper.domain.assessment for their sources).
     factor_set: Mapped[str] = mapped_column(String(40), default="fpm-2020", server_default="fpm-2020")

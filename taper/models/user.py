@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
 from taper.domain.organisations import Role
+from taper.domain.registration import Registration, read_registration
 from taper.models.base import Base, UtcDateTime
 from taper.models.organisation import Organisation
 
@@ -31,6 +32,11 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # Printed in a letter's sender block (taper.domain.registration): "Specialist pain pharmacist, independent
+    # prescriber" and a GPhC number. Empty for people who send no letters.
+    job_title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    registration_body: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    registration_number: Mapped[str] = mapped_column(String(12), default="", server_default="")
     role: Mapped[Role] = mapped_column(
         Enum(Role, name="role", native_enum=False, create_constraint=True, length=30,
              values_callable=lambda roles: [role.value for role in roles])
@@ -54,6 +60,11 @@ class User(Base):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def registration(self) -> Registration | None:
+        """The stored registration, as read when it was saved (taper.services.accounts checks it)."""
+        return read_registration(self.registration_body, self.registration_number)
 
     def get_id(self) -> str:
         return self.session_token

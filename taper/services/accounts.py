@@ -20,6 +20,7 @@ from taper.domain.organisations import (
     normalise_ods_code,
     normalise_phone_number,
 )
+from taper.domain.registration import InvalidRegistration, RegulatoryBody, read_registration
 from taper.extensions import db
 from taper.models import Organisation, User
 from taper.models.user import new_session_token
@@ -28,9 +29,11 @@ from taper.services.common import check_version, flush_or_stale, required
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 from taper.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 
+MAX_ADDRESS_LINES = 6
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active")
-_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "factor_set", "high_dose_threshold_mg",
+_USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active", "job_title", "registration_body",
+                "registration_number")
+_ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "address", "factor_set", "high_dose_threshold_mg",
                         "plan_lead_days", "paracetamol_max_mg_per_day", "plausible_units_per_dose",
                         "plausible_ome_mg_per_day")
 
@@ -50,10 +53,10 @@ def _normalise_email(email: str) -> str:
 # Organisations ---------------------------------------------------------------------------------------------
 
 def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, ods_code: str,
-                        phone: str = "") -> Organisation:
+                        phone: str = "", address: str = "") -> Organisation:
     _require_admin(by)
     organisation = Organisation(kind=kind, name=required(name, "name", "Enter the organisation's name"),
-                                ods_code=_ods_code(ods_code), phone=_phone(phone, kind))
+                                ods_code=_ods_code(ods_code), phone=_phone(phone, kind), address=_address(address))
     _refuse_duplicate_ods_code(organisation.ods_code, None)
     db.session.add(organisation)
     db.session.flush()
@@ -63,7 +66,7 @@ def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, o
 
 
 def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str, ods_code: str,
-                        phone: str, factor_set: str | None = None,
+                        phone: str, address: str | None = None, factor_set: str | None = None,
                         high_dose_threshold_mg: Decimal | None = None,
                         plan_lead_days: int | None = None, limits: Limits | None = None) -> Organisation:
     """Change an organisation; for a pain clinic, also its OME factor set, high-dose threshold, the lead
@@ -75,6 +78,8 @@ def update_organisation(*, by: User, organisation_id: int, expected_version: int
     organisation.name = required(name, "name", "Enter the organisation's name")
     organisation.ods_code = _ods_code(ods_code)
     organisation.phone = _phone(phone, organisation.kind)
+    if address is not None:
+        organisation.address = _address(address)
     if organisation.kind is OrganisationKind.PAIN_CLINIC:
         if factor_set is not None:
             if factor_set not in load_factor_sets():
@@ -145,6 +150,17 @@ def _phone(raw: str, kind: OrganisationKind) -> str:
         raise InvalidInput({"phone": str(error)}) from None
 
 
+def _address(raw: str) -> str:
+    """A postal address as printed in a letter's sender block: its non-empty lines, each trimmed."""
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    if len(lines) > MAX_ADDRESS_LINES:
+        raise InvalidInput({"address": f"Write the address in at most {MAX_ADDRESS_LINES} lines"})
+    address = "\n".join(lines)
+    if len(address) > 300:
+        raise InvalidInput({"address": "Write the address in at most 300 characters"})
+    return address
+
+
 def _refuse_duplicate_ods_code(ods_code: str, own_id: int | None) -> None:
     existing = db.session.scalar(select(Organisation).where(Organisation.ods_code == ods_code))
     if existing is not None and existing.id != own_id:
@@ -154,7 +170,8 @@ def _refuse_duplicate_ods_code(ods_code: str, own_id: int | None) -> None:
 # Users -----------------------------------------------------------------------------------------------------
 
 def create_user(*, by: User | None, email: str, full_name: str, role: Role, organisation_id: int | None,
-                password: str) -> User:
+                password: str, job_title: str = "", registration_body: str = "",
+                registration_number: str = "") -> User:
     """Create an account. `by=None` only for bootstrapping the first admin from the command line."""
     _require_admin(by)
     email = _normalise_email(email)
@@ -164,6 +181,7 @@ def create_user(*, by: User | None, email: str, full_name: str, role: Role, orga
     user = User(email=email, full_name=required(full_name, "full_name", "Enter the person's full name"),
                 role=role, organisation_id=_organisation_for_role(role, organisation_id),
                 password_hash=hash_password(password))
+    _set_sender_details(user, job_title, registration_body, registration_number)
     db.session.add(user)
     db.session.flush()
     audit.record(action="create", by=by, entity_type="user", entity_id=user.id,
@@ -172,8 +190,10 @@ def create_user(*, by: User | None, email: str, full_name: str, role: Role, orga
 
 
 def update_user(*, by: User, user_id: int, expected_version: int, full_name: str, role: Role,
-                organisation_id: int | None, active: bool) -> User:
-    """Change an account. Deactivating it, or changing its role or organisation, ends its sessions."""
+                organisation_id: int | None, active: bool, job_title: str | None = None,
+                registration_body: str | None = None, registration_number: str | None = None) -> User:
+    """Change an account. Deactivating it, or changing its role or organisation, ends its sessions. The job
+    title and registration, printed on the letters the person sends, stay as they are when not given."""
     _require_admin(by)
     user = get_user(user_id)
     check_version(user.version, expected_version)
@@ -184,12 +204,31 @@ def update_user(*, by: User, user_id: int, expected_version: int, full_name: str
     user.role = role
     user.organisation_id = _organisation_for_role(role, organisation_id)
     user.active = active
+    _set_sender_details(user, user.job_title if job_title is None else job_title,
+                        user.registration_body if registration_body is None else registration_body,
+                        user.registration_number if registration_number is None else registration_number)
     changes = audit.differences(before, audit.snapshot(user, _USER_FIELDS))
     if changes.keys() & {"role", "organisation_id", "active"}:
         user.session_token = new_session_token()
     flush_or_stale()
     audit.record(action="update", by=by, entity_type="user", entity_id=user.id, changes=changes)
     return user
+
+
+def _set_sender_details(user: User, job_title: str, registration_body: str, registration_number: str) -> None:
+    """The job title and professional registration a letter's sender block prints, the registration checked
+    against its register's format (taper.domain.registration)."""
+    job_title = " ".join(job_title.split())
+    if len(job_title) > 120:
+        raise InvalidInput({"job_title": "Write the job title in at most 120 characters"})
+    try:
+        registration = read_registration(registration_body, registration_number)
+    except InvalidRegistration as error:
+        field = "registration_number" if registration_body.strip() in set(RegulatoryBody) else "registration_body"
+        raise InvalidInput({field: str(error)}) from None
+    user.job_title = job_title
+    user.registration_body = registration.body.value if registration else ""
+    user.registration_number = registration.number if registration else ""
 
 
 def set_password(*, by: User | None, user_id: int, password: str) -> User:

@@ -24,6 +24,10 @@ from taper.services.regimens import RegimenEntry
 DEMO_PASSWORD = "taper-demo-only-password"  # printed for the demo; demo data is refused in production
 
 # Phone numbers are from Ofcom's range kept for drama (0113 496 0000 to 0999): never a real line.
+# The demo clinic's address and the pharmacists' registration numbers are made up.
+CLINIC_ADDRESS = "Demo Health Centre\n1 Example Street\nLeeds\nLS1 1AA"
+SENDER_DETAILS = {"pharmacist@demo.taper.invalid": ("Specialist pain pharmacist, independent prescriber", "0000101"),
+                  "pharmacist2@demo.taper.invalid": ("Specialist pain pharmacist", "0000102")}
 ORGANISATIONS = [
     (OrganisationKind.PAIN_CLINIC, "Demo Community Pain Service", "ZZC01", "0113 496 0100"),
     (OrganisationKind.GP_PRACTICE, "Demo Riverside Surgery", "ZZG01", "0113 496 0200"),
@@ -112,18 +116,27 @@ def synthetic_nhs_numbers(count: int) -> list[str]:
     return numbers
 
 
+def _sender_details(email: str) -> dict[str, str]:
+    if email not in SENDER_DETAILS:
+        return {}
+    job_title, number = SENDER_DETAILS[email]
+    return {"job_title": job_title, "registration_body": "GPhC", "registration_number": number}
+
+
 def load_if_empty() -> bool:
     """Load the demo organisations, users and patients unless the database already has any; True if loaded."""
     if db.session.scalar(select(Organisation.id).limit(1)) or db.session.scalar(select(User.id).limit(1)):
         return False
     by_code: dict[str, Organisation] = {}
     for kind, name, ods_code, phone in ORGANISATIONS:
-        organisation = accounts.create_organisation(by=None, kind=kind, name=name, ods_code=ods_code, phone=phone)
+        organisation = accounts.create_organisation(
+            by=None, kind=kind, name=name, ods_code=ods_code, phone=phone,
+            address=CLINIC_ADDRESS if kind is OrganisationKind.PAIN_CLINIC else "")
         organisation.synthetic = True
         by_code[ods_code] = organisation
     users = {email: accounts.create_user(by=None, email=email, full_name=full_name, role=role,
                                          organisation_id=by_code[user_ods_code].id if user_ods_code else None,
-                                         password=DEMO_PASSWORD)
+                                         password=DEMO_PASSWORD, **_sender_details(email))
              for email, full_name, role, user_ods_code in USERS}
     by_family_name: dict[str, Patient] = {}
     for number, (given, family, born_on, sex, practice, pharmacy) in zip(

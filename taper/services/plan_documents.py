@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from taper import clock
-from taper.documents.letterhead import Letterhead
+from taper.documents.letterhead import Letterhead, Sender
 from taper.documents.pack import KINDS, TEMPLATE_VERSIONS, Pack, render_pack, render_packs
+from taper.domain.plan_diff import revision_in_words
 from taper.domain.plans import PlanStatus
 from taper.domain.risk import SupportLevel
 from taper.domain.wording import doses_that_cannot_be_made
@@ -67,6 +68,13 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
     if not patient.clinic.phone:
         raise InvalidInput({"clinic": f"Add {patient.clinic.name}'s phone number (Admin, Organisations) first: "
                                       "every document tells the patient, GP and pharmacy to call it"})
+    author = version.created_by
+    if not author.job_title or author.registration is None:
+        raise InvalidInput({"sender": f"Add {author.full_name}'s job title and professional registration (Admin, "
+                                      "Users) first: the GP letter is signed by the pharmacist who made the plan"})
+    if not patient.clinic.address:
+        raise InvalidInput({"clinic": f"Add {patient.clinic.name}'s postal address (Admin, Organisations) first: "
+                                      "the GP letter gives it as the sender's address"})
     previous = next((each for each in plan.versions if each.number == version.number - 1), None)
     head = Letterhead(
         patient_name=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
@@ -75,12 +83,16 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
         pharmacy_name=patient.pharmacy.name if patient.pharmacy else "No nominated pharmacy",
         pharmacy_ods_code=patient.pharmacy.ods_code if patient.pharmacy else "-",
         clinic_name=patient.clinic.name, clinic_contact=patient.clinic.phone,
-        replaces=(previous.number, previous.created_at.date()) if previous else None)
+        replaces=(previous.number, previous.created_at.date()) if previous else None,
+        clinic_address=patient.clinic.address,
+        sender=Sender(name=author.full_name, job_title=author.job_title, registration=str(author.registration)))
     return Pack(head=head, version_request=version.request, schedule=version.schedule,
                 practice_name=patient.gp_practice.name, practice_ods_code=patient.gp_practice.ods_code,
                 prescriber=prescriber, risk=_risk(patient.id), instalment_days=plan.instalment_days,
                 large_print=patient.large_print, easy_read=patient.easy_read,
-                appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)))
+                appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)),
+                changes=tuple(revision_in_words(previous.schedule, version.schedule)) if previous else (),
+                reason=version.reason if previous else "")
 
 
 def current_versions_without_documents() -> list[tuple[Plan, PlanVersion]]:

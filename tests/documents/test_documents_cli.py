@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from taper import PROJECT_ROOT, clock
-from taper.documents.pack import FILE_NAMES, render_pack
+from taper.documents.pack import FILE_NAMES, render_document, render_pack
 from taper.documents.pack_request import pack_from_request
 from tests.conftest import clock_environment
 from tests.documents.conftest import REQUEST
@@ -36,6 +36,10 @@ UNMAKEABLE = {"start_on": "2027-01-04", "policy": {"reduction_pct": 5}, "regimen
     {"product": "oxycodone-ir-capsule", "doses": [{"time": "08:00", "dose_mg": 20}]},
     {"product": "morphine-mr-tablet-12h",
      "doses": [{"time": "08:00", "dose_mg": 7}, {"time": "20:00", "dose_mg": 60}]}]}
+
+
+SENDER = {"name": "Sam Signer", "job_title": "Specialist pain pharmacist", "registration_body": "GPhC",
+          "registration_number": "0001234"}
 
 
 def _text(pdf: bytes) -> str:
@@ -84,6 +88,12 @@ def test_writes_the_three_documents_the_app_would_render(tmp_path: Path) -> None
     (lambda request: request["clinic"].update(phone="+1 212 555 0123"), "clinic.phone", "UK phone number"),
     (lambda request: request.update(schedule_request=UNMAKEABLE), "schedule_request",
      "cannot be made from the strengths available: step"),
+    (lambda request: request.update(sender={**SENDER, "registration_number": "12345"}), "sender.registration_number",
+     "A GPhC registration number is 7 digits"),
+    (lambda request: request.update(sender={**SENDER, "registration_body": "PSNI"}), "sender.registration_number",
+     "Choose the register"),
+    (lambda request: request.update(sender={"name": "Sam"}), "sender.job_title", "is missing"),
+    (lambda request: request["clinic"].update(address="1 Park Row, Leeds"), "clinic.address", "list of 1 to 6 lines"),
 ])
 def test_invalid_input_exits_2_with_every_problem_and_writes_nothing(app, tmp_path: Path, change, field: str,  # type: ignore[no-untyped-def]
                                                                      message: str) -> None:
@@ -107,3 +117,14 @@ def test_malformed_or_missing_request_files_exit_2(app, tmp_path: Path) -> None:
                                                     "--out", str(tmp_path / "out")])
         assert result.exit_code == 2
         assert json.loads(result.output)["errors"][0]["field"] == "request"
+
+
+def test_a_sender_and_the_clinics_address_are_printed_on_the_gp_letter(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    request = {**PACK_REQUEST, "sender": SENDER,
+               "clinic": {**PACK_REQUEST["clinic"], "address": ["Pain Service", "2 Park Row", "Leeds LS1 5HD"]}}
+    letter = _text(render_document("gp_letter", pack_from_request(request, today=clock.today())))
+    assert letter.index("Pain Service 2 Park Row Leeds LS1 5HD Phone 0113 496 0000") < letter.index("To Riverside")
+    signed = "Yours sincerely, Sam Signer Specialist pain pharmacist GPhC registration number 0001234"
+    assert letter.index(signed) > letter.index("Contacts")  # signed at the end
+    unsigned = _text(render_document("gp_letter", pack_from_request(PACK_REQUEST, today=clock.today())))
+    assert "Yours sincerely" not in unsigned and "Checking copy: not signed." in unsigned

@@ -94,7 +94,8 @@ def test_admin_deactivates_an_account_and_it_cannot_sign_in(admin_client: FlaskC
     user = make.user(Role.PHARMACIST)
     response = submit(admin_client, f"/admin/users/{user.id}/edit", {
         "full_name": user.full_name, "role": "pharmacist", "organisation_id": str(user.organisation_id),
-        "version": str(user.version)})  # "active" unticked
+        "job_title": user.job_title, "registration_body": user.registration_body,
+        "registration_number": user.registration_number, "version": str(user.version)})  # "active" unticked
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).active is False
@@ -172,3 +173,33 @@ def test_a_threshold_other_than_120_or_90_is_refused(admin_client: FlaskClient, 
 def test_a_gp_practice_has_no_ome_settings(admin_client: FlaskClient, make: Maker) -> None:
     practice = make.organisation(OrganisationKind.GP_PRACTICE)
     assert "OME factor set" not in admin_client.get(f"/admin/organisations/{practice.id}/edit").get_data(as_text=True)
+
+
+def test_admin_records_what_a_pharmacists_letters_are_signed_with(admin_client: FlaskClient, make: Maker) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    form = {"email": "signer@example.nhs.uk", "full_name": "Sam Signer", "role": "pharmacist",
+            "organisation_id": str(clinic.id), "password": "a long enough passphrase",
+            "job_title": "  Specialist pain   pharmacist ", "registration_body": "GPhC"}
+    refused = submit(admin_client, "/admin/users/new", {**form, "registration_number": "12345"})
+    assert "A GPhC registration number is 7 digits" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "signer@example.nhs.uk")) is None
+    response = submit(admin_client, "/admin/users/new", {**form, "registration_number": "000 1234"})
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "signer@example.nhs.uk"))
+    assert (user.job_title, str(user.registration)) == ("Specialist pain pharmacist",
+                                                        "GPhC registration number 0001234")
+
+
+def test_admin_records_a_clinics_postal_address_line_by_line(admin_client: FlaskClient, make: Maker) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    fields = {"name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "fpm-2020",
+              "high_dose_threshold_mg": "120", "plan_lead_days": "7", "version": str(clinic.version),
+              **DEFAULT_LIMITS}
+    too_long = "\n".join(f"Line {number}" for number in range(7))
+    refused = submit(admin_client, f"/admin/organisations/{clinic.id}/edit", {**fields, "address": too_long})
+    assert "Write the address in at most 6 lines" in refused.get_data(as_text=True)
+    response = submit(admin_client, f"/admin/organisations/{clinic.id}/edit",
+                      {**fields, "address": " Pain Service \r\n\r\n 2 Park Row\r\nLeeds LS1 5HD "})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organisation, clinic.id).address == "Pain Service\n2 Park Row\nLeeds LS1 5HD"

@@ -10,6 +10,7 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -18,6 +19,7 @@ from taper.domain.booking import DEFAULT_LEAD_DAYS, LEAD_DAYS_RANGE
 from taper.domain.limits import DEFAULT_LIMITS, PARACETAMOL_RANGE_MG, PLAUSIBLE_OME_RANGE_MG, PLAUSIBLE_UNITS_RANGE
 from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.registration import RegulatoryBody
 from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from taper.web.fields import optional_id
 
@@ -31,6 +33,9 @@ class OrganisationForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
     ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])
     phone = StringField("Phone number", validators=[Length(max=30)])
+    address = TextAreaField("Postal address", validators=[Length(max=300)],
+                            description="One line each, up to 6 lines. Needed for a pain clinic: printed as the "
+                                        "sender's address on every letter to a GP.")
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
@@ -85,6 +90,14 @@ class UserForm(FlaskForm):
                       validators=[InputRequired("Select the person's role")])
     organisation_id = SelectField("Organisation", coerce=optional_id, validators=[Optional()])
     active = BooleanField("Account is active", default=True)
+    job_title = StringField("Job title", validators=[Length(max=120)],
+                            description="As printed under the name on letters, for example \"Specialist pain "
+                                        "pharmacist, independent prescriber\". Needed for anyone who makes plans.")
+    registration_body = SelectField("Professional register", choices=[SelectChoice("", "Not registered")] + [
+        SelectChoice(body.value, body.label) for body in RegulatoryBody], validators=[Optional()])
+    registration_number = StringField("Registration number", validators=[Length(max=12)],
+                                      description="GPhC or GMC: 7 digits. NMC: like 12A3456E. A GP can check it on "
+                                                  "the public register.")
     password = PasswordField("Password", description=_PASSWORD_HINT,
                              validators=[InputRequired("Enter a password"), Length(max=MAX_PASSWORD_LENGTH)])
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])

@@ -32,7 +32,9 @@ def new_user() -> Response | str:
     if form.validate_on_submit():
         user = save(form, lambda: accounts.create_user(
             by=current_user, email=form.email.data, full_name=form.full_name.data, role=Role(form.role.data),
-            organisation_id=form.organisation_id.data, password=form.password.data))
+            organisation_id=form.organisation_id.data, password=form.password.data,
+            job_title=form.job_title.data or "", registration_body=form.registration_body.data or "",
+            registration_number=form.registration_number.data or ""))
         if user is not None:
             flash(f"Account created for {user.full_name}.", "success")
             return redirect(url_for("admin.users"))
@@ -48,7 +50,9 @@ def edit_user(user_id: int) -> Response | str:
         saved = save(form, lambda: accounts.update_user(
             by=current_user, user_id=user_id, expected_version=form.version.data or 0,
             full_name=form.full_name.data, role=Role(form.role.data),
-            organisation_id=form.organisation_id.data, active=form.active.data))
+            organisation_id=form.organisation_id.data, active=form.active.data,
+            job_title=form.job_title.data or "", registration_body=form.registration_body.data or "",
+            registration_number=form.registration_number.data or ""))
         if saved is not None:
             flash(f"Account for {saved.full_name} saved.", "success")
             return redirect(url_for("admin.users"))
@@ -82,7 +86,7 @@ def new_organisation() -> Response | str:
     if form.validate_on_submit():
         organisation = save(form, lambda: accounts.create_organisation(
             by=current_user, kind=OrganisationKind(form.kind.data), name=form.name.data,
-            ods_code=form.ods_code.data, phone=form.phone.data or ""))
+            ods_code=form.ods_code.data, phone=form.phone.data or "", address=form.address.data or ""))
         if organisation is not None:
             flash(f"{organisation.name} added.", "success")
             return redirect(url_for("admin.organisations"))
@@ -103,7 +107,7 @@ def edit_organisation(organisation_id: int) -> Response | str:
         saved = save(form, lambda: accounts.update_organisation(
             by=current_user, organisation_id=organisation_id, expected_version=form.version.data or 0,
             name=form.name.data, ods_code=form.ods_code.data, phone=form.phone.data or "",
-            factor_set=form.factor_set.data if is_clinic else None,
+            address=form.address.data or "", factor_set=form.factor_set.data if is_clinic else None,
             high_dose_threshold_mg=Decimal(form.high_dose_threshold_mg.data) if is_clinic else None,
             plan_lead_days=form.plan_lead_days.data if is_clinic else None,
             limits=Limits(paracetamol_max_mg_per_day=Decimal(form.paracetamol_max_mg_per_day.data),
