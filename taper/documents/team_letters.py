@@ -12,7 +12,6 @@ from taper.documents.prescribing import prescriptions_in_words
 from taper.documents.render import render_pdf
 from taper.documents.timetable import timetable
 from taper.domain.advice import medicine_advice
-from taper.domain.dispensing import instalments, prescription_dates
 from taper.domain.formulary import load_formulary
 from taper.domain.ome import get_factor_set
 from taper.domain.schedule_contract import schedule_from_document
@@ -21,7 +20,7 @@ from taper.domain.wording import describe_regimen_line, describe_scheduled, long
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
 EASY_READ_TEMPLATE = "patient_plan/easy_read.html"
-TEMPLATE_VERSION = "4"
+TEMPLATE_VERSION = "5"
 
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,11 +33,14 @@ def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedule_document: dict[str, Any], *,
                       practice_name: str, practice_ods_code: str, prescriber: str, risk: str,
-                      instalment_days: int, appointments: list[str] | None = None) -> dict[str, Any]:
+                      instalment_days: int, appointments: list[str] | None = None, changes: list[str] | None = None,
+                      reason: str = "") -> dict[str, Any]:
     schedule = schedule_from_document(schedule_document, load_formulary())
     policy = schedule_document["policy"]
     last = schedule_document["steps"][-1]
     target_ome = last["ome_mg_per_day"] if last["lines"] else None
+    prescribed = prescriptions_in_words(schedule, schedule_document, instalment_days=instalment_days,
+                                        issued_on=head.generated_on)
     who = ("The clinic pharmacist (an independent prescriber) prescribes during the plan." if prescriber == "pharmacist"
            else "We ask you, the GP, to prescribe as the plan below sets out.")
     return {
@@ -48,7 +50,11 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
                  "ends": long_date(date.fromisoformat(last["starts_on"])) if not last["lines"] else None,
                  "factor_set": get_factor_set(schedule_document["factor_set"]).name},
         "practice": {"name": practice_name, "ods_code": practice_ods_code},
-        "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
+        "clinic": {"name": head.clinic_name, "contact": head.clinic_contact,
+                   "address": head.clinic_address.splitlines()},
+        "sender": head.sender,
+        "changes": changes or [],
+        "reason": reason,
         "prescriber_sentence": who,
         "starting_regimen": [describe_regimen_line(line) for line in version_request["regimen"]],
         "risk": risk,
@@ -56,10 +62,7 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
                 "one medicine at a time in this order: " + ", ".join(
                     load_formulary().get(key).label(in_sentence=True) for key in policy["order"]) + ".",
         "steps": steps_in_words(schedule_document),
-        "prescription_dates": [long_date(day) for day in prescription_dates(
-            instalments(schedule, instalment_days=instalment_days), issued_on=head.generated_on)],
-        "prescriptions": prescriptions_in_words(schedule, schedule_document, instalment_days=instalment_days,
-                                                issued_on=head.generated_on),
+        "prescriptions": prescribed,
         "when_needed_at_maximum": schedule.when_needed_supply == "maximum",
         "started_before_letter": long_date(schedule.steps[0].starts_on)
         if schedule.steps[0].starts_on < head.generated_on else None,

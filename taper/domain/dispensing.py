@@ -106,8 +106,9 @@ def supplies_between(schedule: Schedule, first: date, last: date) -> tuple[tuple
 def prescription_dates(periods: Sequence[Instalment], *, issued_on: date) -> list[date]:
     """The day each instalment is to be prescribed: the day it starts, but never before the plan's letter is
     issued, since the GP cannot prescribe from a letter they do not have. An instalment already running on that
-    day is prescribed on it (for its remaining days); one that ended before it is not prescribed from the letter."""
-    return [max(period.starts_on, issued_on) for period in periods if period.ends_on >= issued_on]
+    day is prescribed on it (for its remaining days); one that ended before it is not prescribed from the letter,
+    nor one with nothing to supply."""
+    return [max(period.starts_on, issued_on) for period in periods if period.ends_on >= issued_on and period.supplies]
 
 
 def _step_on(steps: tuple[Step, ...], day: date) -> Step:

@@ -8,6 +8,7 @@ Rules and their sources (docs/clinical-sources.md, Controlled drugs):
   of Health and Social Care and Home Office good practice, quoted in the BNF): Taper's periods are at most 28
   days, and a longer one is refused rather than written.
 - A period that began before the letter is prescribed from the letter's date, for its remaining days only.
+- A period with nothing to supply (the last patch is still being worn) has no prescription.
 - When-needed doses are prescribed at the agreed usual use (taper.domain.dispensing), with the step's maximum in
   the directions.
 """
@@ -53,6 +54,8 @@ def prescriptions(schedule: Schedule, *, instalment_days: int, issued_on: date,
         else:
             supplies, steps = supplies_between(schedule, issued_on, period.ends_on)
             written = Prescription(issued_on, period.ends_on, supplies, steps)
+        if not written.supplies:
+            continue  # nothing to supply (the last patch still on, say): no prescription at all
         limited = any(formulary.get(supply.product).cd_schedule(supply.strength) in SCHEDULES_LIMITED_TO_30_DAYS
                       for supply in written.supplies)
         if limited and written.days > MAX_CONTROLLED_DRUG_DAYS:

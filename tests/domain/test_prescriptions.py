@@ -36,11 +36,20 @@ def test_prescriptions_cover_every_day_from_the_letter_once_and_exactly(request,
     if last_day < issued_on:
         assert written == []
         return
-    assert written[0].on == max(issued_on, schedule.steps[0].starts_on)
-    assert all(prescription.on >= issued_on and 1 <= prescription.days <= every for prescription in written)
-    for earlier, later in itertools.pairwise(written):
-        assert later.on == earlier.covers_to + timedelta(days=1)
-    assert written[-1].covers_to == last_day
+    first_day = max(issued_on, schedule.steps[0].starts_on)
+    if not written:  # nothing at all to supply from the letter on (say, when-needed doses no longer used)
+        assert supplies_between(schedule, first_day, last_day)[0] == ()
+        return
+    assert all(prescription.on >= issued_on and 1 <= prescription.days <= every and prescription.supplies
+               for prescription in written)
+    # Back to back, but for periods with nothing to supply (the last patch still worn), which get none.
+    gaps = [(first_day, written[0].on - timedelta(days=1)),
+            *((earlier.covers_to + timedelta(days=1), later.on - timedelta(days=1))
+              for earlier, later in itertools.pairwise(written)),
+            (written[-1].covers_to + timedelta(days=1), last_day)]
+    for first_gap_day, last_gap_day in gaps:
+        if first_gap_day <= last_gap_day:
+            assert supplies_between(schedule, first_gap_day, last_gap_day)[0] == ()
     # Together they supply exactly what the days from the first prescription to the plan's end take.
     together: dict[tuple[str, Decimal | None, str | None], Decimal] = defaultdict(Decimal)
     for prescription in written:

@@ -223,8 +223,33 @@ def test_a_revision_issues_new_documents_and_keeps_the_old_ones(pharmacist: User
     assert {document.kind for document in new} == set(old) and all(d.sha256 not in old.values() for d in new)
     assert {document.sha256 for document in plan_documents.documents_of(plan.versions[0])} == set(old.values())
     letter = next(document for document in new if document.kind == "gp_letter")
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(letter.pdf)).pages)
     assert "This replaces version 1" in text
+    held = next(step for old_step, step in zip(plan.versions[0].schedule["steps"], plan.current.schedule["steps"],
+                                               strict=True) if step["ends_on"] != old_step["ends_on"])
+    # The letter opens with what changed, in words, and why; and it is signed by the pharmacist who made it.
+    changed = text[text.index("What changed from version 1"):text.index("The plan")]
+    assert f"Step {held['number']} held 14 more days" in changed and "Every later step starts 14 days later." in changed
+    assert "Why: Hold agreed" in changed
+    assert text.index("What changed from version 1") < text.index("Starting regimen")
+    signed = f"Yours sincerely, {pharmacist.full_name} Specialist pain pharmacist GPhC registration number 0001234"
+    assert signed in text
+    assert "Infirmary Street" in text.split("To ")[0]  # the clinic's address heads the letter
+
+
+def test_documents_are_not_issued_until_the_letter_can_be_signed_and_addressed(pharmacist: User,
+                                                                               patient: Patient) -> None:
+    draft = _draft(pharmacist, patient)
+    pharmacist.registration_body = pharmacist.registration_number = ""
+    db.session.commit()
+    with pytest.raises(InvalidInput, match="job title and professional registration"):
+        _activate(pharmacist, draft)
+    db.session.rollback()
+    pharmacist.registration_body, pharmacist.registration_number = "GPhC", "0001234"
+    pharmacist.organisation.address = ""
+    db.session.commit()
+    with pytest.raises(InvalidInput, match="postal address"):
+        _activate(pharmacist, draft)
 
 
 def test_the_batch_command_issues_documents_missing_from_running_plans_once(app: Flask, pharmacist: User,
