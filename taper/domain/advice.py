@@ -1,7 +1,8 @@
 """How to take and look after each medicine of a plan, in the patient's words (issue 14, item 2). Written from
 the formulary's facts about each product (modified release, patch and its wear time, liquid, paracetamol
-content), never by hand in a template, so every plan with that product says the same. Sources:
-docs/clinical-sources.md, Safety advice for patients.
+content, the least gap between when-needed doses), never by hand in a template, so every plan with that product
+says the same. Sources: docs/clinical-sources.md, Safety advice for patients, and Minimum gap between when-needed
+doses.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from taper.domain.formulary import Product, Release, load_formulary
 from taper.domain.makeable import plain
+from taper.domain.wording import hours_words
 
 # Said in every plan: tolerance falls within days of stopping or taking less (MHRA; Opioids Aware).
 AFTER_A_BREAK = ("If you miss doses for a few days, or stop, do not go back to an old, higher dose: your body gets "
@@ -21,10 +23,30 @@ def medicine_advice(schedule_document: dict[str, Any]) -> list[str]:
     """One paragraph for each kind of medicine in the plan (in the order they first appear), then the advice
     for every plan."""
     formulary = load_formulary()
+    lines = [line for step in schedule_document["steps"] for line in step["lines"]]
     products = {(line["product"], line.get("brand")): formulary.as_prescribed(line["product"], line.get("brand"))
-                for step in schedule_document["steps"] for line in step["lines"]}
-    said = [advice for product in products.values() for advice in _advice(product)]
+                for line in lines}
+    when_needed = {(line["product"], line.get("brand")) for line in lines if "prn" in line}
+    regular = {(line["product"], line.get("brand")) for line in lines if "doses" in line}
+    said: list[str] = []
+    for key, product in products.items():
+        said += _advice(product)
+        if key in when_needed:
+            said += _when_needed_advice(product, also_regular=key in regular)
     return [*dict.fromkeys(said), AFTER_A_BREAK]
+
+
+def _when_needed_advice(product: Product, *, also_regular: bool) -> Iterable[str]:
+    """The least time from one when-needed dose to the next (the formulary's `min_hours_between_doses`); a
+    product with none in the formulary (not taken when needed in this service) is given no gap."""
+    if product.min_hours_between_doses is None:
+        return
+    hours = hours_words(product.min_hours_between_doses)
+    if also_regular:
+        yield (f"{product.label()}: you may also take extra doses when you need them, on top of your usual doses. "
+               f"Leave at least {hours} between these extra doses.")
+    else:
+        yield f"{product.label()} is only for when you need it. Leave at least {hours} between doses."
 
 
 def _advice(product: Product) -> Iterable[str]:

@@ -108,6 +108,10 @@ class Product:
     # The Misuse of Drugs Regulations 2001 schedule (2, 3 or 5) of each strength (docs/clinical-sources.md:
     # Controlled drugs): it decides what a prescription must say (quantity in words and figures for 2 and 3).
     cd_schedules: dict[Decimal, int] = field(default_factory=dict, hash=False)
+    # Immediate-release products taken when needed: the fewest hours from one when-needed dose to the next (the
+    # shorter figure of the BNF's adult "every 4 to 6 hours"; docs/clinical-sources.md: Minimum gap between
+    # when-needed doses). None for modified-release products, patches and methadone, never taken when needed here.
+    min_hours_between_doses: int | None = None
 
     @property
     def is_patch(self) -> bool:
@@ -269,6 +273,8 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         raise where.fail("max_daily_dose_source", "a maximum needs its source")
     if not row["strengths_source"].strip():
         raise where.fail("strengths_source", "strengths need their source")
+    usual_doses_per_day = _optional_int(row["usual_doses_per_day"], "usual_doses_per_day", where)
+    min_gap_hours = _min_hours_between_doses(row["min_hours_between_doses"], release, usual_doses_per_day, where)
     return Product(
         key=_required(row["key"], "key", where),
         drug=_required(row["drug"], "drug", where),
@@ -281,7 +287,7 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         release_rates=_release_rates(row["release_rate_overrides"], strengths, where),
         concentration_mg_per_ml=concentration,
         measure_ml=measure_ml,
-        usual_doses_per_day=_optional_int(row["usual_doses_per_day"], "usual_doses_per_day", where),
+        usual_doses_per_day=usual_doses_per_day,
         patch_wear_hours=wear_hours,
         max_patches=_optional_int(row["max_patches"], "max_patches", where),
         paracetamol_mg_per_unit=_optional_decimal(row["paracetamol_mg_per_unit"], "paracetamol_mg_per_unit", where),
@@ -294,7 +300,28 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         notes=row["notes"].strip(),
         brand_only_strengths=_brand_only(row["brand_only_strengths"], strengths, where),
         cd_schedules=_cd_schedules(row["cd_schedule"], strengths, where),
+        min_hours_between_doses=min_gap_hours,
     )
+
+
+HOURS_A_DAY = 24
+
+
+def _min_hours_between_doses(raw: str, release: Release, usual_doses_per_day: int | None,
+                             where: _Row) -> int | None:
+    """Whole hours from one when-needed dose to the next: only an immediate-release product has one, and its
+    usual doses a day fit into 24 hours at that gap (6 doses 4 hours apart, 4 doses 6 hours apart)."""
+    hours = _optional_int(raw, "min_hours_between_doses", where)
+    if hours is None:
+        return None
+    if release is not Release.IR:
+        raise where.fail("min_hours_between_doses", "only an immediate-release product is taken when needed")
+    if hours > HOURS_A_DAY:
+        raise where.fail("min_hours_between_doses", f"{hours} hours is more than a day")
+    if usual_doses_per_day is not None and usual_doses_per_day * hours > HOURS_A_DAY:
+        raise where.fail("min_hours_between_doses",
+                         f"{usual_doses_per_day} usual doses a day cannot be {hours} hours apart in 24 hours")
+    return hours
 
 
 CD_SCHEDULES = (2, 3, 4, 5)

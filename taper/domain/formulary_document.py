@@ -58,6 +58,8 @@ def _product(product: Product, factor_set: FactorSet) -> dict[str, Any]:
         "prescribed_by_brand": product.prescribed_by_brand,
         # The controlled-drug schedule of each strength (Misuse of Drugs Regulations 2001).
         "cd_schedules": {f"{json_number(strength)}": schedule for strength, schedule in product.cd_schedules.items()},
+        # The fewest hours between when-needed doses (issue 14, item 2); null for products not taken when needed.
+        "min_hours_between_doses": product.min_hours_between_doses,
         "ome": {
             "calculable": factor is not None and factor.value is not None,
             "factor": _number(factor.value) if factor else None,

@@ -55,9 +55,23 @@ def scheduled_units(product: Product, entries: list[dict[str, Any]]) -> Units | 
     return tuple((Decimal(str(entry[key])), entry.get("count", 1)) for entry in entries)
 
 
+def hours_words(hours: int) -> str:
+    """'4 hours', '1 hour'."""
+    return f"{hours} {'hour' if hours == 1 else 'hours'}"
+
+
+def when_needed_gap(product: Product) -> str | None:
+    """'at least 4 hours apart': the product's minimum gap between when-needed doses (the formulary's
+    `min_hours_between_doses`), or None for a product with none (modified release, patch, methadone), whose
+    when-needed line is then described without a gap, as before."""
+    hours = product.min_hours_between_doses
+    return None if hours is None else f"at least {hours_words(hours)} apart"
+
+
 def directions(line: dict[str, Any]) -> str:
     """How a schedule document's line is taken, as a prescription's directions: every dose with its time, a
-    when-needed dose with its maximum in 24 hours, a patch with its wear time (never "as directed")."""
+    when-needed dose with its minimum gap and its maximum in 24 hours, a patch with its wear time (never "as
+    directed")."""
     product = line_product(line)
     if "patch_mcg_per_hour" in line:
         return (f"apply {units_words(product, scheduled_units(product, line['units']))} every "
@@ -66,7 +80,9 @@ def directions(line: dict[str, Any]) -> str:
         prn = line["prn"]
         made = units_words(product, scheduled_units(product, prn["units"]))
         times = f"{count_words(prn['max_per_day'])} {'time' if prn['max_per_day'] == 1 else 'times'}"
-        return f"{plain(Decimal(str(prn['dose_mg'])))} mg ({made}) when required for pain, at most {times} in 24 hours"
+        gap = when_needed_gap(product)
+        return (f"{plain(Decimal(str(prn['dose_mg'])))} mg ({made}) when required for pain, "
+                + (f"{gap}, " if gap else "") + f"at most {times} in 24 hours")
     return "; ".join(f"{clock_words(dose['time'])} {plain(Decimal(str(dose['dose_mg'])))} mg "
                      f"({units_words(product, scheduled_units(product, dose['units']))})" for dose in line["doses"])
 
@@ -107,9 +123,10 @@ def describe_scheduled(line: dict[str, Any]) -> str:
                 f"({units_words(product, units(line['units']))})")
     if "prn" in line:
         prn = line["prn"]
+        gap = when_needed_gap(product)
         return (f"{product.label()} when needed: {plain(Decimal(str(prn['dose_mg'])))} mg "
                 f"({units_words(product, units(prn['units']))}), usually {prn['usual_per_day']}, at most "
-                f"{prn['max_per_day']} a day")
+                f"{prn['max_per_day']} a day" + (f", {gap}" if gap else ""))
     return f"{product.label()}: " + "; ".join(
         f"{dose['time']} {plain(Decimal(str(dose['dose_mg'])))} mg ({units_words(product, units(dose['units']))})"
         for dose in line["doses"])

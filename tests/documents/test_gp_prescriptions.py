@@ -57,7 +57,7 @@ def test_a_when_needed_line_gives_its_maximum_and_the_usual_quantity_in_figures_
     5 mg (2.5 mL) once a day for 14 days is 35 mL, never the maximum (three a day would be 105 mL)."""
     first = _prescription(letter, 1)
     assert "2 mg/mL (Schedule 5) 35 mL" in first and "(thirty-five)" not in first
-    assert "5 mg (2.5 mL) when required for pain, at most two times in 24 hours" in first
+    assert "5 mg (2.5 mL) when required for pain, at least 4 hours apart, at most two times in 24 hours" in first
     assert "as directed" not in letter
 
 
@@ -80,3 +80,17 @@ def test_a_version_stored_under_the_earlier_rule_says_its_when_needed_doses_are_
 
 def test_a_new_version_says_its_when_needed_doses_are_prescribed_at_the_usual_use(letter: str) -> None:
     assert "at the usual use agreed with the patient" in letter and "up to their most in 24 hours" not in letter
+
+
+def test_a_when_needed_oral_solution_is_prescribed_at_least_4_hours_apart_in_every_prescription(letter: str) -> None:
+    """Issue 14, item 2: the least gap between when-needed doses (the formulary's, 4 hours for Oramorph) is in the
+    directions of every prescription that has the when-needed line, before its maximum in 24 hours."""
+    numbers = sorted({int(number) for number in re.findall(r"Prescription (\d+): ", letter)})
+    with_oramorph = [_prescription(letter, number) for number in numbers
+                     if "when required for pain" in _prescription(letter, number)]
+    assert with_oramorph, "the plan prescribes Oramorph when needed"
+    for prescription in with_oramorph:
+        said = re.findall(r"when required for pain, [^;.]*?in 24 hours", prescription)
+        assert said and all(directions.startswith("when required for pain, at least 4 hours apart, at most ")
+                            for directions in said), said
+    assert "when required for pain, at most" not in letter
