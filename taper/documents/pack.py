@@ -2,7 +2,8 @@
 
 The app (issuing a version), the batch command and `flask taper documents` all render through `render_pack`, so
 what support staff check from a JSON file is exactly what the patient, the GP and the pharmacy receive. The
-three documents are rendered in worker processes, side by side (taper.documents.workers).
+three documents are rendered in worker processes, side by side (taper.documents.workers), for one pack as for
+many.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def render_document(kind: str, pack: Pack) -> bytes:
 
 
 def render_pack(pack: Pack) -> dict[str, bytes]:
-    """The three PDFs of `pack`, by kind, rendered here (about half a second: benchmarks/README.md)."""
-    return {kind: render_document(kind, pack) for kind in KINDS}
+    """The three PDFs of `pack`, by kind, rendered side by side in the worker processes (benchmarks/README.md:
+    the pack in the time of its longest document, on two cores)."""
+    return render_packs([pack])[0]
 
 
 def render_packs(packs: Iterable[Pack], *, on_document: Callable[[], None] | None = None) -> list[dict[str, bytes]]:

@@ -1,19 +1,23 @@
 """The patient's timetable: each step of a stored schedule as what to take at each time of day, in plain words.
 
-The patient plan (standard, large print and easy read) prints this table, one row a step and one column a
-time of day, so a patient reads "one 15 mg tablet and one 5 mg tablet" under "8am" instead of a dose in milligrams.
-Every number comes from the stored schedule document; nothing is worked out again here.
+The patient plan prints one block a step, each time of day on a line of its own, so a patient reads "one 15 mg
+tablet and one 5 mg tablet" beside "8am" instead of a dose in milligrams, and nothing is ever cut off at the
+edge of the page, in any print size. Every step after the first says what changes from the step before
+(taper.domain.step_changes). Every number comes from the stored schedule document; nothing is worked out again
+here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from taper.domain.formulary import Product
 from taper.domain.makeable import Units, plain
-from taper.domain.wording import clock_words, line_product, long_date, scheduled_units, units_words
+from taper.domain.step_changes import step_changes, times_a_day
+from taper.domain.wording import clock_words, hours_words, line_product, long_date, scheduled_units, units_words
 
 WHEN_NEEDED = "Only if you need it"
 PATCH = "Patch"
@@ -36,6 +40,7 @@ class Row:
     ends: str | None
     cells: tuple[tuple[Entry, ...], ...]
     removals: tuple[Entry, ...] = ()  # patches taken off for good on the step's first day
+    changes: tuple[str, ...] = ()  # what changes from the step before, in plain words (none for the first step)
 
     @property
     def stops(self) -> bool:
@@ -47,6 +52,10 @@ class Timetable:
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
 
+    def taken(self, row: Row) -> list[tuple[str, tuple[Entry, ...]]]:
+        """The columns (times of day, the patch, when needed) in which `row` has something, with what."""
+        return [(column, cell) for column, cell in zip(self.columns, row.cells, strict=True) if cell]
+
 
 def timetable(schedule_document: dict[str, Any]) -> Timetable:
     """The steps of `schedule_document` (docs/schedule-api.md) as a timetable by time of day."""
@@ -57,8 +66,9 @@ def timetable(schedule_document: dict[str, Any]) -> Timetable:
     columns = [clock_words(time) for time in times] + [PATCH] * has_patch + [WHEN_NEEDED] * has_prn
     plan_start = date.fromisoformat(steps[0]["starts_on"])
     rows = []
+    from_before = [(), *(tuple(step_changes(before, after)) for before, after in pairwise(steps))]
     worn: dict[tuple[str, str | None], str] = {}  # the patches of the step before: (product, brand) -> medicine
-    for step in steps:
+    for step, changed in zip(steps, from_before, strict=True):
         cells: dict[str, list[Entry]] = {column: [] for column in columns}
         starts = date.fromisoformat(step["starts_on"])
         ends = date.fromisoformat(step["ends_on"]) if step["ends_on"] else None
@@ -73,9 +83,11 @@ def timetable(schedule_document: dict[str, Any]) -> Timetable:
                                                                  changes)))
             elif "prn" in line:
                 prn = line["prn"]
+                gap = product.min_hours_between_doses
                 cells[WHEN_NEEDED].append(Entry(medicine, (
                     f"{units_words(product, scheduled_units(product, prn['units']))} if you need it, "
-                    f"no more than {times_a_day(prn['max_per_day'])}")))
+                    f"no more than {times_a_day(prn['max_per_day'])}"
+                    + (f", at least {hours_words(gap)} apart" if gap is not None else ""))))
             else:
                 for dose in line["doses"]:
                     cells[clock_words(dose["time"])].append(
@@ -87,13 +99,9 @@ def timetable(schedule_document: dict[str, Any]) -> Timetable:
             removals = ()
         worn = wearing
         rows.append(Row(step=step["number"], starts=long_date(starts), ends=long_date(ends) if ends else None,
-                        cells=tuple(tuple(cells[column]) for column in columns), removals=removals))
+                        cells=tuple(tuple(cells[column]) for column in columns), removals=removals,
+                        changes=changed))
     return Timetable(columns=tuple(columns), rows=tuple(rows))
-
-
-def times_a_day(count: int) -> str:
-    """'once a day', 'twice a day', '3 times a day'."""
-    return {1: "once a day", 2: "twice a day"}.get(count, f"{count} times a day")
 
 
 def _change_days(product: Product, plan_start: date, starts: date, ends: date | None) -> list[date]:

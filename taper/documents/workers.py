@@ -1,5 +1,6 @@
-"""Worker processes for rendering: WeasyPrint is single-threaded and CPU-bound (mostly font subsetting), so
-documents render side by side in a pool of processes, one per core, started on first use and kept.
+"""Worker processes for rendering: WeasyPrint is single-threaded and CPU-bound (mostly laying out text), so
+documents render side by side in a pool of processes, one per core and at least one per document of a pack
+(three), started on first use and kept.
 
 Processes are spawned, never forked, so a worker never inherits a web worker's threads, locks or database
 connections. A pool whose worker died is replaced and the work is tried once more.
@@ -21,9 +22,14 @@ _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
 
+# The three documents of one pack render at once even on two cores: the pack then takes about half the time
+# of the three one after another, not that of the two longest (benchmarks/README.md).
+AT_LEAST = 3
+
+
 def processes() -> int:
-    """One per core this process may run on (a container's CPU limit included)."""
-    return max(1, len(os.sched_getaffinity(0)))
+    """One per core this process may run on (a container's CPU limit included), and at least AT_LEAST."""
+    return max(AT_LEAST, len(os.sched_getaffinity(0)))
 
 
 def run(task: Callable[..., Result], jobs: Sequence[tuple[Any, ...]], *,

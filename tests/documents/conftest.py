@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import re
-from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pdfplumber
 import pytest
 
 from taper.documents.letterhead import Letterhead
+from taper.documents.timetable import timetable
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_request
+from taper.domain.step_changes import step_changes
 
 # Tablets in two strengths (morphine MR 55 mg = 30 + 15 + 10), an MR twice-daily line, a PRN line and a patch.
 REQUEST = {
@@ -37,42 +38,28 @@ def schedule() -> dict[str, object]:
     return json.loads(json.dumps(schedule_from_request(REQUEST, load_formulary())))
 
 
-@dataclass(frozen=True)
-class TimetableRow:
-    header: tuple[str, ...]
-    cells: dict[str, str]
-    text: str  # the whole row, for a cell that spans the columns
-
-
-def timetable_cells(pdf: bytes) -> list[TimetableRow]:
-    """The rows of a patient plan's timetable, each cell's text read off the page by position: columns from
-    the header row (repeated on every page), rows between the table's rules."""
-    rows = []
+def step_blocks(pdf: bytes, schedule: dict[str, Any]) -> list[dict[str, str]]:
+    """The patient plan's step blocks read back from the PDF: for each step, the text beside each time of day
+    ("8am", "Patch", "Only if you need it") and under "heading" the block's first line with its dates; the
+    "What changes" sentences are left out (they may name times of day too)."""
     with pdfplumber.open(io.BytesIO(pdf)) as document:
-        for page in document.pages:
-            words = page.extract_words()
-            dates = next((word for word in words if word["text"] == "Dates"), None)
-            if dates is None:
-                continue
-            header_words = [word for word in words if abs(word["top"] - dates["top"]) < 2]
-            starts = sorted({round(word["x0"]) for word in header_words
-                             if not any(0 < word["x0"] - other["x1"] < 5 for other in header_words)})
-            ends = [*starts[1:], page.width]
-            # The rules are the borders of the first column's cells (not the dose chart's lines, which may follow
-            # the table on the same page).
-            rules = sorted({round(edge["top"], 1) for edge in page.edges
-                            if edge["orientation"] == "h" and edge["top"] > dates["top"]
-                            and abs(edge["x0"] - starts[0]) < 8 and edge["width"] < starts[1] - starts[0] + 20})
-            header = tuple(_clean(page.crop((x0 - 1, dates["top"] - 2, x1 - 1, rules[0])).extract_text())
-                           for x0, x1 in zip(starts, ends, strict=True))
-            for upper, lower in itertools.pairwise(rules):
-                if lower - upper < 5:
-                    continue
-                cells = [_clean(page.crop((x0 - 1, upper, x1 - 1, lower)).extract_text())
-                         for x0, x1 in zip(starts, ends, strict=True)]
-                text = _clean(page.crop((starts[0] - 1, upper, page.width, lower)).extract_text())
-                rows.append(TimetableRow(header, dict(zip(header, cells, strict=True)), text))
-    return rows
+        text = _clean(" ".join(page.extract_text() for page in document.pages))
+    text = text[:text.index("How to take your medicines")]
+    steps = schedule["steps"]
+    starts = [text.index(f"Step {step['number']}: ") for step in steps]
+    labels = timetable(schedule).columns
+    blocks = []
+    for step, before, begins, ends in zip(steps, [None, *steps[:-1]], starts, [*starts[1:], len(text)], strict=True):
+        block = text[begins:ends]
+        for sentence in step_changes(before, step) if before else []:
+            block = block.replace(sentence, "")
+        found = sorted((at, label) for label in labels if (at := block.find(f" {label} ")) >= 0)
+        cells = {"heading": block[:found[0][0] if found else len(block)]}
+        ends_at = [at for at, _ in found[1:]] + [len(block)] if found else []
+        for (at, label), following in zip(found, ends_at, strict=True):
+            cells[label] = block[at + len(label) + 2:following].strip()
+        blocks.append(cells)
+    return blocks
 
 
 def _clean(text: str) -> str:

@@ -6,6 +6,7 @@ danger of going back to an old dose after a break; and no "OME" anywhere a patie
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from datetime import date, timedelta
@@ -15,8 +16,11 @@ import pytest
 from pypdf import PdfReader
 
 from taper.documents.team_letters import render_patient_plan
+from taper.documents.timetable import timetable
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_request
+from taper.domain.step_changes import step_changes
+from taper.domain.wording import clock_words, line_product, scheduled_units, units_words
 from tests.documents.conftest import HEAD
 
 START = date(2027, 1, 4)
@@ -99,3 +103,61 @@ def test_advice_is_only_for_the_medicines_in_the_plan() -> None:
     text = _text(render_patient_plan(HEAD, tablets_only))
     assert "swallow it whole" in text
     assert "patch" not in text.lower() and "oral syringe" not in text and "paracetamol" not in text
+
+
+def test_a_when_needed_oral_solution_says_to_leave_4_hours_between_doses_in_every_layout(plan_text: str) -> None:
+    """Issue 14, item 2: Oramorph when needed, with the formulary's least gap between doses in plain words."""
+    assert ("Morphine oral solution 10 mg in 5 mL is only for when you need it. Leave at least 4 hours between "
+            "doses.") in plan_text
+
+
+def test_a_plan_with_no_when_needed_dose_gives_no_gap() -> None:
+    tablets_only = _schedule({"start_on": START.isoformat(), "regimen": [
+        {"product": "morphine-mr-tablet-12h", "brand": "MST Continus",
+         "doses": [{"time": "08:00", "dose_mg": 30}, {"time": "20:00", "dose_mg": 30}]}]})
+    assert "hours between doses" not in _text(render_patient_plan(HEAD, tablets_only))
+
+
+def test_each_step_after_the_first_says_what_changes_from_the_step_before_in_every_layout(
+        plan_text: str, schedule: dict[str, Any]) -> None:
+    """Issue 14, item 2: "Your morphine at 8am goes down from 10 mg to 5 mg.", "You stop taking co-codamol
+    30/500.", "Your fentanyl patch goes down from 25 to 12 micrograms an hour." (taper.domain.step_changes)."""
+    text = plan_text.replace("- ", "-")  # (a word broken after its hyphen at the end of a line)
+    steps = schedule["steps"]
+    for before, after in itertools.pairwise(steps):
+        for sentence in step_changes(before, after):
+            assert sentence in text, (after["number"], sentence)
+    assert "You stop taking co-codamol 30/500." in text
+    assert "Your fentanyl patch goes down from 25 to 12 micrograms an hour." in text
+    assert "You stop using your fentanyl patch." in text
+    assert text.count("What changes") == len(steps) - 1
+
+
+@pytest.mark.parametrize("options", [{}, {"large_print": True}, {"easy_read": True}],
+                         ids=["standard", "large print", "easy read"])
+def test_one_block_a_step_gives_each_dose_under_its_time_of_day(schedule: dict[str, Any],
+                                                                options: dict[str, Any]) -> None:
+    """Every layout prints one block a step (issue 14, item 3): each step's block names every time of
+    day with the tablets, patch or liquid of that step, made up as the stored version makes it up."""
+    text = _text(render_patient_plan(HEAD, schedule, **options)).replace("- ", "-")
+    text = text[:text.index("How to take your medicines")]
+    steps = schedule["steps"]
+    starts = [text.index(f"Step {step['number']}: ") for step in steps]
+    labels = timetable(schedule).columns
+    for step, before, begins, ends in zip(steps, [None, *steps[:-1]], starts, [*starts[1:], len(text)], strict=True):
+        block = text[begins:ends]
+        for sentence in step_changes(before, step) if before else []:
+            block = block.replace(sentence, "")  # (which may name times of day too)
+        for line in step["lines"]:
+            product = line_product(line)
+            for dose in line.get("doses", []):
+                at = block.index(f"{clock_words(dose['time'])} ")
+                under = block[at:min([block.find(f"{label} ", at + 1) for label in labels
+                                      if block.find(f"{label} ", at + 1) > at] or [len(block)])]
+                taken = units_words(product, scheduled_units(product, dose["units"]))
+                assert f"{product.label()}: {taken}" in under, (step["number"], dose["time"], under)
+            if "patch_mcg_per_hour" in line:
+                assert f"{product.label()}: {units_words(product, scheduled_units(product, line['units']))}. " \
+                       "Put on a new one" in block, step["number"]
+        if not step["lines"]:
+            assert "Take none of these medicines" in block
