@@ -39,13 +39,15 @@ class Pack:
     appointments: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()  # a revised version: what changed from the one it replaces, in words
     reason: str = ""  # a revised version: why, as the pharmacist recorded it
+    naloxone: bool = False  # the clinic gives take-home naloxone: the patient plan says what it is for
 
 
 def render_document(kind: str, pack: Pack) -> bytes:
     """One document of the pack. A plain function of plain values, so worker processes can run it."""
     if kind == "patient_plan":
         return team_letters.render_patient_plan(pack.head, pack.schedule, large_print=pack.large_print,
-                                                easy_read=pack.easy_read, appointments=list(pack.appointments))
+                                                easy_read=pack.easy_read, appointments=list(pack.appointments),
+                                                naloxone=pack.naloxone)
     if kind == "gp_letter":
         return team_letters.render_gp_letter(
             pack.head, pack.version_request, pack.schedule, practice_name=pack.practice_name,

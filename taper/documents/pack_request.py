@@ -32,7 +32,7 @@ _FIELDS = {
          {"plan", "prescriber", "risk", "appointments", "sender"}),
     "patient": ({"name", "nhs_number", "date_of_birth"}, {"needs"}),
     "patient.needs": (set(), {"large_print", "easy_read"}),
-    "clinic": ({"name", "phone"}, {"address"}),
+    "clinic": ({"name", "phone"}, {"address", "supplies_naloxone"}),
     "sender": ({"name", "job_title", "registration_body", "registration_number"}, set()),
     "gp_practice": ({"name"}, {"ods_code"}),
     "pharmacy": ({"name"}, {"ods_code"}),
@@ -82,6 +82,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     large_print, easy_read = reader.flag(needs, "large_print"), reader.flag(needs, "easy_read")
     clinic_name, clinic_phone = reader.text(clinic, "clinic", "name"), reader.phone(clinic.get("phone"))
     clinic_address = reader.address(clinic)
+    naloxone = reader.flag(clinic, "supplies_naloxone", field="clinic")
     practice_name = reader.text(practice, "gp_practice", "name")
     practice_ods_code = reader.text(practice, "gp_practice", "ods_code", default="-")
     pharmacy_name = reader.text(pharmacy, "pharmacy", "name")
@@ -103,7 +104,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     return Pack(head=head, version_request=request["schedule_request"], schedule=schedule,
                 practice_name=practice_name, practice_ods_code=practice_ods_code, prescriber=prescriber, risk=risk,
                 instalment_days=instalment_days, large_print=large_print, easy_read=easy_read,
-                appointments=tuple(appointments))
+                appointments=tuple(appointments), naloxone=naloxone)
 
 
 class _Reader:
@@ -142,10 +143,10 @@ class _Reader:
             return []
         return [item.strip() for item in value]
 
-    def flag(self, data: Mapping[str, Any], key: str) -> bool:
+    def flag(self, data: Mapping[str, Any], key: str, *, field: str = "patient.needs") -> bool:
         value = data.get(key, False)
         if not isinstance(value, bool):
-            self.fail(f"patient.needs.{key}", "must be true or false")
+            self.fail(f"{field}.{key}", "must be true or false")
             return False
         return value
 

@@ -19,9 +19,16 @@ AFTER_A_BREAK = ("If you miss doses for a few days, or stop, do not go back to a
                  "used to less within about a week, and an old dose could now be too strong. Call us first.")
 
 
-def medicine_advice(schedule_document: dict[str, Any]) -> list[str]:
+# Said when the patient's clinic gives take-home naloxone (its setting): what it is for and who gives it when
+# (GOV.UK, "Widening the availability of naloxone"; docs/clinical-sources.md, Safety advice for patients).
+NALOXONE = ("Naloxone: we have given you naloxone. It can undo too much pain medicine. Keep it at home and show the "
+            "people you live with where it is. If you are very sleepy and they cannot wake you, or your breathing is "
+            "slow, they should give you the naloxone and call 999.")
+
+
+def medicine_advice(schedule_document: dict[str, Any], *, naloxone: bool = False) -> list[str]:
     """One paragraph for each kind of medicine in the plan (in the order they first appear), then the advice
-    for every plan."""
+    for every plan, and about naloxone when the clinic gives it."""
     formulary = load_formulary()
     lines = [line for step in schedule_document["steps"] for line in step["lines"]]
     products = {(line["product"], line.get("brand")): formulary.as_prescribed(line["product"], line.get("brand"))
@@ -33,7 +40,7 @@ def medicine_advice(schedule_document: dict[str, Any]) -> list[str]:
         said += _advice(product)
         if key in when_needed:
             said += _when_needed_advice(product, also_regular=key in regular)
-    return [*dict.fromkeys(said), AFTER_A_BREAK]
+    return [*dict.fromkeys(said), AFTER_A_BREAK, *([NALOXONE] if naloxone else [])]
 
 
 def _when_needed_advice(product: Product, *, also_regular: bool) -> Iterable[str]:

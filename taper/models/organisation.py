@@ -50,6 +50,8 @@ class Organisation(Base):
     plausible_ome_mg_per_day: Mapped[int] = mapped_column(
         default=int(DEFAULT_LIMITS.plausible_ome_mg_per_day),
         server_default=str(int(DEFAULT_LIMITS.plausible_ome_mg_per_day)))
+    # A pain clinic that gives patients take-home naloxone: their plans say what it is for (taper.domain.advice).
+    supplies_naloxone: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -35,7 +35,7 @@ _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active", "job_
                 "registration_number")
 _ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "address", "factor_set", "high_dose_threshold_mg",
                         "plan_lead_days", "paracetamol_max_mg_per_day", "plausible_units_per_dose",
-                        "plausible_ome_mg_per_day")
+                        "plausible_ome_mg_per_day", "supplies_naloxone")
 
 
 def _require_admin(by: User | None) -> None:
@@ -68,7 +68,8 @@ def create_organisation(*, by: User | None, kind: OrganisationKind, name: str, o
 def update_organisation(*, by: User, organisation_id: int, expected_version: int, name: str, ods_code: str,
                         phone: str, address: str | None = None, factor_set: str | None = None,
                         high_dose_threshold_mg: Decimal | None = None,
-                        plan_lead_days: int | None = None, limits: Limits | None = None) -> Organisation:
+                        plan_lead_days: int | None = None, limits: Limits | None = None,
+                        supplies_naloxone: bool | None = None) -> Organisation:
     """Change an organisation; for a pain clinic, also its OME factor set, high-dose threshold, the lead
     time from a plan going out to its first step, and its limits for checking a starting regimen."""
     _require_admin(by)
@@ -96,6 +97,8 @@ def update_organisation(*, by: User, organisation_id: int, expected_version: int
             organisation.plan_lead_days = plan_lead_days
         if limits is not None:
             _set_limits(organisation, limits)
+        if supplies_naloxone is not None:
+            organisation.supplies_naloxone = supplies_naloxone
     _refuse_duplicate_ods_code(organisation.ods_code, organisation.id)
     flush_or_stale()
     audit.record(action="update", by=by, entity_type="organisation", entity_id=organisation.id,

@@ -133,6 +133,7 @@ def load_if_empty() -> bool:
             by=None, kind=kind, name=name, ods_code=ods_code, phone=phone,
             address=CLINIC_ADDRESS if kind is OrganisationKind.PAIN_CLINIC else "")
         organisation.synthetic = True
+        organisation.supplies_naloxone = kind is OrganisationKind.PAIN_CLINIC  # plans then explain naloxone
         by_code[ods_code] = organisation
     users = {email: accounts.create_user(by=None, email=email, full_name=full_name, role=role,
                                          organisation_id=by_code[user_ods_code].id if user_ods_code else None,

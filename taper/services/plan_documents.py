@@ -92,7 +92,7 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
                 large_print=patient.large_print, easy_read=patient.easy_read,
                 appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)),
                 changes=tuple(revision_in_words(previous.schedule, version.schedule)) if previous else (),
-                reason=version.reason if previous else "")
+                reason=version.reason if previous else "", naloxone=patient.clinic.supplies_naloxone)
 
 
 def current_versions_without_documents() -> list[tuple[Plan, PlanVersion]]:

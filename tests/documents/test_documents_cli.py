@@ -94,6 +94,7 @@ def test_writes_the_three_documents_the_app_would_render(tmp_path: Path) -> None
      "Choose the register"),
     (lambda request: request.update(sender={"name": "Sam"}), "sender.job_title", "is missing"),
     (lambda request: request["clinic"].update(address="1 Park Row, Leeds"), "clinic.address", "list of 1 to 6 lines"),
+    (lambda request: request["clinic"].update(supplies_naloxone="yes"), "clinic.supplies_naloxone", "true or false"),
 ])
 def test_invalid_input_exits_2_with_every_problem_and_writes_nothing(app, tmp_path: Path, change, field: str,  # type: ignore[no-untyped-def]
                                                                      message: str) -> None:

@@ -161,3 +161,13 @@ def test_one_block_a_step_gives_each_dose_under_its_time_of_day(schedule: dict[s
                        "Put on a new one" in block, step["number"]
         if not step["lines"]:
             assert "Take none of these medicines" in block
+
+
+@pytest.mark.parametrize("options", [{}, {"large_print": True}, {"easy_read": True}],
+                         ids=["standard", "large print", "easy read"])
+def test_naloxone_is_explained_only_when_the_clinic_gives_it(schedule: dict[str, Any],
+                                                             options: dict[str, Any]) -> None:
+    given = _text(render_patient_plan(HEAD, schedule, naloxone=True, **options))
+    assert "Naloxone: we have given you naloxone. It can undo too much pain medicine." in given
+    assert "they should give you the naloxone and call 999" in given
+    assert "naloxone" not in _text(render_patient_plan(HEAD, schedule, **options)).lower()

@@ -186,7 +186,7 @@ def _prose(html: str) -> str:
 @pytest.mark.parametrize("template", [PATIENT_TEMPLATE, EASY_READ_TEMPLATE])
 def test_the_patient_plan_reads_at_about_age_11(schedule, template: str) -> None:  # type: ignore[no-untyped-def]
     """Flesch-Kincaid grade 6 or below: a UK reading age of 11 or below (grade + 5)."""
-    prose = _prose(render_html(template, patient_plan_context(HEAD, schedule)))
+    prose = _prose(render_html(template, patient_plan_context(HEAD, schedule, naloxone=True)))  # all it can say
     grades = readability.getmeasures(prose, lang="en")["readability grades"]
     assert grades["Kincaid"] <= 6, grades
     clinical = _prose("<p>Long-term opioid therapy for chronic non-cancer pain is associated with dose-dependent "

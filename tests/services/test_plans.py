@@ -237,6 +237,22 @@ def test_a_revision_issues_new_documents_and_keeps_the_old_ones(pharmacist: User
     assert "Infirmary Street" in text.split("To ")[0]  # the clinic's address heads the letter
 
 
+def test_the_patient_plan_explains_naloxone_when_the_clinic_gives_it(pharmacist: User, patient: Patient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from taper.services import plan_documents
+
+    pharmacist.organisation.supplies_naloxone = True
+    db.session.commit()
+    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    patient_plan = next(document for document in plan_documents.documents_of(plan.current)
+                        if document.kind == "patient_plan")
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(patient_plan.pdf)).pages)
+    assert "Naloxone: we have given you naloxone." in text
+
+
 def test_documents_are_not_issued_until_the_letter_can_be_signed_and_addressed(pharmacist: User,
                                                                                patient: Patient) -> None:
     draft = _draft(pharmacist, patient)

@@ -203,3 +203,17 @@ def test_admin_records_a_clinics_postal_address_line_by_line(admin_client: Flask
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Organisation, clinic.id).address == "Pain Service\n2 Park Row\nLeeds LS1 5HD"
+
+
+def test_admin_records_that_a_clinic_gives_take_home_naloxone(admin_client: FlaskClient, make: Maker) -> None:
+    clinic = make.organisation(OrganisationKind.PAIN_CLINIC)
+    assert clinic.supplies_naloxone is False
+    fields = {"name": clinic.name, "ods_code": clinic.ods_code, "phone": clinic.phone, "factor_set": "fpm-2020",
+              "high_dose_threshold_mg": "120", "plan_lead_days": "7", "version": str(clinic.version),
+              "supplies_naloxone": "y", **DEFAULT_LIMITS}
+    assert submit(admin_client, f"/admin/organisations/{clinic.id}/edit", fields).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organisation, clinic.id).supplies_naloxone is True
+    update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update",
+                                                        AuditEvent.entity_type == "organisation"))
+    assert update.changes["supplies_naloxone"] == {"before": False, "after": True}

@@ -73,6 +73,9 @@ class ClinicSettingsForm(OrganisationForm):
                     NumberRange(*PLAUSIBLE_UNITS_RANGE,
                                 "Choose from {} to {} units (60 or more is refused as a typing slip)".format(
                                     *PLAUSIBLE_UNITS_RANGE))])
+    supplies_naloxone = BooleanField(
+        "The clinic gives patients naloxone to take home",
+        description="Their plans then say what the naloxone is for and when someone should use it.")
     plausible_ome_mg_per_day = IntegerField(
         "Check a regimen above this many mg OME a day", default=int(DEFAULT_LIMITS.plausible_ome_mg_per_day),
         validators=[InputRequired("Enter mg OME a day, like 1000"),

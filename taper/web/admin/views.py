@@ -112,7 +112,8 @@ def edit_organisation(organisation_id: int) -> Response | str:
             plan_lead_days=form.plan_lead_days.data if is_clinic else None,
             limits=Limits(paracetamol_max_mg_per_day=Decimal(form.paracetamol_max_mg_per_day.data),
                           plausible_units_per_dose=form.plausible_units_per_dose.data,
-                          plausible_ome_mg_per_day=Decimal(form.plausible_ome_mg_per_day.data)) if is_clinic else None))
+                          plausible_ome_mg_per_day=Decimal(form.plausible_ome_mg_per_day.data)) if is_clinic else None,
+            supplies_naloxone=form.supplies_naloxone.data if is_clinic else None))
         if saved is not None:
             flash(f"{saved.name} saved.", "success")
             return redirect(url_for("admin.organisations"))
