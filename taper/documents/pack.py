@@ -40,6 +40,7 @@ class Pack:
     changes: tuple[str, ...] = ()  # a revised version: what changed from the one it replaces, in words
     reason: str = ""  # a revised version: why, as the pharmacist recorded it
     naloxone: bool = False  # the clinic gives take-home naloxone: the patient plan says what it is for
+    pain_relief: str = ""  # what the patient agreed to take for pain instead (the shared decision)
 
 
 def render_document(kind: str, pack: Pack) -> bytes:
@@ -47,7 +48,7 @@ def render_document(kind: str, pack: Pack) -> bytes:
     if kind == "patient_plan":
         return team_letters.render_patient_plan(pack.head, pack.schedule, large_print=pack.large_print,
                                                 easy_read=pack.easy_read, appointments=list(pack.appointments),
-                                                naloxone=pack.naloxone)
+                                                naloxone=pack.naloxone, pain_relief=pack.pain_relief)
     if kind == "gp_letter":
         return team_letters.render_gp_letter(
             pack.head, pack.version_request, pack.schedule, practice_name=pack.practice_name,

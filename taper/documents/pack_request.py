@@ -29,7 +29,7 @@ INSTALMENT_DAYS = (7, 14, 28)  # the intervals a plan may dispense in (taper.mod
 PRESCRIBERS = ("gp", "pharmacist")
 _FIELDS = {
     "": ({"patient", "clinic", "gp_practice", "pharmacy", "instalment_days", "schedule_request"},
-         {"plan", "prescriber", "risk", "appointments", "sender"}),
+         {"plan", "prescriber", "risk", "appointments", "sender", "pain_relief"}),
     "patient": ({"name", "nhs_number", "date_of_birth"}, {"needs"}),
     "patient.needs": (set(), {"large_print", "easy_read"}),
     "clinic": ({"name", "phone"}, {"address", "supplies_naloxone"}),
@@ -90,6 +90,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     instalment_days = reader.choice(request.get("instalment_days"), "instalment_days", INSTALMENT_DAYS)
     prescriber = reader.choice(request.get("prescriber", "gp"), "prescriber", PRESCRIBERS)
     risk = reader.text(request, "", "risk", default="Not given")
+    pain_relief = reader.text(request, "", "pain_relief", default="")
     appointments = reader.texts(request.get("appointments", []), "appointments")
     plan_id = reader.positive(plan.get("id"), "plan.id") if plan is not None else None
     plan_version = reader.positive(plan.get("version"), "plan.version") if plan is not None else 1
@@ -104,7 +105,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     return Pack(head=head, version_request=request["schedule_request"], schedule=schedule,
                 practice_name=practice_name, practice_ods_code=practice_ods_code, prescriber=prescriber, risk=risk,
                 instalment_days=instalment_days, large_print=large_print, easy_read=easy_read,
-                appointments=tuple(appointments), naloxone=naloxone)
+                appointments=tuple(appointments), naloxone=naloxone, pain_relief=pain_relief)
 
 
 class _Reader:

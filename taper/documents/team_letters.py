@@ -72,14 +72,14 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
 
 def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *, large_print: bool = False,
                          appointments: list[str] | None = None, notes: str = "",
-                         naloxone: bool = False) -> dict[str, Any]:
+                         naloxone: bool = False, pain_relief: str = "") -> dict[str, Any]:
     return {
         **banner(head),
         "clinic": {"name": head.clinic_name, "contact": head.clinic_contact},
         "timetable": timetable(schedule_document),
         "chart": ome_chart_svg(schedule_document, title="Your daily dose, as a share of what you take now",
                                as_share=True),
-        "advice": medicine_advice(schedule_document, naloxone=naloxone),
+        "advice": medicine_advice(schedule_document, naloxone=naloxone, pain_relief=pain_relief),
         "large_print": large_print,
         "appointments": appointments or [],
         "notes": notes,

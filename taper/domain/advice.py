@@ -26,9 +26,10 @@ NALOXONE = ("Naloxone: we have given you naloxone. It can undo too much pain med
             "slow, they should give you the naloxone and call 999.")
 
 
-def medicine_advice(schedule_document: dict[str, Any], *, naloxone: bool = False) -> list[str]:
-    """One paragraph for each kind of medicine in the plan (in the order they first appear), then the advice
-    for every plan, and about naloxone when the clinic gives it."""
+def medicine_advice(schedule_document: dict[str, Any], *, naloxone: bool = False, pain_relief: str = "") -> list[str]:
+    """One paragraph for each kind of medicine in the plan (in the order they first appear), then what the
+    patient agreed to take for pain instead (`pain_relief`, as the pharmacist recorded it), the advice for every
+    plan, and about naloxone when the clinic gives it."""
     formulary = load_formulary()
     lines = [line for step in schedule_document["steps"] for line in step["lines"]]
     products = {(line["product"], line.get("brand")): formulary.as_prescribed(line["product"], line.get("brand"))
@@ -40,7 +41,8 @@ def medicine_advice(schedule_document: dict[str, Any], *, naloxone: bool = False
         said += _advice(product)
         if key in when_needed:
             said += _when_needed_advice(product, also_regular=key in regular)
-    return [*dict.fromkeys(said), AFTER_A_BREAK, *([NALOXONE] if naloxone else [])]
+    instead = [f"For pain, as your dose comes down, we agreed: {pain_relief.strip()}"] if pain_relief.strip() else []
+    return [*dict.fromkeys(said), *instead, AFTER_A_BREAK, *([NALOXONE] if naloxone else [])]
 
 
 def _when_needed_advice(product: Product, *, also_regular: bool) -> Iterable[str]:

@@ -98,6 +98,8 @@ class SharedDecision(Base):
     what_matters: Mapped[str] = mapped_column(Text)
     goals: Mapped[str] = mapped_column(Text)
     agreed_pace: Mapped[str] = mapped_column(Text)
+    # What the patient can take for pain instead as the opioid comes down, in their words: printed in their plan.
+    pain_relief: Mapped[str] = mapped_column(Text, default="", server_default="")
     prescriber: Mapped[str] = mapped_column(String(20))
     consent_share_with_gp: Mapped[bool]
     consent_share_with_pharmacy: Mapped[bool]

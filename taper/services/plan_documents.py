@@ -19,7 +19,7 @@ from taper.domain.plans import PlanStatus
 from taper.domain.risk import SupportLevel
 from taper.domain.wording import doses_that_cannot_be_made
 from taper.extensions import db
-from taper.models import Patient, Plan, PlanDocument, PlanVersion, RecordedRiskAssessment, User
+from taper.models import Patient, Plan, PlanDocument, PlanVersion, RecordedRiskAssessment, SharedDecision, User
 from taper.services import appointments, audit
 from taper.services.errors import InvalidInput, NotFound
 
@@ -92,7 +92,8 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
                 large_print=patient.large_print, easy_read=patient.easy_read,
                 appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)),
                 changes=tuple(revision_in_words(previous.schedule, version.schedule)) if previous else (),
-                reason=version.reason if previous else "", naloxone=patient.clinic.supplies_naloxone)
+                reason=version.reason if previous else "", naloxone=patient.clinic.supplies_naloxone,
+                pain_relief=_agreed_pain_relief(plan.id))
 
 
 def current_versions_without_documents() -> list[tuple[Plan, PlanVersion]]:
@@ -146,6 +147,13 @@ def _store(by: User | None, plan: Plan, version: PlanVersion, rendered: dict[str
     audit.record(action="create", by=by, entity_type="plan_documents", entity_id=version.id,
                  patient_id=plan.patient_id, changes={document.kind: document.sha256 for document in documents})
     return documents
+
+
+def _agreed_pain_relief(plan_id: int) -> str:
+    """What the latest shared decision says the patient can take for pain instead ("" if nothing recorded)."""
+    latest = db.session.scalar(select(SharedDecision).where(SharedDecision.plan_id == plan_id)
+                               .order_by(SharedDecision.id.desc()).limit(1))
+    return latest.pain_relief if latest else ""
 
 
 def _risk(patient_id: int) -> str:

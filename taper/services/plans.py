@@ -73,6 +73,7 @@ class Decision:
     consent_share_with_gp: bool
     consent_share_with_pharmacy: bool
     agreed_on: date
+    pain_relief: str = ""  # what to take for pain instead as the opioid comes down, for the patient's plan
 
 
 def preview(*, by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any]:
@@ -121,6 +122,7 @@ def record_decision(*, by: User, plan_id: int, decision: Decision) -> SharedDeci
         raise InvalidInput(errors)
     record = SharedDecision(plan_id=plan.id, what_matters=decision.what_matters.strip(),
                             goals=decision.goals.strip(), agreed_pace=decision.agreed_pace.strip(),
+                            pain_relief=decision.pain_relief.strip(),
                             prescriber=decision.prescriber, consent_share_with_gp=decision.consent_share_with_gp,
                             consent_share_with_pharmacy=decision.consent_share_with_pharmacy,
                             agreed_on=decision.agreed_on, recorded_by_id=by.id)

@@ -171,3 +171,9 @@ def test_naloxone_is_explained_only_when_the_clinic_gives_it(schedule: dict[str,
     assert "Naloxone: we have given you naloxone. It can undo too much pain medicine." in given
     assert "they should give you the naloxone and call 999" in given
     assert "naloxone" not in _text(render_patient_plan(HEAD, schedule, **options)).lower()
+
+
+def test_the_pain_relief_agreed_is_printed_only_when_recorded(schedule: dict[str, Any]) -> None:
+    agreed = _text(render_patient_plan(HEAD, schedule, pain_relief="A warm bath and your TENS machine"))
+    assert "For pain, as your dose comes down, we agreed: A warm bath and your TENS machine" in agreed
+    assert "we agreed:" not in _text(render_patient_plan(HEAD, schedule))

@@ -237,8 +237,10 @@ def test_a_revision_issues_new_documents_and_keeps_the_old_ones(pharmacist: User
     assert "Infirmary Street" in text.split("To ")[0]  # the clinic's address heads the letter
 
 
-def test_the_patient_plan_explains_naloxone_when_the_clinic_gives_it(pharmacist: User, patient: Patient) -> None:
+def test_the_patient_plan_explains_naloxone_and_the_pain_relief_agreed(pharmacist: User, patient: Patient) -> None:
+    """Naloxone when the clinic gives it; what to take for pain instead, from the shared decision."""
     import io
+    from dataclasses import replace
 
     from pypdf import PdfReader
 
@@ -246,11 +248,16 @@ def test_the_patient_plan_explains_naloxone_when_the_clinic_gives_it(pharmacist:
 
     pharmacist.organisation.supplies_naloxone = True
     db.session.commit()
-    plan = _activate(pharmacist, _draft(pharmacist, patient))
+    plan = _draft(pharmacist, patient)
+    plans.record_decision(by=pharmacist, plan_id=plan.id,
+                          decision=replace(DECISION, pain_relief="Paracetamol 1 g up to four times a day"))
+    plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
+    db.session.commit()
     patient_plan = next(document for document in plan_documents.documents_of(plan.current)
                         if document.kind == "patient_plan")
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(patient_plan.pdf)).pages)
     assert "Naloxone: we have given you naloxone." in text
+    assert "For pain, as your dose comes down, we agreed: Paracetamol 1 g up to four times a day" in text
 
 
 def test_documents_are_not_issued_until_the_letter_can_be_signed_and_addressed(pharmacist: User,

@@ -68,10 +68,12 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
     assert str(escape("Record the shared decision with the patient before the plan starts")) in refused
     submit(signed_in, f"/plans/{plan.id}/decision", {
         "what_matters": "Walking the dog", "goals": "Fewer side effects", "agreed_pace": "10% every 2 weeks",
-        "prescriber": "gp", "consent_share_with_gp": "y", "consent_share_with_pharmacy": "y",
+        "pain_relief": " Paracetamol 1 g up to four times a day ", "prescriber": "gp",
+        "consent_share_with_gp": "y", "consent_share_with_pharmacy": "y",
         "agreed_on-day": str(TODAY.day), "agreed_on-month": str(TODAY.month), "agreed_on-year": str(TODAY.year)},
         form_url=f"/plans/{plan.id}")
     assert db.session.scalar(select(SharedDecision.goals)) == "Fewer side effects"
+    assert db.session.scalar(select(SharedDecision.pain_relief)) == "Paracetamol 1 g up to four times a day"
     submit(signed_in, f"/plans/{plan.id}/status", {"to": "active", "version": str(plan.version)},
            form_url=f"/plans/{plan.id}")
     db.session.expire_all()

@@ -101,6 +101,10 @@ class DecisionForm(FlaskForm):
     goals = TextAreaField("Their goals", validators=[InputRequired("Record the patient's goals"), Length(max=2000)])
     agreed_pace = StringField("The pace they agreed", validators=[InputRequired("Record the pace agreed"),
                                                                   Length(max=200)])
+    pain_relief = TextAreaField(
+        "What they can take for pain instead, as the opioid comes down (optional)", validators=[Length(max=1000)],
+        description="In the patient's words, for their plan: for example \"Paracetamol 1 g up to four times a day, "
+                    "a warm bath, your TENS machine\". Left empty, their plan tells them to ask you.")
     prescriber = RadioField("Who prescribes", choices=[
         SelectChoice("pharmacist", "The pharmacist (independent prescriber)"), SelectChoice("gp", "The GP")],
                             validators=[InputRequired("Choose who prescribes")])
@@ -111,6 +115,7 @@ class DecisionForm(FlaskForm):
     def decision(self) -> Decision:
         return Decision(what_matters=self.what_matters.data, goals=self.goals.data,
                         agreed_pace=self.agreed_pace.data, prescriber=self.prescriber.data,
+                        pain_relief=self.pain_relief.data or "",
                         consent_share_with_gp=self.consent_share_with_gp.data,
                         consent_share_with_pharmacy=self.consent_share_with_pharmacy.data,
                         agreed_on=self.agreed_on.data)
