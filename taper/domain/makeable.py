@@ -24,8 +24,8 @@ def _fewest_units(amount: Decimal, strengths: tuple[Decimal, ...], max_units: in
     scale = _scale([amount, *strengths])
     target = int(amount * scale)
     coins = tuple(sorted({int(strength * scale) for strength in strengths}, reverse=True))
-    counts = _fewest(target, coins)
-    if counts is None or (max_units is not None and sum(counts) > max_units):
+    counts = _fewest(target, coins, max_units)
+    if counts is None:
         return None
     return tuple((Decimal(coin) / scale, count) for coin, count in zip(coins, counts, strict=True) if count)
 
@@ -69,21 +69,33 @@ def _scale(numbers: Sequence[Decimal]) -> int:
 
 
 @cache
-def _fewest(target: int, coins: tuple[int, ...]) -> tuple[int, ...] | None:
-    """Minimum-count change-making by dynamic programming over 0..target."""
-    infinity = target + 1
-    best = [0] + [infinity] * target
-    last = [0] * (target + 1)
-    for value in range(1, target + 1):
-        for coin in coins:  # larger coins first, so ties keep the larger strengths
-            if coin <= value and best[value - coin] + 1 < best[value]:
-                best[value] = best[value - coin] + 1
-                last[value] = coin
-    if best[target] >= infinity:
-        return None
-    counts = dict.fromkeys(coins, 0)
-    value = target
-    while value:
-        counts[last[value]] += 1
-        value -= last[value]
-    return tuple(counts[coin] for coin in coins)
+def _fewest(target: int, coins: tuple[int, ...], most: int | None = None) -> tuple[int, ...] | None:
+    """The fewest coins (largest first) adding up to `target`, at most `most` of them; of several such, the one
+    with the most of the largest coin, then of the next, and so on (larger strengths).
+
+    A depth-first search, largest coin first and its count from high to low, that gives up on a branch as soon
+    as it cannot beat the best found: its cost follows the number of strengths, not the size of the dose (a
+    table over every amount up to the dose took seconds for 2,400 mg: Taper issue 15)."""
+    best: list[int] | None = None
+    limit = [target + 1 if most is None else most + 1]  # a solution must use fewer coins than this
+
+    def search(index: int, remaining: int, used: int, counts: list[int]) -> None:
+        nonlocal best
+        if remaining == 0:
+            if used < limit[0]:
+                best, limit[0] = counts + [0] * (len(coins) - len(counts)), used
+            return
+        if index == len(coins):
+            return
+        coin = coins[index]
+        if used + -(-remaining // coin) >= limit[0]:  # even all in this coin could not beat the best
+            return
+        for count in range(remaining // coin, -1, -1):
+            if used + count >= limit[0]:
+                continue
+            counts.append(count)
+            search(index + 1, remaining - count * coin, used + count, counts)
+            counts.pop()
+
+    search(0, target, 0, [])
+    return None if best is None else tuple(best)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,3 +38,45 @@ def test_fewest_units_makes_any_sum_of_strengths_exactly_and_no_worse(product, c
 def test_plain_writes_numbers_as_people_do() -> None:
     assert [plain(D(value)) for value in ("195.0", "52.50", "1E+2", "0.25", "7")] == ["195", "52.5", "100", "0.25",
                                                                                      "7"]
+
+
+def _table_fewest(target: int, coins: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The change-making table Taper used before issue 15 (its time grew with the dose): the oracle the search
+    must agree with, fewest coins and ties to the larger coins included."""
+    best, last = [0] + [target + 1] * target, [0] * (target + 1)
+    for value in range(1, target + 1):
+        for coin in coins:
+            if coin <= value and best[value - coin] + 1 < best[value]:
+                best[value], last[value] = best[value - coin] + 1, coin
+    if best[target] > target:
+        return None
+    counts = dict.fromkeys(coins, 0)
+    while target:
+        counts[last[target]] += 1
+        target -= last[target]
+    return tuple(counts[coin] for coin in coins)
+
+
+@given(st.integers(min_value=1, max_value=1500),
+       st.sets(st.integers(min_value=1, max_value=250), min_size=1, max_size=7),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=60)))
+def test_the_search_finds_what_the_table_found(target: int, strengths: set[int], most: int | None) -> None:
+    coins = tuple(sorted(strengths, reverse=True))
+    expected = _table_fewest(target, coins)
+    if expected is not None and most is not None and sum(expected) > most:
+        expected = None
+    made = fewest_units(Decimal(target), [Decimal(coin) for coin in coins], max_units=most)
+    assert made == (None if expected is None else tuple(
+        (Decimal(coin), count) for coin, count in zip(coins, expected, strict=True) if count))
+
+
+@pytest.mark.parametrize("dose_mg", [600, 2400])
+def test_very_high_doses_below_the_hard_limit_are_still_planned_to_the_end(dose_mg: int) -> None:
+    """Morphine MR 600 mg twice a day, and 2,400 mg twice a day (just under the 5,000 mg OME a day that is
+    refused), planned down to stopping. How long they take is measured in benchmarks/bench_engine.py."""
+    from taper.domain.schedule_contract import schedule_from_request
+
+    request = {"start_on": "2027-01-04", "regimen": [{"product": "morphine-mr-tablet-12h", "doses": [
+        {"time": "08:00", "dose_mg": dose_mg}, {"time": "20:00", "dose_mg": dose_mg}]}]}
+    schedule = schedule_from_request(request, load_formulary())
+    assert schedule["starting_ome_mg_per_day"] == 2 * dose_mg and not schedule["steps"][-1]["lines"]
