@@ -88,7 +88,7 @@ def print_schedule() -> None:
     Invalid input: exit status 2 and {"errors": [...]} (docs/schedule-api.md)."""
     try:
         request = json.loads(sys.stdin.read())
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:  # (nested too deep to read: refused, never a crash)
         click.echo(json.dumps({"errors": [{"field": "request", "message": f"malformed JSON: {error}"}]}))
         sys.exit(2)
     try:

@@ -57,7 +57,10 @@ INVALID = [
     ({**REQUEST, "policy": {}, "regimen": [{"product": "morphine-mr-tablet-12h", "doses": [
         {"time": "08:00", "dose_mg": 5000}, {"time": "20:00", "dose_mg": 5000}]}]},
      "regimen[0].doses[0].dose_mg", "above the limit of 5000 mg OME a day"),
+    # A start so late that the plan runs past the year 9999 (issue 15): refused, never a crash.
+    ({**REQUEST, "start_on": "9999-12-01"}, "start_on", "gives dates the calendar cannot hold"),
 ]
+NESTED_TOO_DEEP = "[" * 100_000  # deeper than any JSON reader here follows (issue 15)
 
 
 def test_cli_schedule_follows_the_contract(app: Flask) -> None:
@@ -120,6 +123,15 @@ def test_http_preview_refuses_malformed_json_and_needs_a_csrf_token(signed_in: F
                               headers={"X-CSRFToken": token})
     assert response.status_code == 422 and "malformed JSON" in response.get_data(as_text=True)
     assert signed_in.post("/api/v1/schedules/preview", json=REQUEST).status_code == 400  # no CSRF token
+
+
+def test_json_nested_too_deep_is_refused_by_the_cli_and_the_api(app: Flask, signed_in: FlaskClient) -> None:
+    result = app.test_cli_runner().invoke(args=["taper", "schedule"], input=NESTED_TOO_DEEP)
+    assert result.exit_code == 2 and json.loads(result.output)["errors"][0]["message"].startswith("malformed JSON")
+    token = csrf_token(signed_in, "/patients/")
+    response = signed_in.post("/api/v1/schedules/preview", data=NESTED_TOO_DEEP, content_type="application/json",
+                              headers={"X-CSRFToken": token})
+    assert response.status_code == 422 and "malformed JSON" in response.get_data(as_text=True)
 
 
 def test_http_preview_needs_sign_in(client: FlaskClient) -> None:

@@ -54,8 +54,11 @@ def schedule_from_request(request: Any, formulary: Formulary) -> dict[str, Any]:
         errors.extend(starting_refusals(regimen, formulary, factor_set, given=request.get("regimen")))
     if errors or regimen is None or start_on is None or factor_set is None or policy is None or limits is None:
         raise RegimenError(errors)
-    schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
-                              policy=policy, holds=holds)
+    try:
+        schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set, start_on=start_on,
+                                  policy=policy, holds=holds)
+    except OverflowError as error:  # a start so late that the plan would run past the year 9999
+        raise RegimenError([FieldError("start_on", f"gives dates the calendar cannot hold: {error}")]) from None
     # The starting warnings travel with the schedule (a re-plan keeps them) ahead of the engine's own.
     schedule = replace(schedule, warnings=(*starting_warnings(regimen, formulary, factor_set, limits),
                                            *schedule.warnings))

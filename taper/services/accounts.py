@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from taper import clock
 from taper.domain.assessment import HIGH_DOSE_THRESHOLDS_MG
@@ -287,12 +289,22 @@ def authenticate(*, email: str, password: str) -> User | None:
         audit.record(action="login_failure", by=None, entity_type="user",
                      entity_id=user.id if user else None, actor_label=typed_email or "(blank)")
         return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = clock.now()
-    db.session.flush()
+    _record_sign_in(user, password)
     audit.record(action="login_success", by=user, entity_type="user", entity_id=user.id)
     return user
+
+
+def _record_sign_in(user: User, password: str) -> None:
+    """The sign-in time (and the password rehashed when its hashing settings are out of date), written without
+    the account's version check: two sign-ins at once (a double click) both succeed, the later time stands.
+    Neither is an edit of the account that the optimistic lock guards (issue 15)."""
+    values: dict[str, Any] = {"last_login_at": clock.now()}
+    if needs_rehash(user.password_hash):
+        values["password_hash"] = hash_password(password)
+    db.session.execute(update(User).where(User.id == user.id).values(**values)
+                       .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(user, name, value)
 
 
 def user_for_session(session_token: str) -> User | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -25,6 +25,16 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters() -> tuple[str, int] | None:
+        """A NUL character means nothing in a form or an address and PostgreSQL cannot store it (a 500 before
+        issue 15): the request is refused before anything reads it."""
+        fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+        if any("\x00" in name or "\x00" in value for name, value in fields):
+            return render_error(400, "The form or address had a character Taper cannot accept, so nothing was "
+                                     "saved. Go back and try again.")
+        return None
+
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
         db.session.rollback()

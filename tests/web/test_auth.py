@@ -110,3 +110,36 @@ def test_deactivating_a_user_ends_their_sessions(client: FlaskClient, make: Make
                          role=user.role, organisation_id=user.organisation_id, active=False)
     db.session.commit()
     assert client.get("/patients/").status_code == 302
+
+
+def test_a_sign_in_racing_another_to_the_same_account_still_signs_in(app, make: Maker) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: a double click on "Sign in" sent two sign-ins that both loaded the account, and the second to
+    save its last sign-in time failed the optimistic lock (a 500). Here the other sign-in commits between this
+    one's read and its write, from a connection of its own."""
+    from sqlalchemy import update
+
+    from taper.services import accounts
+
+    user = make.user(email="racing@example.nhs.uk")
+    loaded = db.session.scalar(select(User).where(User.email == user.email))
+    assert loaded is not None
+    with db.engine.begin() as other:  # the other sign-in, done and committed meanwhile
+        other.execute(update(User).where(User.id == user.id).values(version=User.version + 1,
+                                                                    last_login_at=clock.now()))
+    signed_in = accounts.authenticate(email=user.email, password=PASSWORD)
+    db.session.commit()
+    assert signed_in is not None and signed_in.id == user.id
+    assert _audit_actions(user.email)[-1] == "login_success"
+
+
+def test_a_nul_character_in_a_form_or_an_address_is_refused_with_a_message(client: FlaskClient,
+                                                                          make: Maker) -> None:
+    """Issue 15: on PostgreSQL a NUL in the sign-in email or a patient search was a 500."""
+    user = make.user(email="nul@example.nhs.uk")
+    refused = submit(client, "/login", {"email": "nul@example.nhs.uk\x00", "password": PASSWORD})
+    assert refused.status_code == 400 and "a character Taper cannot accept" in refused.get_data(as_text=True)
+    assert client.get("/patients/").status_code == 302  # not signed in
+    sign_in(client, user)
+    searched = client.get("/patients/?q=Smith%00")
+    assert searched.status_code == 400 and "a character Taper cannot accept" in searched.get_data(as_text=True)
+    assert client.get("/patients/?q=Smith").status_code == 200

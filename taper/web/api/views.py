@@ -18,7 +18,10 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 @roles(*Role)
 def schedule_preview() -> tuple[Response, int]:
     """Build a schedule from the request without saving anything: 200 with the schedule, 422 with errors."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the reader follows: malformed, like any other (issue 15)
+        body = None
     if body is None:
         return jsonify({"errors": [{"field": "request", "message": "malformed JSON: send one JSON object"}]}), 422
     try:
