@@ -217,3 +217,12 @@ def test_sessions_are_on_weekdays_only(signed_in: FlaskClient, pharmacist: User)
     with pytest.raises(InvalidInput, match="Monday to Friday"):
         capacity.add_session(by=pharmacist, details=capacity.SessionDetails(6, time(9), time(12), remote=True))
     assert db.session.scalar(select(ClinicSession)) is None
+
+
+@pytest.mark.parametrize("query", ["/appointments?day=0001-01-01", "/appointments?day=9999-12-31",
+                                   "/appointments/week?start=0001-01-03", "/appointments/week?start=9999-12-30",
+                                   "/appointments?day=2027-02-30"])
+def test_a_day_the_calendar_cannot_show_with_its_neighbours_is_not_found(signed_in: FlaskClient, query: str) -> None:
+    """Issue 15: year 1 or 9999 was a 500 (the page links the day before and after)."""
+    assert signed_in.get(query).status_code == 404
+    assert signed_in.get("/appointments?day=2027-01-04").status_code == 200

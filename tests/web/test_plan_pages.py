@@ -88,6 +88,10 @@ def test_save_draft_then_agree_and_start(signed_in: FlaskClient, patient: Patien
 @pytest.mark.parametrize(
     ("changes", "message"),
     [({"reduction_pct": "80"}, "Choose from 1 to 50%"), ({"reduction_pct": "ten"}, "as a number"),
+     # Read as decimals but not numbers: a 500 before issue 15.
+     ({"reduction_pct": "NaN"}, "as a number"), ({"reduction_pct": "sNaN"}, "as a number"),
+     ({"reduction_pct": "-Inf"}, "as a number"),
+     ({"target": "maintenance", "maintenance_ome": "NaN"}, "Enter the maintenance dose in mg OME a day"),
      ({"interval_days": "2"}, "Choose from 3 to 56 days"),
      ({"start_on-day": str((TODAY - timedelta(days=30)).day), "start_on-month": str((TODAY - timedelta(days=30)).month),
        "start_on-year": str((TODAY - timedelta(days=30)).year)}, "at most 7 days ago"),

@@ -189,11 +189,16 @@ def retry_message(message_id: int) -> WerkzeugResponse:
 
 
 def _day_argument(name: str) -> date | None:
+    """The day in the query string; a page for a day the calendar cannot show with its neighbours (within a
+    week of the year 1 or 9999: a 500 before issue 15) does not exist."""
     text = request.args.get(name, "")
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         abort(404)
+    if day is not None and not date.min + timedelta(days=7) <= day <= date.max - timedelta(days=7):
+        abort(404)
+    return day
 
 
 def _ics(body: bytes, filename: str) -> Response:

@@ -48,7 +48,9 @@ class PlanForm(FlaskForm):
         try:
             value = Decimal(field.data.strip())
         except InvalidOperation:
-            raise ValidationError("Enter the percentage as a number, like 10") from None
+            value = None
+        if value is None or not value.is_finite():  # ("NaN" and "Infinity" read as decimals, but are not numbers)
+            raise ValidationError("Enter the percentage as a number, like 10")
         if not MIN_REDUCTION_PCT <= value <= MAX_REDUCTION_PCT:
             raise ValidationError(f"Choose from {MIN_REDUCTION_PCT} to {MAX_REDUCTION_PCT}%")
 
@@ -58,7 +60,9 @@ class PlanForm(FlaskForm):
         try:
             value = Decimal((field.data or "").strip())
         except InvalidOperation:
-            raise ValidationError("Enter the maintenance dose in mg OME a day, like 40") from None
+            value = None
+        if value is None or not value.is_finite():
+            raise ValidationError("Enter the maintenance dose in mg OME a day, like 40")
         if value <= 0:
             raise ValidationError("A maintenance dose must be more than 0 mg a day")
 
