@@ -186,3 +186,16 @@ def test_a_future_date_is_refused(signed_in: FlaskClient, patient: Patient) -> N
     page = page_text(submit(signed_in, _url(patient), _form(MORPHINE_BD, save="1", **{"recorded_on-year": "2999"})))
     assert "must be today or in the past" in page
     assert _records() == 0
+
+
+def test_a_form_with_more_medicines_than_lines_is_refused_not_cut_short(signed_in: FlaskClient,
+                                                                       patient: Patient) -> None:
+    """Issue 15: a form posted with more lines than the form has saved the first 8 and said "Regimen recorded"."""
+    products = ["morphine-ir-tablet", "oxycodone-ir-capsule", "codeine-tablet", "dihydrocodeine-tablet",
+                "tramadol-capsule", "tapentadol-ir-tablet", "hydromorphone-ir-capsule", "co-codamol-8-500-tablet",
+                "morphine-oral-solution-10mg-5ml"]
+    lines = [{"product": product, "taken": "prn", "prn_dose": "1", "prn_usual": "1", "prn_max": "1"}
+             for product in products]
+    page = page_text(submit(signed_in, _url(patient), _form(*lines, save="1")))
+    assert "Record at most 8 medicines in one regimen: this form had 9, so nothing was saved" in page
+    assert "Regimen recorded" not in page and _records() == 0

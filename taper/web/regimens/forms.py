@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -21,6 +22,7 @@ from taper.web.fields import DatePartsField
 DOSE_SLOTS = (1, 2, 3, 4)
 DEFAULT_TIMES = {1: "08:00", 2: "12:00", 3: "18:00", 4: "22:00"}
 MAX_LINES = 8
+_LINE_PRODUCT = re.compile(r"lines-(\d+)-product")
 _PATCH_SEPARATORS = re.compile(r"\s*(?:\+|,|and)\s*")
 
 
@@ -80,6 +82,18 @@ class RegimenForm(FlaskForm):
         if not self.is_submitted():
             self.recorded_on.process(None, clock.today())
         self.paths: dict[str, Field] = {}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' own checks, and a form with more medicines than it has lines refused as a whole:
+        the lines past MAX_LINES would otherwise be dropped without a word (issue 15)."""
+        valid = super().validate(extra_validators)
+        submitted = {int(match.group(1)) for key, value in request.form.items(multi=True)
+                     if value.strip() and (match := _LINE_PRODUCT.fullmatch(key))}
+        if len(submitted) > MAX_LINES:
+            self.form_errors.append(f"Record at most {MAX_LINES} medicines in one regimen: this form had "
+                                    f"{len(submitted)}, so nothing was saved")
+            return False
+        return valid
 
     def entry(self) -> RegimenEntry:
         """The regimen in its JSON shape, remembering which form field each JSON path came from, so the
