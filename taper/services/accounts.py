@@ -182,7 +182,7 @@ def create_user(*, by: User | None, email: str, full_name: str, role: Role, orga
     email = _normalise_email(email)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise InvalidInput({"email": f"An account with the email address {email} already exists"})
-    _check_new_password(password)
+    _check_new_password(password, email, full_name)
     user = User(email=email, full_name=required(full_name, "full_name", "Enter the person's full name"),
                 role=role, organisation_id=_organisation_for_role(role, organisation_id),
                 password_hash=hash_password(password))
@@ -240,7 +240,7 @@ def set_password(*, by: User | None, user_id: int, password: str) -> User:
     """Set a new password (an admin for anyone; `by=None` from the command line). Ends the user's sessions."""
     _require_admin(by)
     user = get_user(user_id)
-    _check_new_password(password)
+    _check_new_password(password, user.email, user.full_name)
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     db.session.flush()
@@ -273,8 +273,9 @@ def _organisation_for_role(role: Role, organisation_id: int | None) -> int | Non
     return organisation.id
 
 
-def _check_new_password(password: str) -> None:
-    problem = password_problem(password)
+def _check_new_password(password: str, *account_details: str) -> None:
+    """A new password, checked against the policy and against the account's own email address and name."""
+    problem = password_problem(password, user_inputs=account_details)
     if problem:
         raise InvalidInput({"password": problem})
 

@@ -1,13 +1,21 @@
 """Password hashing (Argon2id, OWASP ASVS 5.0 11.4.2) and the password policy (ASVS 6.2.1: length, no
-composition rules)."""
+composition rules; 6.2.4 and 6.2.11: refuse common and guessable passwords, including ones made from the
+account's own details, measured by zxcvbn, Dropbox's estimator of guesses, rather than a hand-made list)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
+# zxcvbn scores 0 to 4; 3 is "safely unguessable: moderate protection from an offline slow-hash attack"
+# (its documentation), and the hash here is Argon2id. "password1234" scores 1.
+MIN_STRENGTH_SCORE = 3
 
 _hasher = PasswordHasher()  # RFC 9106 low-memory profile: Argon2id, t=3, m=64 MiB, p=4
 # Verified against when the email is unknown, so a failed sign-in takes as long either way.
@@ -21,14 +29,22 @@ def use_fast_hashing_for_tests() -> None:
     _UNKNOWN_USER_HASH = _hasher.hash("taper-unknown-user-placeholder")
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None if it is acceptable."""
+def password_problem(password: str, *, user_inputs: Sequence[str] = ()) -> str | None:
+    """Why a new password is refused, or None if it is acceptable. `user_inputs`: the account's own details
+    (email address, name), which make a password easier to guess."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Password must be at least {MIN_PASSWORD_LENGTH} characters long"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
     if password.strip() == "" or len(set(password)) < 4:
         return "Choose a password that is harder to guess"
+    # zxcvbn matches whole inputs, so each detail goes in word by word as well ("Kwabena Asante": "kwabena").
+    words = {word for text in user_inputs for word in re.split(r"[^\w]+", text.lower()) if len(word) > 2}
+    estimate = zxcvbn(password, user_inputs=[*sorted(words), *(text for text in user_inputs if text)])
+    if estimate["score"] < MIN_STRENGTH_SCORE:
+        warning = estimate["feedback"]["warning"].rstrip(".")
+        return "Choose a password that is harder to guess" + (f": {warning[0].lower()}{warning[1:]}" if warning
+                                                              else "")
     return None
 
 

@@ -75,6 +75,10 @@ def test_admin_adds_a_pharmacist_to_a_clinic(admin_client: FlaskClient, make: Ma
     [
         ({"password": "short"}, "Password must be at least 12 characters long"),
         ({"password": "aaaaaaaaaaaaaaaa"}, "Choose a password that is harder to guess"),
+        # Long enough but common or made from the account's own details (issue 15, zxcvbn).
+        ({"password": "password1234"}, "Choose a password that is harder to guess: this is a very common password"),
+        ({"password": "qwertyuiop123"}, "Choose a password that is harder to guess"),
+        ({"password": "someone12345"}, "Choose a password that is harder to guess"),
         ({"role": "gp"}, "A gp must belong to a gp practice"),
         ({"organisation_id": ""}, "Select the pain clinic this person works for"),
         ({"email": "not-an-email"}, "Enter an email address in the correct format"),
