@@ -75,7 +75,10 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
     if not patient.clinic.address:
         raise InvalidInput({"clinic": f"Add {patient.clinic.name}'s postal address (Admin, Organisations) first: "
                                       "the GP letter gives it as the sender's address"})
-    previous = next((each for each in plan.versions if each.number == version.number - 1), None)
+    # The version this one replaces is the last one that went out: drafts changed before the plan started were
+    # never sent, so the GP letter neither names them nor lists what changed from them.
+    previous = next((each for each in reversed(plan.versions) if each.number < version.number
+                     and documents_of(each)), None)
     head = Letterhead(
         patient_name=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
         born=patient.date_of_birth.isoformat(), plan_id=plan.id, plan_version=version.number,

@@ -344,3 +344,22 @@ def test_the_batch_skips_what_cannot_be_issued_and_says_why(app: Flask, pharmaci
     assert f"Plan version {ids[0]} was not issued: Add {clinic.name}'s phone number" in result.output
     assert "Stored the documents of 0 plan version(s)" in result.output
     assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == 0
+
+
+def test_a_plan_whose_draft_was_changed_goes_out_as_new_not_as_a_revision(pharmacist: User,
+                                                                           patient: Patient) -> None:
+    """Drafts changed before the plan started were never sent: the first letter replaces nothing."""
+    import io
+
+    from pypdf import PdfReader
+
+    from taper.services import plan_documents
+
+    plan = _draft(pharmacist, patient)
+    plans.revise_draft(by=pharmacist, plan_id=plan.id, expected_version=plan.version,
+                       settings=plans.PlanSettings(start_on=TODAY + timedelta(days=7), interval_days=28))
+    plan = _activate(pharmacist, plan)
+    assert plan.current.number == 2
+    letter = next(document for document in plan_documents.documents_of(plan.current) if document.kind == "gp_letter")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
+    assert "This replaces" not in text and "What changed" not in text
