@@ -62,7 +62,7 @@ def render_document(kind: str, pack: Pack) -> bytes:
 
 def render_pack(pack: Pack) -> dict[str, bytes]:
     """The three PDFs of `pack`, by kind, rendered side by side in the worker processes (benchmarks/README.md:
-    the pack in the time of its longest document, on two cores)."""
+    on two cores, about half the time of the three one after another)."""
     return render_packs([pack])[0]
 
 

@@ -17,14 +17,13 @@ from taper.documents.letterhead import Letterhead, Sender
 from taper.documents.pack import Pack
 from taper.domain.formulary import load_formulary
 from taper.domain.nhs_number import InvalidNhsNumber, format_nhs_number, normalise_nhs_number
-from taper.domain.organisations import InvalidPhoneNumber, normalise_phone_number
+from taper.domain.organisations import MAX_ADDRESS_LINES, InvalidPhoneNumber, normalise_phone_number
 from taper.domain.regimen import FieldError, RegimenError
 from taper.domain.registration import InvalidRegistration, read_registration
 from taper.domain.schedule_contract import schedule_from_request
 from taper.domain.wording import doses_that_cannot_be_made
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_ADDRESS_LINES = 6  # as an organisation's address (taper.services.accounts)
 INSTALMENT_DAYS = (7, 14, 28)  # the intervals a plan may dispense in (taper.models.plan.Plan)
 PRESCRIBERS = ("gp", "pharmacist")
 _FIELDS = {

@@ -17,7 +17,14 @@ from typing import Any
 from taper.domain.formulary import Product
 from taper.domain.makeable import Units, plain
 from taper.domain.step_changes import step_changes, times_a_day
-from taper.domain.wording import clock_words, hours_words, line_product, long_date, scheduled_units, units_words
+from taper.domain.wording import (
+    clock_words,
+    line_product,
+    long_date,
+    scheduled_units,
+    units_words,
+    when_needed_gap,
+)
 
 WHEN_NEEDED = "Only if you need it"
 PATCH = "Patch"
@@ -83,11 +90,10 @@ def timetable(schedule_document: dict[str, Any]) -> Timetable:
                                                                  changes)))
             elif "prn" in line:
                 prn = line["prn"]
-                gap = product.min_hours_between_doses
+                gap = when_needed_gap(product)
                 cells[WHEN_NEEDED].append(Entry(medicine, (
                     f"{units_words(product, scheduled_units(product, prn['units']))} if you need it, "
-                    f"no more than {times_a_day(prn['max_per_day'])}"
-                    + (f", at least {hours_words(gap)} apart" if gap is not None else ""))))
+                    f"no more than {times_a_day(prn['max_per_day'])}" + (f", {gap}" if gap else ""))))
             else:
                 for dose in line["doses"]:
                     cells[clock_words(dose["time"])].append(

@@ -52,6 +52,11 @@ _ROLE_ORGANISATION_KIND = {
     Role.ADMIN: None,
 }
 
+# An organisation's postal address, as a letter's sender block prints it: at most this many lines and characters
+# (the admin form, the documents command and the database column share them).
+MAX_ADDRESS_LINES = 6
+MAX_ADDRESS_CHARACTERS = 300
+
 # ODS codes are 3 to 10 upper-case letters and digits: trusts "RX1", trust sites "RX1AB",
 # GP practices "A81001", pharmacies "FA123" (NHS ODS, https://digital.nhs.uk/services/organisation-data-service).
 _ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")

@@ -6,6 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from taper.domain.makeable import plain
+from taper.domain.wording import long_date
+
 POLICY_LABELS = {"reduction_pct": "reduction (%)", "interval_days": "interval (days)", "basis": "basis",
                  "target_ome_mg_per_day": "target (mg OME a day)", "order": "order", "larger_dose_at":
                  "larger dose at", "max_patches": "most patches at once"}
@@ -178,9 +181,8 @@ def _days(count: int) -> str:
 
 
 def _long(text: str) -> str:
-    day = date.fromisoformat(text)
-    return f"{day.day} {day:%B %Y}"
+    return long_date(date.fromisoformat(text))
 
 
 def _plain(value: Any) -> str:
-    return format(Decimal(str(value)).normalize(), "f")
+    return plain(Decimal(str(value)))

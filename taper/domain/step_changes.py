@@ -40,11 +40,6 @@ class _Line:
         return (self.product.key, self.product.brand, self.kind)
 
 
-def what_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
-    """What changes for the patient from step `before` to the step `after` it, in one short paragraph."""
-    return " ".join(step_changes(before, after))
-
-
 def step_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """What changes from step `before` to step `after` (two steps of a schedule document), one sentence for
     each medicine that changes (or each of its changes), in the order the lines are listed; `[PAUSE]` when

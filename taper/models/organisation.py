@@ -15,7 +15,7 @@ from taper.domain.limits import (
     PLAUSIBLE_UNITS_RANGE,
     Limits,
 )
-from taper.domain.organisations import OrganisationKind
+from taper.domain.organisations import MAX_ADDRESS_CHARACTERS, OrganisationKind
 from taper.models.base import Base, UtcDateTime
 
 
@@ -33,7 +33,8 @@ class Organisation(Base):
     ods_code: Mapped[str] = mapped_column(String(10), unique=True)
     phone: Mapped[str] = mapped_column(String(30), default="", server_default="")  # printed on letters
     email: Mapped[str] = mapped_column(String(254), default="", server_default="")  # e.g. an NHSmail shared box
-    address: Mapped[str] = mapped_column(String(300), default="", server_default="")  # lines; a letter's sender block
+    # Its lines, "\n" between them: a letter's sender block (taper.domain.organisations.MAX_ADDRESS_*).
+    address: Mapped[str] = mapped_column(String(MAX_ADDRESS_CHARACTERS), default="", server_default="")
     synthetic: Mapped[bool] = mapped_column(default=False)  # demo data: every page says so
     # A pain clinic's OME settings (see taper.domain.ome and taper.domain.assessment for their sources).
     factor_set: Mapped[str] = mapped_column(String(40), default="fpm-2020", server_default="fpm-2020")

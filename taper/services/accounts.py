@@ -15,6 +15,8 @@ from taper.domain.booking import LEAD_DAYS_RANGE
 from taper.domain.limits import Limits
 from taper.domain.ome import load_factor_sets
 from taper.domain.organisations import (
+    MAX_ADDRESS_CHARACTERS,
+    MAX_ADDRESS_LINES,
     InvalidOdsCode,
     InvalidPhoneNumber,
     OrganisationKind,
@@ -31,7 +33,6 @@ from taper.services.common import check_version, flush_or_stale, required
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 from taper.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 
-MAX_ADDRESS_LINES = 6
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active", "job_title", "registration_body",
                 "registration_number")
@@ -161,8 +162,8 @@ def _address(raw: str) -> str:
     if len(lines) > MAX_ADDRESS_LINES:
         raise InvalidInput({"address": f"Write the address in at most {MAX_ADDRESS_LINES} lines"})
     address = "\n".join(lines)
-    if len(address) > 300:
-        raise InvalidInput({"address": "Write the address in at most 300 characters"})
+    if len(address) > MAX_ADDRESS_CHARACTERS:
+        raise InvalidInput({"address": f"Write the address in at most {MAX_ADDRESS_CHARACTERS} characters"})
     return address
 
 

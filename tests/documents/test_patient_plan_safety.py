@@ -16,12 +16,11 @@ import pytest
 from pypdf import PdfReader
 
 from taper.documents.team_letters import render_patient_plan
-from taper.documents.timetable import timetable
 from taper.domain.formulary import load_formulary
 from taper.domain.schedule_contract import schedule_from_request
 from taper.domain.step_changes import step_changes
 from taper.domain.wording import clock_words, line_product, scheduled_units, units_words
-from tests.documents.conftest import HEAD
+from tests.documents.conftest import HEAD, step_blocks
 
 START = date(2027, 1, 4)
 FENTANYL_AND_MORE = {"start_on": START.isoformat(), "regimen": [
@@ -139,28 +138,19 @@ def test_one_block_a_step_gives_each_dose_under_its_time_of_day(schedule: dict[s
                                                                 options: dict[str, Any]) -> None:
     """Every layout prints one block a step (issue 14, item 3): each step's block names every time of
     day with the tablets, patch or liquid of that step, made up as the stored version makes it up."""
-    text = _text(render_patient_plan(HEAD, schedule, **options)).replace("- ", "-")
-    text = text[:text.index("How to take your medicines")]
-    steps = schedule["steps"]
-    starts = [text.index(f"Step {step['number']}: ") for step in steps]
-    labels = timetable(schedule).columns
-    for step, before, begins, ends in zip(steps, [None, *steps[:-1]], starts, [*starts[1:], len(text)], strict=True):
-        block = text[begins:ends]
-        for sentence in step_changes(before, step) if before else []:
-            block = block.replace(sentence, "")  # (which may name times of day too)
+    blocks = step_blocks(render_patient_plan(HEAD, schedule, **options), schedule)
+    for step, block in zip(schedule["steps"], blocks, strict=True):
         for line in step["lines"]:
             product = line_product(line)
             for dose in line.get("doses", []):
-                at = block.index(f"{clock_words(dose['time'])} ")
-                under = block[at:min([block.find(f"{label} ", at + 1) for label in labels
-                                      if block.find(f"{label} ", at + 1) > at] or [len(block)])]
+                under = block[clock_words(dose["time"])]
                 taken = units_words(product, scheduled_units(product, dose["units"]))
                 assert f"{product.label()}: {taken}" in under, (step["number"], dose["time"], under)
             if "patch_mcg_per_hour" in line:
                 assert f"{product.label()}: {units_words(product, scheduled_units(product, line['units']))}. " \
-                       "Put on a new one" in block, step["number"]
+                       "Put on a new one" in block["Patch"], step["number"]
         if not step["lines"]:
-            assert "Take none of these medicines" in block
+            assert "Take none of these medicines" in block["heading"]
 
 
 @pytest.mark.parametrize("options", [{}, {"large_print": True}, {"easy_read": True}],

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from taper.domain.engine import Policy, replan
 from taper.domain.schedule_contract import schedule_document
-from taper.domain.step_changes import PAUSE, plain_name, step_changes, what_changes
+from taper.domain.step_changes import PAUSE, plain_name, step_changes
 from taper.domain.wording import clock_words, line_product
 from tests.domain.test_engine import FORMULARY, _plan, bd, plan, requests
 
@@ -68,7 +68,7 @@ def test_times_with_the_same_change_are_said_together() -> None:
 
 def test_a_patch_coming_down_is_said_in_micrograms_an_hour() -> None:
     before, after = _step(_patch(FENTANYL, (25,), "Matrifen")), _step(_patch(FENTANYL, (12,), "Matrifen"))
-    assert what_changes(before, after) == "Your fentanyl patch goes down from 25 to 12 micrograms an hour."
+    assert " ".join(step_changes(before, after)) == "Your fentanyl patch goes down from 25 to 12 micrograms an hour."
 
 
 def test_a_medicine_that_stops_is_named_and_the_last_patch_too() -> None:
@@ -131,7 +131,7 @@ def test_going_back_a_step_says_the_dose_goes_up() -> None:
     back = replan(schedule, formulary=FORMULARY, on=schedule.steps[2].starts_on + timedelta(days=3), policy=Policy(),
                   go_back=True)
     steps = schedule_document(back, FORMULARY, Policy())["steps"]
-    said = what_changes(steps[2], steps[3])
+    said = " ".join(step_changes(steps[2], steps[3]))
     assert "goes up" in said and "morphine" in said, said
 
 
@@ -160,7 +160,7 @@ def _what_a_line_is(line: dict[str, Any]) -> Any:
 def test_every_line_that_changes_is_named_and_a_step_with_no_change_says_so(request) -> None:  # type: ignore[no-untyped-def]
     steps = schedule_document(_plan(request), FORMULARY, request[1])["steps"]
     for before, after in itertools.pairwise(steps):
-        said = what_changes(before, after)
+        said = " ".join(step_changes(before, after))
         old = {(line["product"], line.get("brand"), "prn" in line): line for line in before["lines"]}
         new = {(line["product"], line.get("brand"), "prn" in line): line for line in after["lines"]}
         changed = [key for key in old.keys() | new.keys()

@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from taper.domain.booking import DEFAULT_LEAD_DAYS, LEAD_DAYS_RANGE
 from taper.domain.limits import DEFAULT_LIMITS, PARACETAMOL_RANGE_MG, PLAUSIBLE_OME_RANGE_MG, PLAUSIBLE_UNITS_RANGE
 from taper.domain.ome import load_factor_sets
-from taper.domain.organisations import OrganisationKind, Role
+from taper.domain.organisations import MAX_ADDRESS_CHARACTERS, MAX_ADDRESS_LINES, OrganisationKind, Role
 from taper.domain.registration import RegulatoryBody
 from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from taper.web.fields import optional_id
@@ -33,9 +33,9 @@ class OrganisationForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
     ods_code = StringField("ODS code", validators=[InputRequired("Enter the ODS code"), Length(max=10)])
     phone = StringField("Phone number", validators=[Length(max=30)])
-    address = TextAreaField("Postal address", validators=[Length(max=300)],
-                            description="One line each, up to 6 lines. Needed for a pain clinic: printed as the "
-                                        "sender's address on every letter to a GP.")
+    address = TextAreaField("Postal address", validators=[Length(max=MAX_ADDRESS_CHARACTERS)],
+                            description=f"One line each, up to {MAX_ADDRESS_LINES} lines. Needed for a pain clinic: "
+                                        "printed as the sender's address on every letter to a GP.")
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
