@@ -57,6 +57,10 @@ INVALID = [
     ({**REQUEST, "policy": {}, "regimen": [{"product": "morphine-mr-tablet-12h", "doses": [
         {"time": "08:00", "dose_mg": 5000}, {"time": "20:00", "dose_mg": 5000}]}]},
      "regimen[0].doses[0].dose_mg", "above the limit of 5000 mg OME a day"),
+    # The request that stopped four web workers (issue 15): refused before the engine runs.
+    ({"start_on": "2027-01-04", "regimen": [{"product": "morphine-mr-tablet-12h",
+                                              "doses": [{"time": "08:00", "dose_mg": 99999}]}]},
+     "regimen[0].doses[0].dose_mg", "above the limit of 5000 mg OME a day"),
     # A start so late that the plan runs past the year 9999 (issue 15): refused, never a crash.
     ({**REQUEST, "start_on": "9999-12-01"}, "start_on", "gives dates the calendar cannot hold"),
 ]

@@ -15,6 +15,7 @@ from taper.domain.formulary import load_formulary
 from taper.domain.makeable import plain
 from taper.domain.ome import get_factor_set
 from taper.domain.regimen import RegimenError, parse_regimen, regimen_to_json
+from taper.domain.starting_checks import refusals as starting_refusals
 from taper.extensions import db
 from taper.models import Organisation, RecordedRegimen, User
 from taper.services import audit
@@ -85,7 +86,14 @@ def _assess(entry: RegimenEntry, clinic: Organisation) -> Assessment:
         regimen = parse_regimen(entry.lines, formulary)
     except RegimenError as refusal:
         raise InvalidInput({error.field: error.message for error in refusal.errors}) from None
-    return assess(regimen, formulary=formulary, factor_set=get_factor_set(clinic.factor_set),
+    factor_set = get_factor_set(clinic.factor_set)
+    # A regimen no plan could be made from (a dose past the hard limits, one product on two lines) is refused
+    # here too, so it is never saved and no builder preview starts from it (issue 15: a regimen saved at 99,999
+    # mg made every preview for that patient fail).
+    refused = starting_refusals(regimen, formulary, factor_set, given=entry.lines)
+    if refused:
+        raise InvalidInput({error.field: error.message for error in refused})
+    return assess(regimen, formulary=formulary, factor_set=factor_set,
                   high_dose_threshold_mg=Decimal(clinic.high_dose_threshold_mg),
                   benzodiazepine=entry.benzodiazepine, gabapentinoid=entry.gabapentinoid,
                   paracetamol_max_mg_per_day=Decimal(clinic.paracetamol_max_mg_per_day))

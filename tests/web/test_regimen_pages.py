@@ -151,6 +151,11 @@ def test_add_another_medicine_keeps_what_was_typed(signed_in: FlaskClient, patie
          "the 37.5 is made only as Mezolar Matrix: name the brand"),
         ({"product": "fentanyl-patch-72h", "brand": "Fentalis", "taken": "patch", "patches": "12"},
          "lines-0-patches", "cannot be made from at most 6 Fentalis"),
+        # Past the hard limits no plan is made from (issue 15): refused when recorded, not only when planned.
+        ({"product": "morphine-mr-tablet-12h", "taken": "regular", "time_1": "08:00", "dose_1": "99999"},
+         "lines-0-dose_1", "above the limit of 5000 mg OME a day beyond which no tapering plan makes sense"),
+        ({"product": "codeine-tablet", "taken": "regular", "time_1": "08:00", "dose_1": "3660"},
+         "lines-0-dose_1", "needs at least 61 tablets in one dose"),
     ],
 )
 def test_bad_input_is_shown_by_the_field_and_nothing_is_saved(signed_in: FlaskClient, patient: Patient,
