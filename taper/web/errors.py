@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from taper.extensions import db
+from taper.services import audit
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied, StaleEdit
 
 _MESSAGES = {
@@ -31,9 +33,18 @@ def init_app(app: Flask) -> None:
         issue 15): the request is refused before anything reads it."""
         fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
         if any("\x00" in name or "\x00" in value for name, value in fields):
+            _audit_refusal("NUL character in a form field or the address")
             return render_error(400, "The form or address had a character Taper cannot accept, so nothing was "
                                      "saved. Go back and try again.")
         return None
+
+    def _audit_refusal(reason: str) -> None:
+        """A request refused before it reached its view is audited, signed in or not (ASVS 7.1.3)."""
+        signed_in = current_user.is_authenticated
+        audit.record(action="request_refused", by=current_user if signed_in else None,
+                     actor_label=None if signed_in else "anonymous", entity_type="route",
+                     entity_id=request.endpoint, changes={"reason": reason, "method": request.method})
+        db.session.commit()
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
