@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 
@@ -17,11 +18,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the web application from `settings` (default: the environment's). Never starts the scheduler."""
     from taper import cli, database, web
     from taper.extensions import csrf, db, login_manager, migrate
+    from taper.web import rate_limits
 
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path),
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
     app.config.from_mapping(settings.flask_config())
+    if settings.trusted_proxies:  # the client's address, audited and rate-limited, as the proxies saw it
+        # Only the address: X-Forwarded-Proto would make Flask-WTF demand a Referer header that Taper's own
+        # Referrer-Policy (no-referrer) stops browsers sending; external links use PREFERRED_URL_SCHEME.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["taper.settings"] = settings
     _set_clock(settings)
     if settings.fast_password_hashing:
@@ -34,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     web.init_app(app)
+    rate_limits.init_app(app, settings)
     cli.init_app(app)
     return app
 

@@ -17,6 +17,7 @@ from taper.documents.pack import FILE_NAMES, render_pack
 from taper.documents.pack_request import PackRequestError, read_pack_request
 from taper.domain.formulary import load_formulary
 from taper.domain.formulary_document import formulary_document
+from taper.domain.json_text import MalformedJson, read_json
 from taper.domain.ome import UnknownFactorSet, default_factor_set, get_factor_set, load_factor_sets
 from taper.domain.organisations import Role
 from taper.domain.regimen import RegimenError
@@ -73,12 +74,15 @@ def load_demo_data() -> None:
 @click.option("--factor-set", "factor_set_key", default=None,
               help="Factor set for the OME factors (default: the default set, fpm-2020)")
 def print_formulary(factor_set_key: str | None) -> None:
-    """Print the formulary as JSON: products, strengths, units, wear times, and OME factors with sources."""
+    """Print the formulary as JSON: products, strengths, units, wear times, and OME factors with sources.
+    An unknown factor set: exit status 2 and {"errors": [...]}, as `flask taper schedule`."""
     try:
-        factor_set = get_factor_set(factor_set_key) if factor_set_key else default_factor_set()
+        factor_set = get_factor_set(factor_set_key) if factor_set_key is not None else default_factor_set()
     except UnknownFactorSet:
         known = ", ".join(load_factor_sets())
-        raise click.ClickException(f"unknown factor set {factor_set_key!r}: choose one of {known}") from None
+        message = f"unknown factor set {factor_set_key!r}: choose one of {known}"
+        click.echo(json.dumps({"errors": [{"field": "factor_set", "message": message}]}))
+        sys.exit(2)
     click.echo(json.dumps(formulary_document(load_formulary(), factor_set), indent=2))
 
 
@@ -87,9 +91,9 @@ def print_schedule() -> None:
     """Read a schedule request (JSON) on standard input; write the schedule (JSON) on standard output.
     Invalid input: exit status 2 and {"errors": [...]} (docs/schedule-api.md)."""
     try:
-        request = json.loads(sys.stdin.read())
-    except (json.JSONDecodeError, RecursionError) as error:  # (nested too deep to read: refused, never a crash)
-        click.echo(json.dumps({"errors": [{"field": "request", "message": f"malformed JSON: {error}"}]}))
+        request = read_json(sys.stdin.buffer.read())
+    except MalformedJson as refusal:
+        click.echo(json.dumps({"errors": [{"field": "request", "message": str(refusal)}]}))
         sys.exit(2)
     try:
         document = schedule_from_request(request, load_formulary())
@@ -100,7 +104,7 @@ def print_schedule() -> None:
 
 
 @taper.command("documents")
-@click.option("--request", "request_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--request", "request_file", required=True, type=click.Path(path_type=Path),
               help="A pack request (JSON, docs/documents-cli.md)")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write patient-plan.pdf, gp-letter.pdf and pharmacy-schedule.pdf into")

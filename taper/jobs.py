@@ -3,9 +3,12 @@ a unique key, so running a job twice, late, or after a crash adds and sends noth
 
 - overdue-reviews (daily): patients whose review is overdue go on their clinic's worklist.
 - step-reminders (daily): the day before a step starts, the patient (as they agreed to be contacted) and the
-  nominated pharmacy are told, through the outbox.
+  nominated pharmacy are told, through the outbox. Each run works from today's date, so a late run (a catch-up)
+  reminds about tomorrow's steps; a patient's reminder goes out in their daytime hours on the day it was
+  written or not at all.
 - completion-reviews (daily): plans that reached their last step are flagged for a completion review.
-- deliver-messages (every few minutes): the outbox goes out, failures are retried.
+- deliver-messages (every five minutes): the outbox goes out, failures are retried; messages to patients only
+  in TAPER_PATIENT_MESSAGE_HOURS (those written outside them go at the next opening).
 """
 
 from __future__ import annotations
@@ -92,7 +95,8 @@ def completion_reviews() -> Result:
 
 
 def deliver_messages() -> Result:
-    return messages.deliver_due(delivery_for(current_app.extensions["taper.settings"]))
+    settings = current_app.extensions["taper.settings"]
+    return messages.deliver_due(delivery_for(settings), patient_hours=settings.patient_message_hours)
 
 
 JOBS: dict[str, Callable[[], Result]] = {

@@ -4,8 +4,10 @@
   advisory lock, or a lock file beside the SQLite database) and a second one exits.
 - Jobs are stored in the application database (APScheduler's `apscheduler_jobs` table, outside the migrations)
   by name only; what they do is in taper.jobs and works from the database as it is.
-- Missed runs are folded into one (coalesce) and still run up to two days late (misfire grace time), so a
-  scheduler that was down catches up once, without a flood; the jobs' unique keys do the rest.
+- A stored job keeps its next run time across restarts while its trigger is unchanged, so a run that fell due
+  while the scheduler was down is still due when it starts: missed runs are folded into one (coalesce) that
+  runs at once if it is at most two days late (misfire grace time). A catch-up runs once, without a flood, and
+  the jobs' unique keys make a repeat harmless. A job that is new or whose trigger changed is timed afresh.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
@@ -31,11 +35,14 @@ from taper.extensions import db
 MISFIRE_GRACE = timedelta(days=2)
 ADVISORY_LOCK = 0x7A9E_5C4E  # "taper scheduler": one scheduler per PostgreSQL database
 
-TIMETABLE = {
+TIMETABLE: dict[str, BaseTrigger] = {
     "overdue-reviews": CronTrigger(hour=6, minute=0, timezone=CLINIC_TIMEZONE),
     "completion-reviews": CronTrigger(hour=6, minute=10, timezone=CLINIC_TIMEZONE),
     "step-reminders": CronTrigger(hour=9, minute=0, timezone=CLINIC_TIMEZONE),
-    "deliver-messages": IntervalTrigger(minutes=5, timezone=CLINIC_TIMEZONE),
+    # On the hour and every five minutes after (a fixed start, not "five minutes from now"): the same trigger in
+    # every process, so a restart keeps its stored time, and the first run of patients' hours is at their start.
+    "deliver-messages": IntervalTrigger(minutes=5, start_date=datetime(2026, 1, 1, tzinfo=CLINIC_TIMEZONE),
+                                        timezone=CLINIC_TIMEZONE),
 }
 
 
@@ -48,19 +55,37 @@ def job_store(app: Flask) -> SQLAlchemyJobStore:
     return SQLAlchemyJobStore(url=app.config["SQLALCHEMY_DATABASE_URI"], tablename="apscheduler_jobs")
 
 
-def configure(scheduler: BaseScheduler, app: Flask, store: SQLAlchemyJobStore | None = None) -> BaseScheduler:
-    """Give `scheduler` Taper's job store, executor, defaults and timetable."""
+def configure(scheduler: BaseScheduler, app: Flask, store: SQLAlchemyJobStore | None = None,
+              timetable: dict[str, BaseTrigger] | None = None) -> BaseScheduler:
+    """Give `scheduler` Taper's job store, executor, defaults and timetable (default TIMETABLE), keeping the
+    stored next run time of every job whose trigger is unchanged (so that a run missed while the scheduler was
+    down runs when it starts) and removing stored jobs that are no longer in the timetable."""
     jobs.bind(app)
+    store = store or job_store(app)
     scheduler.configure(
-        jobstores={"default": store or job_store(app)},
+        jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=1)},  # one job at a time
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": int(MISFIRE_GRACE.total_seconds())},
         timezone=CLINIC_TIMEZONE)
-    for name, trigger in TIMETABLE.items():
+    stored = _stored_jobs(scheduler, store)
+    for name, trigger in (TIMETABLE if timetable is None else timetable).items():
+        kept = stored.pop(name, None)
+        # A changed trigger is timed afresh: its stored time belongs to the old timetable.
+        timing: dict[str, datetime] = {}
+        if kept is not None and kept.next_run_time is not None and repr(kept.trigger) == repr(trigger):
+            timing["next_run_time"] = kept.next_run_time
         scheduler.add_job("taper.jobs:run_scheduled", trigger, args=[name], id=name, name=name,
-                          replace_existing=True)
+                          replace_existing=True, **timing)
+    for retired in stored:
+        store.remove_job(retired)
     return scheduler
+
+
+def _stored_jobs(scheduler: BaseScheduler, store: SQLAlchemyJobStore) -> dict[str, Job]:
+    """The jobs the last scheduler on this database left in its store, by id (none the first time)."""
+    store.start(scheduler, "default")  # creates the table if need be; the scheduler starts it again, harmlessly
+    return {job.id: job for job in store.get_all_jobs()}
 
 
 @contextmanager

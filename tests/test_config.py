@@ -49,8 +49,10 @@ def test_production_refuses_to_start_without_a_real_secret_or_with_debug(
 
 def test_production_starts_with_a_real_secret(tmp_path: Path) -> None:
     settings = load_settings({"TAPER_ENV": "production", "TAPER_SECRET_KEY": STRONG,
-                              "TAPER_INSTANCE_PATH": str(tmp_path)})
+                              "TAPER_INSTANCE_PATH": str(tmp_path),
+                              "TAPER_RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"})
     assert settings.is_production and settings.secure_cookies and not settings.debug
+    assert settings.require_two_factor
 
 
 @pytest.mark.parametrize(("name", "value"), [("TAPER_DEBUG", "maybe"), ("TAPER_SESSION_MAX_HOURS", "twelve"),

@@ -1,5 +1,6 @@
-"""The scheduler's jobs: what each makes, that running twice makes nothing more, catching up after downtime,
-GOV.UK Notify (a fake on 127.0.0.1) including its errors, and a job killed half way."""
+"""The scheduler's jobs: what each makes, that running twice makes nothing more, GOV.UK Notify (a fake on
+127.0.0.1) including its errors, and a job killed half way. Catching up after downtime and patients' hours:
+tests/test_scheduler_catch_up.py."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ import threading
 import time as wall
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from config import Settings
 from taper import PROJECT_ROOT, clock, jobs
-from taper.domain.booking import CLINIC_TIMEZONE
 from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
 from taper.domain.organisations import OrganisationKind
 from taper.domain.plans import PlanStatus
@@ -31,6 +31,8 @@ from taper.services import messages, patients, plans
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
 from tests.conftest import MONDAY, Maker, at, clock_environment
 from tests.fake_notify import API_KEY, TEMPLATES, FakeNotify, fake_notify
+
+DAYTIME = Settings.patient_message_hours  # the default, 08:00 to 20:00: these tests send at 08:00 and later
 
 
 @pytest.fixture
@@ -119,36 +121,6 @@ def test_plans_at_their_last_step_are_flagged_for_a_completion_review_once(make:
     assert db.session.scalar(select(WorklistItem.kind)) == "completion_review"
 
 
-def test_a_scheduler_down_for_two_days_runs_each_missed_job_once(app: Flask, make: Maker, pharmacist: User,
-                                                                 patient: Patient) -> None:
-    """Coalescing: the step-reminders job missed two daily runs; on start it runs once, not three times."""
-    from apscheduler.events import EVENT_JOB_EXECUTED
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from taper.scheduler import configure, job_store
-
-    plan = _running_plan(make, pharmacist, patient)
-    step_2 = date.fromisoformat(plan.current.schedule["steps"][1]["starts_on"])
-    store = job_store(app)
-    scheduler = configure(BackgroundScheduler(), app, store)
-    ran: list[str] = []
-    scheduler.add_listener(lambda event: ran.append(event.job_id), EVENT_JOB_EXECUTED)
-    two_days_ago = datetime.now(CLINIC_TIMEZONE) - timedelta(days=2, minutes=1)
-    for job in scheduler.get_jobs():
-        job.modify(next_run_time=two_days_ago)
-    with clock.freeze(at(step_2 - timedelta(days=1), 9)):
-        scheduler.start()
-        deadline = wall.monotonic() + 20
-        while len(ran) < 4 and wall.monotonic() < deadline:
-            wall.sleep(0.1)
-        wall.sleep(0.5)  # time for any extra (wrong) runs to show
-        scheduler.shutdown(wait=True)
-    store.engine.dispose()  # the scheduler's thread may touch its store once more as it stops
-    assert sorted(ran) == sorted(["overdue-reviews", "completion-reviews", "step-reminders", "deliver-messages"])
-    db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Message)) == 2  # one reminder each, not three
-
-
 @pytest.fixture
 def notify() -> Iterator[FakeNotify]:
     with fake_notify() as fake:
@@ -159,9 +131,15 @@ def _notify_backend(fake: FakeNotify) -> GovUkNotify:
     return GovUkNotify(api_key=API_KEY, base_url=fake.url, template_ids=TEMPLATES, timeout=5)
 
 
+def _deliver(fake: FakeNotify) -> dict[str, int]:
+    return messages.deliver_due(_notify_backend(fake), patient_hours=DAYTIME)
+
+
 def _queue(patient: Patient, key: str, channel: str = "sms", to: str = "07700 900123") -> None:
-    messages.queue(messages.Outgoing(key=key, kind="step_tomorrow", channel=channel, to=to, subject="Your plan",
-                                     body="Your next step starts tomorrow.", patient_id=patient.id))
+    """A message to the patient that is not about "tomorrow" (a reminder, which goes out on the day it was
+    written or not at all, would not be sent days later: tests/test_patient_message_hours.py)."""
+    messages.queue(messages.Outgoing(key=key, kind="clinic_notice", channel=channel, to=to, subject="Your plan",
+                                     body="Your plan has changed.", patient_id=patient.id))
     db.session.commit()
 
 
@@ -170,10 +148,10 @@ def test_notify_sends_text_email_and_letter(notify: FakeNotify, patient: Patient
     _queue(patient, "b", "email", "sam@example.com")
     _queue(patient, "c", "letter", "Flat 1\n2 High Street\nLeeds\nLS1 1AA")
     with clock.freeze(at(MONDAY)):
-        assert messages.deliver_due(_notify_backend(notify))["sent"] == 3
+        assert _deliver(notify)["sent"] == 3
     by_kind = {each["kind"]: each for each in notify.sent}
     assert by_kind["sms"]["phone_number"] == "07700 900123" and by_kind["sms"]["reference"] == "a"
-    assert by_kind["email"]["personalisation"] == {"subject": "Your plan", "body": "Your next step starts tomorrow."}
+    assert by_kind["email"]["personalisation"] == {"subject": "Your plan", "body": "Your plan has changed."}
     assert by_kind["letter"]["personalisation"]["address_line_4"] == "LS1 1AA"
     stored = {message.key: message for message in db.session.scalars(select(Message))}
     assert all(stored[key].status == "sent" and stored[key].provider_id == notify.sent[index]["id"]
@@ -185,14 +163,14 @@ def test_a_notify_error_leaves_the_message_failed_with_the_error_then_it_is_retr
     _queue(patient, "retry-me")
     notify.failures = [(500, "Internal server error")]
     with clock.freeze(at(MONDAY)):
-        assert messages.deliver_due(_notify_backend(notify))["failed"] == 1
+        assert _deliver(notify)["failed"] == 1
     message = db.session.scalar(select(Message))
     assert (message.status, message.attempts) == ("failed", 1)
     assert message.last_error == "GOV.UK Notify answered 500: Internal server error"
     with clock.freeze(at(MONDAY) + timedelta(minutes=4)):
-        assert messages.deliver_due(_notify_backend(notify))["sent"] == 0  # not yet: retried after 5 minutes
+        assert _deliver(notify)["sent"] == 0  # not yet: retried after 5 minutes
     with clock.freeze(at(MONDAY) + timedelta(minutes=6)):
-        assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
+        assert _deliver(notify)["sent"] == 1
     db.session.refresh(message)
     assert (message.status, message.last_error, notify.references()) == ("sent", "", ["retry-me"])
 
@@ -202,27 +180,27 @@ def test_a_refused_message_is_not_retried_until_someone_asks(notify: FakeNotify,
     _queue(patient, "bad-number")
     notify.failures = [(400, "phone_number Not a UK mobile number")]
     with clock.freeze(at(MONDAY)):
-        messages.deliver_due(_notify_backend(notify))
+        _deliver(notify)
     with clock.freeze(at(MONDAY) + timedelta(days=1)):
-        assert messages.deliver_due(_notify_backend(notify))["sent"] == 0
+        assert _deliver(notify)["sent"] == 0
         message = db.session.scalar(select(Message))
         assert message.status == "failed" and "Not a UK mobile number" in message.last_error
         messages.retry(by=pharmacist, message_id=message.id)
         db.session.commit()
-        assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
+        assert _deliver(notify)["sent"] == 1
 
 
 def test_a_send_cut_short_is_checked_with_notify_before_sending_again(notify: FakeNotify, patient: Patient) -> None:
     _queue(patient, "went-out")
     _queue(patient, "never-went")
     with clock.freeze(at(MONDAY)):
-        messages.deliver_due(_notify_backend(notify))  # both sent
+        _deliver(notify)  # both sent
     notify.sent.pop()  # Notify never saw the second
     for message in db.session.scalars(select(Message)):
         message.status = "sending"  # as if the process died between the send and the commit
     db.session.commit()
     with clock.freeze(at(MONDAY) + timedelta(minutes=11)):
-        result = messages.deliver_due(_notify_backend(notify))
+        result = _deliver(notify)
     assert result["recovered"] == 2 and result["sent"] == 1
     assert sorted(notify.references()) == ["never-went", "went-out"]  # each once
 
@@ -257,7 +235,7 @@ def test_killing_the_job_half_way_loses_nothing_and_duplicates_nothing(app: Flas
     notify.delay_seconds = 0
     db.session.expire_all()
     with clock.freeze(clock.now() + timedelta(minutes=11)):
-        messages.deliver_due(_notify_backend(notify))
+        _deliver(notify)
     assert sorted(notify.references()) == sorted(keys)
     assert {message.status for message in db.session.scalars(select(Message))} == {"sent"}
 
@@ -303,7 +281,7 @@ def test_messages_for_a_pharmacy_without_email_wait_in_taper_and_are_never_sent_
                                      patient_id=patient.id, organisation_id=patient.pharmacy_id))
     db.session.commit()
     with clock.freeze(at(MONDAY)):
-        assert messages.deliver_due(_notify_backend(notify))["sent"] == 1
+        assert _deliver(notify)["sent"] == 1
     assert notify.sent == [] and db.session.scalar(select(Message.status)) == "sent"
 
 
@@ -314,7 +292,7 @@ def test_sending_again_uses_the_contact_details_on_the_record_now(make: Maker, n
     _queue(patient, "moved-number")
     notify.failures = [(400, "Not a UK mobile number")]
     with clock.freeze(at(MONDAY)):
-        messages.deliver_due(_notify_backend(notify))
+        _deliver(notify)
     details = make.details(nhs_number=patient.nhs_number, gp_practice_id=patient.gp_practice_id,
                            pharmacy_id=patient.pharmacy_id, contact_by="sms", mobile_phone="07700 900999")
     patients.update_patient(by=pharmacist, patient_id=patient.id, expected_version=patient.version, details=details)

@@ -16,6 +16,7 @@ from typing import Any
 from taper.documents.letterhead import Letterhead, Sender
 from taper.documents.pack import Pack
 from taper.domain.formulary import load_formulary
+from taper.domain.json_text import MalformedJson, read_json
 from taper.domain.nhs_number import InvalidNhsNumber, format_nhs_number, normalise_nhs_number
 from taper.domain.organisations import MAX_ADDRESS_LINES, InvalidPhoneNumber, normalise_phone_number
 from taper.domain.regimen import FieldError, RegimenError
@@ -58,8 +59,10 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def read_pack_request(text: str, *, today: date) -> Pack:
     try:
-        document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
-    except (json.JSONDecodeError, RecursionError, DuplicateKey) as error:
+        document = read_json(text, object_pairs_hook=_refuse_duplicate_keys)
+    except MalformedJson as error:
+        raise PackRequestError([FieldError("request", str(error))]) from None
+    except DuplicateKey as error:
         raise PackRequestError([FieldError("request", f"malformed JSON: {error}")]) from None
     return pack_from_request(document, today=today)
 

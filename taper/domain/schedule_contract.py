@@ -268,7 +268,7 @@ def _policy(raw: Any, errors: list[FieldError]) -> Policy | None:
     target = _number(raw.get("target_ome_mg_per_day", 0), "policy.target_ome_mg_per_day", errors)
     max_patches = _whole(raw.get("max_patches", defaults.max_patches), "policy.max_patches", errors)
     basis_raw = raw.get("basis", defaults.basis.value)
-    basis = Basis(basis_raw) if basis_raw in {basis.value for basis in Basis} else None
+    basis = Basis(basis_raw) if isinstance(basis_raw, str) and basis_raw in {basis.value for basis in Basis} else None
     if basis is None:
         errors.append(FieldError("policy.basis", f"{basis_raw!r} is not one of starting, current, phased"))
     order_reason = raw.get("order_reason", "")

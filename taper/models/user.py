@@ -3,7 +3,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
@@ -47,6 +47,10 @@ class User(Base):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Two-factor sign-in (taper.services.two_factor): the TOTP secret (base32) once enrolment is confirmed, and
+    # the last 30-second time step whose code was accepted, so that no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger())
     version: Mapped[int] = mapped_column(default=1)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
@@ -65,6 +69,10 @@ class User(Base):
     def registration(self) -> Registration | None:
         """The stored registration, as read when it was saved (taper.services.accounts checks it)."""
         return read_registration(self.registration_body, self.registration_number)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None
 
     def get_id(self) -> str:
         return self.session_token

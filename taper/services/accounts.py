@@ -28,10 +28,11 @@ from taper.domain.registration import InvalidRegistration, RegulatoryBody, read_
 from taper.extensions import db
 from taper.models import Organisation, User
 from taper.models.user import new_session_token
-from taper.services import audit
+from taper.services import audit, lockout, two_factor
 from taper.services.common import check_version, flush_or_stale, required
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 from taper.services.passwords import hash_password, needs_rehash, password_problem, verify_password
+from taper.services.two_factor import SecondFactor
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active", "job_title", "registration_body",
@@ -245,7 +246,22 @@ def set_password(*, by: User | None, user_id: int, password: str) -> User:
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     db.session.flush()
+    lockout.clear(user.email)  # a new password ends a lockout: the way back in for someone locked out
     audit.record(action="set_password", by=by, entity_type="user", entity_id=user.id)
+    return user
+
+
+def reset_two_factor(*, by: User | None, user_id: int) -> User:
+    """An administrator takes away an account's authenticator app and recovery codes (a lost phone). The person
+    is signed out everywhere and sets up a new app at their next sign-in where two factors are required."""
+    _require_admin(by)
+    user = get_user(user_id)
+    if by is not None and by.id == user.id:  # a stolen session must not be able to remove its own second factor
+        raise InvalidInput({"form": "You cannot reset your own two-factor sign-in: ask another administrator"})
+    two_factor.forget(user)
+    user.session_token = new_session_token()
+    db.session.flush()
+    audit.record(action="reset_two_factor", by=by, entity_type="user", entity_id=user.id)
     return user
 
 
@@ -283,26 +299,40 @@ def _check_new_password(password: str, *account_details: str) -> None:
 
 # Signing in and out ----------------------------------------------------------------------------------------
 
+def typed_email(email: str) -> str:
+    """An email address as typed at sign-in, trimmed and in lower case: the key for the lockout and rate limits."""
+    return email.strip().lower()[:254]
+
+
 def authenticate(*, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None. Both outcomes are audited."""
-    typed_email = email.strip().lower()[:254]
-    user = db.session.scalar(select(User).where(func.lower(User.email) == typed_email))
+    """The active user with this email and password, or None ("login_failure", audited and counted towards the
+    lockout). Raises SignInLocked (audited) while the address is locked out, before any hashing: the right password
+    is refused too. The caller completes the sign-in with `complete_sign_in`, after a second factor if needed."""
+    typed = typed_email(email)
+    user = db.session.scalar(select(User).where(func.lower(User.email) == typed))
+    lockout.refuse_while_locked(typed, user)
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
         audit.record(action="login_failure", by=None, entity_type="user",
-                     entity_id=user.id if user else None, actor_label=typed_email or "(blank)")
+                     entity_id=user.id if user else None, actor_label=typed or "(blank)")
+        lockout.record_failure(typed)
         return None
-    _record_sign_in(user, password)
-    audit.record(action="login_success", by=user, entity_type="user", entity_id=user.id)
+    if needs_rehash(user.password_hash):
+        _write_sign_in_columns(user, password_hash=hash_password(password))
     return user
 
 
-def _record_sign_in(user: User, password: str) -> None:
-    """The sign-in time (and the password rehashed when its hashing settings are out of date), written without
+def complete_sign_in(*, user: User, second_factor: SecondFactor | None = None) -> None:
+    """The user has proved who they are: their failed attempts are forgotten and the sign-in recorded."""
+    lockout.clear(user.email)
+    _write_sign_in_columns(user, last_login_at=clock.now())
+    audit.record(action="login_success", by=user, entity_type="user", entity_id=user.id,
+                 changes={"second_factor": second_factor.value if second_factor else None})
+
+
+def _write_sign_in_columns(user: User, **values: Any) -> None:
+    """The sign-in time (or the password rehashed when its hashing settings are out of date), written without
     the account's version check: two sign-ins at once (a double click) both succeed, the later time stands.
     Neither is an edit of the account that the optimistic lock guards (issue 15)."""
-    values: dict[str, Any] = {"last_login_at": clock.now()}
-    if needs_rehash(user.password_hash):
-        values["password_hash"] = hash_password(password)
     db.session.execute(update(User).where(User.id == user.id).values(**values)
                        .execution_options(synchronize_session=False))
     for name, value in values.items():

@@ -22,7 +22,7 @@ from taper.extensions import db
 from taper.models import Concern, Patient, Plan, Supply, User
 from taper.models.sharing import CONCERN_KINDS
 from taper.services import appointments, audit, sharing
-from taper.services.errors import InvalidInput, PermissionDenied
+from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 
 CONCERN_LABELS = {"early_or_extra_request": "Asked for an early or extra supply",
                   "withdrawal": "Signs of withdrawal", "possible_misuse": "Signs of possible misuse",
@@ -76,16 +76,19 @@ def to_supply_now(states: list[InstalmentState]) -> InstalmentState | None:
     return next((state for state in states if not state.complete and state.instalment.starts_on < horizon), None)
 
 
-def patient_view(*, by: User, patient_id: int) -> tuple[Patient, Plan | None, list[InstalmentState], list[Supply]]:
+def patient_view(*, by: User, patient_id: int) -> tuple[Patient, Plan, list[InstalmentState], list[Supply]]:
     """A patient's plan as the pharmacy needs it: instalments and supplies only (no risk assessment, no
-    consultation notes)."""
+    consultation notes). Nominating the pharmacy is not enough: a patient with no plan shared with it (none yet,
+    or consent withdrawn) is "not found", as for a GP, and the refusal is audited."""
     _require_pharmacist(by)
     patient = sharing.shared_patient(by, patient_id)
     plans = sharing.shared_plans(by, patient)
+    if not plans:
+        audit.record(action="access_denied", by=by, entity_type="patient", entity_id=patient.id,
+                     patient_id=patient.id, changes={"reason": "no plan shared with this pharmacy"})
+        raise NotFound("no plan shared with this pharmacy")
     audit.record(action="view", by=by, entity_type="patient", entity_id=patient.id, patient_id=patient.id,
                  changes={"view": "dispensing"})
-    if not plans:
-        return patient, None, [], []
     plan = plans[0]
     return patient, plan, instalment_states(plan, patient), supplies_of(plan)
 

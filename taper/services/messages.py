@@ -1,15 +1,17 @@
 """The outbox: messages are stored first (one per unique key), then delivered, retried after a failure, and
-never sent twice, even when the process is killed half way (taper.messaging.delivery)."""
+never sent twice, even when the process is killed half way (taper.messaging.delivery). Messages to patients go
+out only in their daytime hours (TAPER_PATIENT_MESSAGE_HOURS); those to pharmacies and practices at any time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from taper import clock
+from taper.clock import CLINIC_TIMEZONE
 from taper.extensions import db
 from taper.messaging.delivery import Delivery, DeliveryFailed
 from taper.models import Message, Organisation, Patient, User
@@ -20,6 +22,11 @@ from taper.services.patients import patient_in_scope
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)  # doubled at each failure: 5, 10, 20, 40 minutes
 SENDING_TIMEOUT = timedelta(minutes=10)  # a send that long unfinished was cut short
+# Kinds whose words are about the day after they were written ("your next step starts tomorrow"): a patient gets
+# one on the day it was written or not at all, never the next morning, when "tomorrow" would be wrong.
+FOR_THE_NEXT_DAY = frozenset({"step_tomorrow"})
+TOO_LATE = ("Not sent: it says the next step starts tomorrow, and it could not be sent on the day it was written "
+            "(patients get messages only from {opens} to {closes}). The patient's plan has the dates.")
 
 
 @dataclass(frozen=True)
@@ -60,18 +67,29 @@ def to_organisation(organisation: Organisation) -> tuple[str, str]:
     return ("email", organisation.email) if organisation.email else ("app", "")
 
 
-def deliver_due(delivery: Delivery, *, limit: int = 500) -> dict[str, int]:
+def in_patient_hours(at: datetime, hours: tuple[time, time]) -> bool:
+    """Whether `at` falls in `hours` (opens, closes: times of day in England, the closing time excluded)."""
+    opens, closes = hours
+    return opens <= at.astimezone(CLINIC_TIMEZONE).time() < closes
+
+
+def deliver_due(delivery: Delivery, *, patient_hours: tuple[time, time], limit: int = 500) -> dict[str, int]:
     """Send what is due, committing after each message so that a crash loses or repeats nothing: a message is
     marked "sending" (committed) before it goes, and one found still "sending" later is checked with the
-    provider before it is tried again."""
+    provider before it is tried again. Messages to patients wait until `patient_hours` (opens, closes, in
+    England) and then go out; a patient's message about "tomorrow" that missed its day is not sent (TOO_LATE)."""
     counts = {"sent": 0, "failed": 0, "recovered": 0}
     now = clock.now()
     for message in db.session.scalars(select(Message).where(
             Message.status == "sending", Message.next_attempt_at <= now - SENDING_TIMEOUT)).all():
         counts["recovered"] += _recover(delivery, message)
-    due = db.session.scalars(select(Message).where(
+    counts["too_late"] = _give_up_on_missed_days(patient_hours)
+    query = select(Message).where(
         Message.status.in_(("pending", "failed")), Message.attempts < MAX_ATTEMPTS,
-        Message.next_attempt_at <= now).order_by(Message.id).limit(limit)).all()
+        Message.next_attempt_at <= now).order_by(Message.id).limit(limit)
+    if not in_patient_hours(now, patient_hours):
+        query = query.where(Message.organisation_id.is_not(None))  # staff's messages only: patients' wait
+    due = db.session.scalars(query).all()
     for message in due:
         # Claim the message (only one process sends it, even if a job is run by hand beside the scheduler).
         claimed = db.session.execute(update(Message).where(
@@ -106,6 +124,9 @@ def retry(*, by: User, message_id: int) -> Message:
     patient = patient_in_scope(by, message.patient_id)  # another clinic's: not found, and audited
     if message.status != "failed":
         raise InvalidInput({"message": "Only a failed message is sent again"})
+    if message.organisation_id is None and _missed_its_day(message):
+        raise InvalidInput({"message": "This reminder was about a step that has now started, so it is not sent "
+                                       "again"})
     if message.organisation_id is not None:
         organisation = db.session.get(Organisation, message.organisation_id)
         assert organisation is not None
@@ -129,6 +150,28 @@ def outbox(*, patient_ids: set[int] | None = None, organisation_id: int | None =
     if organisation_id is not None:
         query = query.where(Message.organisation_id == organisation_id)
     return list(db.session.scalars(query))
+
+
+def _give_up_on_missed_days(patient_hours: tuple[time, time]) -> int:
+    """Mark unsent patients' messages about "tomorrow" written before today as not sent, with the reason; how
+    many."""
+    opens, closes = patient_hours
+    given_up = db.session.execute(update(Message).where(
+        Message.organisation_id.is_(None), Message.kind.in_(FOR_THE_NEXT_DAY),
+        Message.status.in_(("pending", "failed")), Message.attempts < MAX_ATTEMPTS,
+        Message.created_at < _start_of_today()).values(
+        status="failed", attempts=MAX_ATTEMPTS,
+        last_error=TOO_LATE.format(opens=f"{opens:%H:%M}", closes=f"{closes:%H:%M}")))
+    db.session.commit()
+    return int(given_up.rowcount)  # type: ignore[attr-defined]
+
+
+def _missed_its_day(message: Message) -> bool:
+    return message.kind in FOR_THE_NEXT_DAY and message.created_at < _start_of_today()
+
+
+def _start_of_today() -> datetime:
+    return datetime.combine(clock.today(), time(0, 0), CLINIC_TIMEZONE)
 
 
 def _recover(delivery: Delivery, message: Message) -> int:

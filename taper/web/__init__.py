@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from taper import PACKAGE_ROOT
-from taper.web import errors, filters, security
+from taper.web import errors, filters, kept_work, once, security
 from taper.web.admin.views import blueprint as admin
 from taper.web.api.views import blueprint as api
 from taper.web.appointments.views import blueprint as appointments
@@ -41,7 +41,9 @@ def init_app(app: Flask) -> None:
     for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, appointments, practice, pharmacy,
                       admin, api):
         app.register_blueprint(blueprint)
+    errors.init_app(app)  # first: its refusal of NUL characters runs before anything reads the request
     security.init_app(app)
-    errors.init_app(app)
+    once.init_app(app)
+    kept_work.init_app(app)
     filters.init_app(app)
     present.init_app(app)

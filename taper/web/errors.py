@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
-from taper.extensions import db
+from taper.extensions import db, login_manager
 from taper.services import audit
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied, StaleEdit
+from taper.web import kept_work, once
 
 _MESSAGES = {
     400: ("Something was wrong with that request", "Go back and try again."),
@@ -17,7 +22,12 @@ _MESSAGES = {
     404: ("Page not found", "Check the address, or go back and choose a link in Taper."),
     405: ("That cannot be done here", "Go back and use the buttons on the page."),
     409: ("Someone else changed this record", "Nothing was saved. Reload the page to see the latest version."),
+    413: ("The form was too large", "The form was too large for Taper to accept, so nothing was saved. Go back, "
+                                     "shorten what you typed and try again."),
+    429: ("Too many attempts", "There have been too many attempts. Wait a few minutes, then try again."),
     500: ("Sorry, there is a problem with Taper", "Nothing was saved. Try again later."),
+    503: ("Taper is not available at the moment", "Taper cannot reach its database at the moment, so nothing "
+                                                  "was saved. Try again in a few minutes."),
 }
 
 
@@ -40,6 +50,7 @@ def init_app(app: Flask) -> None:
 
     def _audit_refusal(reason: str) -> None:
         """A request refused before it reached its view is audited, signed in or not (ASVS 7.1.3)."""
+        audit.set_origin(request.remote_addr)  # (before taper.web.security, which sets it for every request)
         signed_in = current_user.is_authenticated
         audit.record(action="request_refused", by=current_user if signed_in else None,
                      actor_label=None if signed_in else "anonymous", entity_type="route",
@@ -47,8 +58,11 @@ def init_app(app: Flask) -> None:
         db.session.commit()
 
     @app.errorhandler(CSRFError)
-    def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    def csrf_failed(error: CSRFError) -> Response | tuple[str, int]:
         db.session.rollback()
+        kept = kept_work.keep_and_sign_in()  # a session that ended: what was typed is kept, not lost
+        if kept is not None:
+            return kept
         return render_error(400, "The form had expired or did not come from Taper, so nothing was saved. "
                                  "Go back, reload the page and try again.")
 
@@ -60,6 +74,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(error: NotFound) -> tuple[str, int]:
         # An audit row written before refusing (access to another organisation's record) is kept.
+        once.release_claim()
         db.session.commit()
         return render_error(404)
 
@@ -78,7 +93,31 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_error(400, " ".join(error.errors.values()))
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unreachable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
+        return _database_unavailable()
+
     @app.errorhandler(500)
-    def internal(error: Exception) -> tuple[str, int]:
+    def internal(error: Exception) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+        # A database failure inside another error handler (a 404 page loading the signed-in user) ends here.
+        if _unreachable(getattr(error, "original_exception", None)):
+            return _database_unavailable()
         db.session.rollback()
         return render_error(500)
+
+
+def _unreachable(error: BaseException | None) -> bool:
+    """Whether a failure means the database could not be reached (down, restarting, connection lost)."""
+    return isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def _database_unavailable() -> tuple[str, int, dict[str, str]]:
+    """Taper's own 503 page, drawn without touching the database: the transaction is abandoned and the page is
+    drawn as for a signed-out visitor, since the signed-in user (and their organisation) cannot be loaded."""
+    with suppress(SQLAlchemyError):  # the connection is already gone: the pool discards it
+        db.session.rollback()
+    login_manager._update_request_context_with_user()  # anonymous for this request only; the session is kept
+    body, status = render_error(503)
+    return body, status, {"Retry-After": "120"}

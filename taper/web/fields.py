@@ -13,6 +13,7 @@ from wtforms.validators import StopValidation
 
 from taper.extensions import db
 from taper.services.errors import InvalidInput, StaleEdit
+from taper.web import once
 
 T = TypeVar("T")
 
@@ -71,8 +72,11 @@ def save(form: FlaskForm, change: Callable[[], T], *, locate: Callable[[str], Fi
          commit: bool = True) -> T | None:
     """Run one service change and commit it (or, with `commit=False`, just run it, as for a preview). If the
     service refuses the input, roll back, put its messages on the form's fields (found by name, or by
-    `locate` for other kinds of path) and return None, so the view re-shows the form with nothing saved."""
+    `locate` for other kinds of path) and return None, so the view re-shows the form with nothing saved.
+    A change claims the form's submission key first, in the same transaction (taper.web.once)."""
     try:
+        if commit:
+            once.claim(form)
         result = change()
     except InvalidInput as refusal:
         db.session.rollback()

@@ -3,6 +3,7 @@ allow-list; sessions end after idle and absolute limits; strict security headers
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,8 +21,11 @@ from taper.services import accounts, audit
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Endpoints anyone may reach without signing in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "nhsuk.static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "nhsuk.static",
+                              # the second step of signing in: each view checks the half-signed-in session itself
+                              "auth.two_factor_code", "auth.two_factor_setup"})
 LOGIN_AT = "login_at"
+BROWSER = "browser"
 
 
 def roles(*allowed: Role) -> Callable[[F], F]:
@@ -40,7 +44,8 @@ def allowed_roles(app: Flask, endpoint: str) -> frozenset[Role] | None:
 
 
 def init_app(app: Flask) -> None:
-    login_manager.session_protection = "strong"
+    # Flask-Login's own protection only marks permanent sessions "not fresh", so it is off; see _browser_changed.
+    login_manager.session_protection = None
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
@@ -57,6 +62,7 @@ def start_session(user: Any) -> None:
     login_user(user)
     session.permanent = True
     session[LOGIN_AT] = clock.now().timestamp()
+    session[BROWSER] = _browser_fingerprint()
 
 
 def _record_origin() -> None:
@@ -67,11 +73,18 @@ def _enforce_access() -> Response | None:
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
+    from taper.web import kept_work  # (it declares its own routes' roles with this module)
+
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        return kept_work.keep_and_sign_in() or login_manager.unauthorized()
+    if _browser_changed():
+        return _end_copied_session()
     if _session_too_old():
         logout_user()
         session.clear()
+        kept = kept_work.keep_and_sign_in()
+        if kept is not None:
+            return kept
         flash("You were signed out because your session reached its time limit. Sign in again.", "info")
         return redirect(url_for("auth.login"))
     permitted = allowed_roles(current_app, endpoint)
@@ -80,6 +93,35 @@ def _enforce_access() -> Response | None:
         db.session.commit()
         abort(403)
     return None
+
+
+def _browser_fingerprint() -> str:
+    """A hash of the browser's User-Agent header, which stays the same for the life of a browser session.
+
+    The session is bound to this and not to the IP address: NHS networks send traffic out through shared and
+    changing proxy addresses, and a laptop or phone moves between Wi-Fi and mobile data, so an address binding
+    would sign clinicians out in the middle of their work. The User-Agent is not a secret, so this is a
+    tripwire for a session cookie copied into another browser or tool, not a defence on its own."""
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.blake2b(agent.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def _browser_changed() -> bool:
+    return session.get(BROWSER) != _browser_fingerprint()
+
+
+def _end_copied_session() -> Response:
+    """The session cookie came from another browser than the one that signed in: it may have been copied, so
+    every session of the account ends (its session token is rotated) and the event is audited."""
+    user = current_user._get_current_object()
+    audit.record(action="session_binding_failed", by=user, entity_type="user", entity_id=user.id,
+                 changes={"user_agent": request.headers.get("User-Agent", "")[:200]})
+    accounts.sign_out(user=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You were signed out because your session was used from another browser. Sign in again.", "info")
+    return redirect(url_for("auth.login"))
 
 
 def _session_too_old() -> bool:

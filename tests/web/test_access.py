@@ -16,9 +16,13 @@ from tests.conftest import Maker, sign_in
 # Every endpoint and who may use it. A new route without an entry here fails the first test.
 EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "auth.login": None,
+    "auth.two_factor_code": None,  # the second step of signing in: the views check the half-signed-in session
+    "auth.two_factor_setup": None,
     "static": None,
     "nhsuk.static": None,
     "auth.logout": set(Role),
+    "kept_work.resume": set(Role),  # only the user whose typed work was kept: tests/web/test_kept_work.py
+    "kept_work.keep_alive": set(Role),
     "home.index": set(Role),
     "patients.index": {Role.PHARMACIST},
     "patients.search": {Role.PHARMACIST},
@@ -66,13 +70,15 @@ EXPECTED_ROLES: dict[str, set[Role] | None] = {
     "admin.new_user": {Role.ADMIN},
     "admin.edit_user": {Role.ADMIN},
     "admin.set_password": {Role.ADMIN},
+    "admin.reset_two_factor": {Role.ADMIN},
     "admin.organisations": {Role.ADMIN},
     "admin.new_organisation": {Role.ADMIN},
     "admin.edit_organisation": {Role.ADMIN},
 }
 
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/users/1/edit", "/admin/users/1/password",
-               "/admin/organisations", "/admin/organisations/new", "/admin/organisations/1/edit"]
+               "/admin/users/1/two-factor", "/admin/organisations", "/admin/organisations/new",
+               "/admin/organisations/1/edit"]
 
 
 def test_every_route_is_public_or_declares_its_roles(app: Flask) -> None:
@@ -105,7 +111,8 @@ def test_admin_pages_are_forbidden_to_other_roles_and_the_attempt_audited(
     denied = db.session.scalars(select(AuditEvent.entity_id).where(
         AuditEvent.action == "access_denied", AuditEvent.actor_user_id == user.id))
     assert set(denied) == {"admin.users", "admin.new_user", "admin.edit_user", "admin.set_password",
-                           "admin.organisations", "admin.new_organisation", "admin.edit_organisation"}
+                           "admin.reset_two_factor", "admin.organisations", "admin.new_organisation",
+                           "admin.edit_organisation"}
 
 
 def test_admin_pages_open_for_an_admin(client: FlaskClient, make: Maker) -> None:

@@ -127,8 +127,9 @@ def test_a_sign_in_racing_another_to_the_same_account_still_signs_in(app, make: 
         other.execute(update(User).where(User.id == user.id).values(version=User.version + 1,
                                                                     last_login_at=clock.now()))
     signed_in = accounts.authenticate(email=user.email, password=PASSWORD)
-    db.session.commit()
     assert signed_in is not None and signed_in.id == user.id
+    accounts.complete_sign_in(user=signed_in)
+    db.session.commit()
     assert _audit_actions(user.email)[-1] == "login_success"
 
 

@@ -35,9 +35,14 @@ from tests.web.test_access import EXPECTED_ROLES
 
 # Routes that need no record of an organisation, and routes outside this matrix (with why).
 NOT_SCOPED = {"admin.users", "admin.new_user", "admin.organisations", "admin.new_organisation"}
-ADMIN_RECORDS = {"admin.edit_user", "admin.set_password", "admin.edit_organisation"}  # admins manage all
+# Admins manage every organisation's records.
+ADMIN_RECORDS = {"admin.edit_user", "admin.set_password", "admin.reset_two_factor", "admin.edit_organisation"}
 LEFT_OUT = {"auth.login": "public", "static": "public", "nhsuk.static": "public",
-            "auth.logout": "signs the client out: tests/web/test_auth.py"}
+            "auth.logout": "signs the client out: tests/web/test_auth.py",
+            "auth.two_factor_code": "public, halfway through signing in: tests/web/test_two_factor.py",
+            "auth.two_factor_setup": "public, halfway through signing in: tests/web/test_two_factor.py",
+            "kept_work.resume": "bound to a user, not an organisation: tests/web/test_kept_work.py",
+            "kept_work.keep_alive": "no record, every role: tests/web/test_kept_work.py"}
 
 
 @dataclass

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -22,11 +21,12 @@ from taper.domain.organisations import MAX_ADDRESS_CHARACTERS, MAX_ADDRESS_LINES
 from taper.domain.registration import RegulatoryBody
 from taper.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from taper.web.fields import optional_id
+from taper.web.once import OnceForm
 
 _PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words is a good choice."
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(OnceForm):
     kind = RadioField("Type of organisation",
                       choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationKind],
                       validators=[InputRequired("Select the type of organisation")])
@@ -86,7 +86,7 @@ class ClinicSettingsForm(OrganisationForm):
                     "warning to check.")
 
 
-class UserForm(FlaskForm):
+class UserForm(OnceForm):
     email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
     full_name = StringField("Full name", validators=[InputRequired("Enter the person's full name"), Length(max=200)])
     role = RadioField("Role", choices=[SelectChoice(role.value, role.label) for role in Role],
@@ -113,6 +113,10 @@ class EditUserForm(UserForm):
     password = None
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(OnceForm):
     password = PasswordField("New password", description=_PASSWORD_HINT,
                              validators=[InputRequired("Enter a password"), Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class ResetTwoFactorForm(OnceForm):
+    """Confirms taking away an account's authenticator app (it has no fields of its own)."""

@@ -12,7 +12,14 @@ from taper.domain.limits import Limits
 from taper.domain.makeable import plain
 from taper.domain.organisations import OrganisationKind, Role
 from taper.services import accounts
-from taper.web.admin.forms import ClinicSettingsForm, EditUserForm, OrganisationForm, PasswordForm, UserForm
+from taper.web.admin.forms import (
+    ClinicSettingsForm,
+    EditUserForm,
+    OrganisationForm,
+    PasswordForm,
+    ResetTwoFactorForm,
+    UserForm,
+)
 from taper.web.fields import organisation_choices, save
 from taper.web.security import roles
 
@@ -71,6 +78,21 @@ def set_password(user_id: int) -> Response | str:
             flash(f"New password set for {user.full_name}. They have been signed out everywhere.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/password_form.html", form=form, user=user)
+
+
+@blueprint.route("/users/<int:user_id>/two-factor", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def reset_two_factor(user_id: int) -> Response | str:
+    """For someone who lost their authenticator app and recovery codes: they set up a new app at next sign-in."""
+    user = accounts.get_user(user_id)
+    form = ResetTwoFactorForm()
+    if form.validate_on_submit():
+        saved = save(form, lambda: accounts.reset_two_factor(by=current_user, user_id=user_id))
+        if saved is not None:
+            flash(f"Two-factor sign-in reset for {user.full_name}. They have been signed out everywhere and will set "
+                  "up their authenticator app again when they next sign in.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/reset_two_factor.html", form=form, user=user)
 
 
 @blueprint.route("/organisations")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,11 +17,12 @@ from taper.domain.booking import LENGTHS_MINUTES, WORKING_WEEKDAYS
 from taper.domain.follow_up import Mode
 from taper.services.capacity import WEEKDAYS
 from taper.web.fields import DatePartsField
+from taper.web.once import OnceForm
 
 MODE_CHOICES = [SelectChoice(mode.value, mode.label) for mode in Mode]
 
 
-class SessionForm(FlaskForm):
+class SessionForm(OnceForm):
     weekday = SelectField("Day of the week", coerce=int, choices=[SelectChoice(str(number), WEEKDAYS[number])
                                                                   for number in WORKING_WEEKDAYS])
     starts = TimeField("Starts", validators=[InputRequired("Enter the time the session starts, like 09:00")])
@@ -33,13 +33,13 @@ class SessionForm(FlaskForm):
     location = StringField("Site", validators=[Length(max=200)], description="For example, Room 4, Outpatients")
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(OnceForm):
     first_day = DatePartsField("First day of leave")
     last_day = DatePartsField("Last day of leave")
     note = StringField("Note", validators=[Length(max=200)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(OnceForm):
     day = DatePartsField("Date")
     starts = TimeField("Time", validators=[InputRequired("Enter the time, like 10:30")])
     length_minutes = RadioField("Length", coerce=int, choices=[
@@ -51,7 +51,7 @@ class MoveForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(OnceForm):
     """Confirm, mark attended or did not attend, or cancel (with a reason)."""
 
     action = HiddenField(validators=[InputRequired()])

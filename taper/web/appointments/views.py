@@ -18,8 +18,10 @@ from taper.extensions import db
 from taper.models import Appointment, Patient
 from taper.services import appointments, calendars, capacity, messages
 from taper.services.capacity import SessionDetails
+from taper.web import once
 from taper.web.appointments.forms import LeaveForm, MoveForm, SessionForm, StatusForm
 from taper.web.fields import save
+from taper.web.once import OnceForm
 from taper.web.security import roles
 
 blueprint = Blueprint("appointments", __name__)
@@ -152,7 +154,9 @@ def sessions() -> WerkzeugResponse | str:
 @blueprint.route("/clinic/sessions/<int:session_id>/remove", methods=["POST"])
 @roles(Role.PHARMACIST)
 def remove_session(session_id: int) -> WerkzeugResponse:
-    if FlaskForm().validate_on_submit():
+    form = OnceForm()
+    if form.validate_on_submit():
+        once.claim(form)
         capacity.remove_session(by=current_user, session_id=session_id)
         db.session.commit()
         flash("Session removed. Appointments already booked in it stay booked.", "success")
@@ -162,7 +166,9 @@ def remove_session(session_id: int) -> WerkzeugResponse:
 @blueprint.route("/clinic/leave/<int:leave_id>/remove", methods=["POST"])
 @roles(Role.PHARMACIST)
 def remove_leave(leave_id: int) -> WerkzeugResponse:
-    if FlaskForm().validate_on_submit():
+    form = OnceForm()
+    if form.validate_on_submit():
+        once.claim(form)
         capacity.remove_leave(by=current_user, leave_id=leave_id)
         db.session.commit()
         flash("Leave removed.", "success")
@@ -182,7 +188,7 @@ def outbox() -> str:
 @blueprint.route("/messages/<int:message_id>/retry", methods=["POST"])
 @roles(Role.PHARMACIST)
 def retry_message(message_id: int) -> WerkzeugResponse:
-    form = FlaskForm()
+    form = OnceForm()
     if form.validate_on_submit() and save(form, lambda: messages.retry(by=current_user, message_id=message_id)):
         flash("The message will be sent again in the next few minutes.", "success")
     return redirect(url_for("appointments.outbox"))

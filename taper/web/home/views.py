@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.services import worklists
+from taper.web import once
+from taper.web.once import OnceForm
 from taper.web.security import roles
 
 blueprint = Blueprint("home", __name__)
@@ -26,7 +27,9 @@ def index() -> Response | str:
 @blueprint.route("/worklist/<int:item_id>/done", methods=["POST"])
 @roles(Role.PHARMACIST)
 def resolve(item_id: int) -> Response:
-    if FlaskForm().validate_on_submit():
+    form = OnceForm()
+    if form.validate_on_submit():
+        once.claim(form)
         worklists.resolve(by=current_user, item_id=item_id)
         db.session.commit()
     return redirect(url_for("home.index"))

@@ -10,9 +10,10 @@ from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
 from taper.domain.patients import CONTACT_BY, ImplausibleDateOfBirth, Sex, check_date_of_birth
 from taper.services.patients import PatientDetails
 from taper.web.fields import DatePartsField, optional_id
+from taper.web.once import OnceForm
 
 
-class PatientForm(FlaskForm):
+class PatientForm(OnceForm):
     nhs_number = StringField("NHS number", validators=[InputRequired("Enter the NHS number"), Length(max=20)])
     given_name = StringField("First name", validators=[InputRequired("Enter the patient's first name"),
                                                        Length(max=100)])

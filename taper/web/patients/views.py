@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,13 +17,24 @@ from taper.web.security import roles
 
 blueprint = Blueprint("patients", __name__, url_prefix="/patients")
 PAGE_SIZE = 25
+MAX_PAGE = 100_000  # 2.5 million patients: no clinic's caseload comes near
 
 
 @blueprint.route("/")
 @roles(Role.PHARMACIST)
 def index() -> str:
-    page = db.paginate(patients.caseload(by=current_user), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(patients.caseload(by=current_user), page=_page_number(), per_page=PAGE_SIZE,
+                       error_out=False)
     return render_template("patients/index.html", page=page, search=SearchForm(), results=None)
+
+
+def _page_number() -> int:
+    """The page of the list the address asks for (1 if none, or not a whole number). A page far past any
+    caseload does not exist: its offset would not fit the database's integers (a 500 before issue 15)."""
+    number = request.args.get("page", 1, type=int)
+    if number > MAX_PAGE:
+        abort(404)
+    return max(number, 1)
 
 
 @blueprint.route("/search", methods=["POST"])

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from taper.services.community_pharmacy import CONCERN_LABELS
 from taper.web.fields import DatePartsField
+from taper.web.once import OnceForm
 
 
-class SupplyForm(FlaskForm):
+class SupplyForm(OnceForm):
     instalment = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
     item = RadioField("Medicine and strength", validators=[InputRequired("Choose the medicine and strength")])
     quantity = StringField("Quantity supplied", validators=[InputRequired("Enter the quantity supplied"),
@@ -21,7 +21,7 @@ class SupplyForm(FlaskForm):
                                                 "schedule has left")
 
 
-class ConcernForm(FlaskForm):
+class ConcernForm(OnceForm):
     kind = RadioField("What is the concern?", choices=[SelectChoice(key, label)
                                                        for key, label in CONCERN_LABELS.items()],
                       validators=[InputRequired("Choose what the concern is about")])

@@ -51,7 +51,7 @@ def supply(patient_id: int) -> WerkzeugResponse | str:
     form = SupplyForm(prefix="supply")
     form.item.choices = {state.instalment.number: _items(state) for state in states}.get(form.instalment.data or 0,
                                                                                         [])
-    if plan is not None and form.validate_on_submit():
+    if form.validate_on_submit():
         product, _, strength = (form.item.data or "").partition("|")
         recorded = save(form, lambda: community_pharmacy.record_supply(
             by=current_user, plan_id=plan.id, instalment=form.instalment.data or 0, supplied_on=form.supplied_on.data,
@@ -70,7 +70,7 @@ def supply(patient_id: int) -> WerkzeugResponse | str:
 def concern(patient_id: int) -> WerkzeugResponse | str:
     _, plan, _, _ = community_pharmacy.patient_view(by=current_user, patient_id=patient_id)
     form = ConcernForm(prefix="concern")
-    if plan is not None and form.validate_on_submit():
+    if form.validate_on_submit():
         raised = save(form, lambda: community_pharmacy.raise_concern(
             by=current_user, plan_id=plan.id, kind=form.kind.data or "", detail=form.detail.data or ""))
         if raised is not None:
@@ -95,7 +95,7 @@ def _patient_page(patient_id: int, *, supply_form: SupplyForm | None = None,
                   concern_form: ConcernForm | None = None) -> str:
     shown, plan, states, supplies = community_pharmacy.patient_view(by=current_user, patient_id=patient_id)
     db.session.commit()
-    supply_now = community_pharmacy.to_supply_now(states) if plan is not None and plan.status.is_running else None
+    supply_now = community_pharmacy.to_supply_now(states) if plan.status.is_running else None
     if supply_form is None:
         supply_form = SupplyForm(prefix="supply", formdata=None)
         supply_form.supplied_on.process(None, clock.today())
@@ -107,7 +107,7 @@ def _patient_page(patient_id: int, *, supply_form: SupplyForm | None = None,
     if supply_now is not None:
         supply_form.item.choices = _items(supply_now)
     schedule = next((each for each in plan_documents.documents_of(plan.current) if each.kind == "pharmacy_schedule"),
-                    None) if plan is not None else None
+                    None)
     return render_template("pharmacy/patient.html", patient=shown, plan=plan, states=states, supplies=supplies,
                            supply_form=supply_form, concern_form=concern_form or ConcernForm(prefix="concern",
                                                                                              formdata=None),

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -10,9 +9,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from taper.domain.follow_up import PEG_ITEMS, PEG_MAX, SOWS_GOSSOP_ITEMS, SOWS_SCORES, Mode, Outcome
 from taper.services.follow_ups import FollowUpDetails
 from taper.web.fields import DatePartsField
+from taper.web.once import OnceForm
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(OnceForm):
     held_on = DatePartsField("Date of the follow-up")
     mode = RadioField("How it was held", choices=[SelectChoice(mode.value, mode.label) for mode in Mode],
                       validators=[InputRequired("Choose how the follow-up was held")])

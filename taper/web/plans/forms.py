@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
+from flask import request
 from wtforms import BooleanField, FieldList, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -10,11 +11,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from taper.domain.engine import MAX_INTERVAL_DAYS, MAX_REDUCTION_PCT, MIN_INTERVAL_DAYS, MIN_REDUCTION_PCT
 from taper.services.plans import Decision, PlanSettings
 from taper.web.fields import DatePartsField
+from taper.web.once import OnceForm
 
 _ORDINALS = ["First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth"]
+_ORDER_ENTRY = re.compile(r"order-\d+")
 
 
-class PlanForm(FlaskForm):
+class PlanForm(OnceForm):
     start_on = DatePartsField("Start date")
     reduction_pct = StringField("Reduce by (%)", default="10", validators=[InputRequired("Enter the percentage"),
                                                                           Length(max=6)])
@@ -83,6 +86,11 @@ class PlanForm(FlaskForm):
                                      *(SelectChoice(name, name) for name in brands)]
 
     def validate_order(self, field: FieldList) -> None:
+        # WTForms keeps the first max_entries and drops the rest without a word: refuse instead (issue 15).
+        submitted = {key for key in request.form if _ORDER_ENTRY.fullmatch(key)}
+        if len(submitted) > (field.max_entries or 0):
+            raise ValidationError(f"Choose an order for at most {field.max_entries} medicines: this form had "
+                                  f"{len(submitted)}, so nothing was saved")
         chosen = [entry.data for entry in field]
         if len(chosen) != len(set(chosen)):
             raise ValidationError("Choose each medicine once in the order")
@@ -99,7 +107,7 @@ class PlanForm(FlaskForm):
             switch_from=self.switch_from.data or "", switch_brand=self.switch_brand.data or "")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(OnceForm):
     what_matters = TextAreaField("What matters to the patient", validators=[InputRequired("Record what matters"),
                                                                             Length(max=2000)])
     goals = TextAreaField("Their goals", validators=[InputRequired("Record the patient's goals"), Length(max=2000)])
@@ -125,7 +133,7 @@ class DecisionForm(FlaskForm):
                         agreed_on=self.agreed_on.data)
 
 
-class StatusForm(FlaskForm):
+class StatusForm(OnceForm):
     to = RadioField("Change", choices=[SelectChoice("active", "Start or resume"), SelectChoice("paused", "Pause"),
                                        SelectChoice("completed", "Complete"), SelectChoice("stopped", "Stop")],
                     validators=[InputRequired("Choose a change")])

@@ -11,6 +11,8 @@ from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.services import practice, sharing
 from taper.services.plan_documents import TITLES
+from taper.web import once
+from taper.web.once import OnceForm
 from taper.web.security import roles
 
 blueprint = Blueprint("practice", __name__, url_prefix="/practice")
@@ -53,7 +55,9 @@ def document(document_id: int) -> Response:
 @blueprint.route("/letters/<int:document_id>/acknowledge", methods=["POST"])
 @roles(Role.GP)
 def acknowledge(document_id: int) -> WerkzeugResponse:
-    if FlaskForm().validate_on_submit():
+    form = OnceForm()
+    if form.validate_on_submit():
+        once.claim(form)
         practice.acknowledge(by=current_user, document_id=document_id)
         db.session.commit()
         flash("Letter acknowledged: the clinic can see that you have it.", "success")

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import request
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -18,6 +17,7 @@ from taper.domain.formulary import Product, load_formulary
 from taper.domain.makeable import plain
 from taper.services.regimens import RegimenEntry
 from taper.web.fields import DatePartsField
+from taper.web.once import OnceForm
 
 DOSE_SLOTS = (1, 2, 3, 4)
 DEFAULT_TIMES = {1: "08:00", 2: "12:00", 3: "18:00", 4: "22:00"}
@@ -70,7 +70,7 @@ class LineForm(Form):
                           description="For example 25 + 12 for one 25 and one 12 microgram/hour patch")
 
 
-class RegimenForm(FlaskForm):
+class RegimenForm(OnceForm):
     lines = FieldList(FormField(LineForm), min_entries=2, max_entries=MAX_LINES)
     benzodiazepine = BooleanField("Co-prescribed benzodiazepine")
     gabapentinoid = BooleanField("Co-prescribed gabapentinoid (pregabalin or gabapentin)")
