@@ -36,11 +36,6 @@ DAYTIME = Settings.patient_message_hours  # the default, 08:00 to 20:00: these t
 
 
 @pytest.fixture
-def pharmacist(make: Maker) -> User:
-    return make.user()
-
-
-@pytest.fixture
 def patient(make: Maker, pharmacist: User) -> Patient:
     pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY)
     pharmacy.email = "high.street@nhs.net"

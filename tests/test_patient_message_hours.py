@@ -24,11 +24,6 @@ SECRET = "s" * 40
 
 
 @pytest.fixture
-def pharmacist(make: Maker) -> User:
-    return make.user()
-
-
-@pytest.fixture
 def patient(make: Maker, pharmacist: User) -> Patient:
     pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY)
     pharmacy.email = "high.street@nhs.net"

@@ -116,11 +116,17 @@ def _end_copied_session() -> Response:
     user = current_user._get_current_object()
     audit.record(action="session_binding_failed", by=user, entity_type="user", entity_id=user.id,
                  changes={"user_agent": request.headers.get("User-Agent", "")[:200]})
+    return end_every_session(user, "You were signed out because your session was used from another browser. "
+                                   "Sign in again.")
+
+
+def end_every_session(user: Any, message: str) -> Response:
+    """Sign the user out here and in every other browser (their session token is rotated), and say why."""
     accounts.sign_out(user=user)
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You were signed out because your session was used from another browser. Sign in again.", "info")
+    flash(message, "info")
     return redirect(url_for("auth.login"))
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from taper.domain.organisations import Role
@@ -21,7 +21,7 @@ from taper.web import rate_limits
 from taper.web.auth import pending
 from taper.web.auth.forms import CodeForm, LoginForm
 from taper.web.errors import render_error
-from taper.web.security import roles, start_session
+from taper.web.security import end_every_session, roles, start_session
 
 blueprint = Blueprint("auth", __name__)
 
@@ -88,12 +88,7 @@ def two_factor_setup() -> Response | str:
 @roles(*Role)
 def logout() -> Response:
     """Sign out (CSRFProtect has already checked the form's token)."""
-    accounts.sign_out(user=current_user)
-    db.session.commit()
-    logout_user()
-    session.clear()
-    flash("You have signed out.", "info")
-    return redirect(url_for("auth.login"))
+    return end_every_session(current_user._get_current_object(), "You have signed out.")
 
 
 @blueprint.errorhandler(SignInLocked)
