@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
@@ -67,9 +67,13 @@ def init_app(app: Flask) -> None:
                                  "Go back, reload the page and try again.")
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str, int] | tuple[Response, int]:
         db.session.rollback()
-        return render_error(error.code or 500)
+        status = error.code or 500
+        if request.blueprint == "api":  # the API answers in its contract's errors document, never a page
+            title, advice = _MESSAGES.get(status, _MESSAGES[500])
+            return jsonify({"errors": [{"field": "request", "message": f"{title}: {advice}"}]}), status
+        return render_error(status)
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound) -> tuple[str, int]:

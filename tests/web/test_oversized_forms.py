@@ -88,3 +88,13 @@ def test_more_entries_in_the_plan_order_than_it_holds_are_refused_not_cut_short(
     page = page_text(submit(signed_in, f"/patients/{patient.id}/plans/new", data))
     assert f"Choose an order for at most 8 medicines: this form had {entries}, so nothing was saved" in page
     assert _count(Plan) == 0
+
+
+def test_an_oversized_api_request_is_refused_in_the_api_s_errors_document(signed_in: FlaskClient) -> None:
+    token = csrf_token(signed_in, "/patients/")
+    body = b'{"start_on": "2027-01-04", "padding": "' + b"x" * (1024 * 1024) + b'"}'
+    response = signed_in.post("/api/v1/schedules/preview", data=body, content_type="application/json",
+                              headers={"X-CSRFToken": token})
+    assert response.status_code == 413
+    [error] = response.get_json()["errors"]
+    assert error["field"] == "request" and "too large for Taper to accept, so nothing was saved" in error["message"]
