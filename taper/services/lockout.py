@@ -60,12 +60,13 @@ def record_failure(email: str) -> datetime | None:
     """Count one more consecutive failure for this address; the end of the lockout it starts, if it starts one.
     One upsert, so that failures arriving at once from several workers are all counted."""
     now = clock.now()
+    # Failures too old to count are forgotten first, so that they never add to this one.
+    db.session.execute(delete(FailedSignIns).where(FailedSignIns.last_failure_at < now - FORGET_AFTER))
     failures = db.session.execute(_upsert(email, now).returning(FailedSignIns.failures)).scalar_one()
     lockout = lockout_after(failures)
     until = now + lockout if lockout else None
     if until is not None:
         db.session.execute(update(FailedSignIns).where(FailedSignIns.email == email).values(locked_until=until))
-    db.session.execute(delete(FailedSignIns).where(FailedSignIns.last_failure_at < now - FORGET_AFTER))
     return until
 
 

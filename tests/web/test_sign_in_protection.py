@@ -18,6 +18,7 @@ from taper import clock
 from taper.extensions import db
 from taper.models import AuditEvent, FailedSignIns
 from taper.services import accounts as accounts_service
+from taper.services import lockout
 from taper.services.lockout import FAILURES_BEFORE_LOCKOUT, LONGEST_LOCKOUT, lockout_after
 from taper.web.rate_limits import PER_ACCOUNT, PER_CLIENT
 from tests.conftest import PASSWORD, Maker, page_text, submit
@@ -122,6 +123,16 @@ def test_fewer_failures_than_the_lockout_are_forgotten_after_a_sign_in(client: F
     for _ in range(FAILURES_BEFORE_LOCKOUT - 1):
         assert "not correct" in page_text(_sign_in(client, user.email, "not the password"))
     assert _sign_in(client, user.email, PASSWORD).status_code == 302  # not locked: the count started again
+
+
+def test_failures_older_than_a_day_do_not_add_to_a_new_one(app: Flask) -> None:
+    """Four failures one day, one more two days later: a single failure, not a lockout."""
+    for _ in range(FAILURES_BEFORE_LOCKOUT - 1):
+        assert lockout.record_failure("returning@example.nhs.uk") is None
+    with clock.freeze(clock.now() + lockout.FORGET_AFTER + timedelta(minutes=1)):
+        assert lockout.record_failure("returning@example.nhs.uk") is None
+    db.session.commit()
+    assert db.session.scalar(select(FailedSignIns.failures)) == 1
 
 
 def test_a_new_password_set_by_an_administrator_ends_a_lockout(client: FlaskClient, make: Maker) -> None:
