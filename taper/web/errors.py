@@ -29,11 +29,18 @@ _MESSAGES = {
     503: ("Taper is not available at the moment", "Taper cannot reach its database at the moment, so nothing "
                                                   "was saved. Try again in a few minutes."),
 }
+RETRY_AFTER_SECONDS = 120  # how long a 503 page asks a client to wait
 
 
 def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     title, advice = _MESSAGES.get(status, _MESSAGES[500])
     return render_template("errors/error.html", status=status, title=title, advice=detail or advice), status
+
+
+def render_unavailable(detail: str | None = None) -> tuple[str, int, dict[str, str]]:
+    """Taper's 503 page, with when to try again (a service it needs does not answer)."""
+    body, status = render_error(503, detail)
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def init_app(app: Flask) -> None:
@@ -123,5 +130,4 @@ def _database_unavailable() -> tuple[str, int, dict[str, str]]:
     with suppress(SQLAlchemyError):  # the connection is already gone: the pool discards it
         db.session.rollback()
     login_manager._update_request_context_with_user()  # anonymous for this request only; the session is kept
-    body, status = render_error(503)
-    return body, status, {"Retry-After": "120"}
+    return render_unavailable()

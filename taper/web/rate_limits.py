@@ -19,7 +19,7 @@ from limits.errors import StorageError
 from config import Settings
 from taper.extensions import db
 from taper.services import audit
-from taper.web.errors import render_error
+from taper.web.errors import render_error, render_unavailable
 
 # An NHS site can reach Taper from one shared address, so the per-client limit is the looser of the two.
 PER_CLIENT = parse("30 per 10 minutes")
@@ -86,6 +86,5 @@ def _cannot_count(error: StorageError) -> tuple[str, int, dict[str, str]]:
     Taper's page and not a bare 500 (the lockout in the database would still hold, the per-client limit not)."""
     current_app.logger.error("sign-in refused: the rate-limit store does not answer (%s)", error)
     db.session.rollback()
-    page, _ = render_error(503, "Signing in is not possible for a few minutes: Taper cannot reach the service "
-                                "that counts sign-in attempts. Nothing was saved. Try again in a few minutes.")
-    return page, 503, {"Retry-After": "120"}
+    return render_unavailable("Signing in is not possible for a few minutes: Taper cannot reach the service that "
+                              "counts sign-in attempts. Nothing was saved. Try again in a few minutes.")
