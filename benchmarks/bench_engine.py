@@ -4,7 +4,8 @@ Two cases from Taper issue 4: a typical two-line regimen, and four lines with a 
 most a request may ask (morphine MR 2,400 mg twice a day, just under the 5,000 mg OME a day that is refused),
 whose "first" build also empties the change-making caches. Prints the median, p10 and p90 of single builds in
 ms and schedules per second. Goals: two lines at most 1 ms median, four lines with a patch at most 5 ms, the
-most a request may ask well under a second, on the project's 2-core machine.
+most a request may ask well under a second, on the project's 2-core machine. Then the same first build at doses
+from 60 to 2,400 mg twice a day, whose cost should not follow the dose.
 
     make bench
 """
@@ -21,9 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from taper.domain import makeable
-from taper.domain.engine import Policy, build_schedule, forget_ladders
-from taper.domain.formulary import load_formulary
-from taper.domain.ome import default_factor_set
+from taper.domain.engine import Policy, build_schedule
+from taper.domain.formulary import Formulary, load_formulary
+from taper.domain.ladders import forget_ladders
+from taper.domain.ome import FactorSet, default_factor_set
 from taper.domain.regimen import parse_regimen
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
@@ -47,6 +49,7 @@ CASES = {
     ],
 }
 HEAVY_RUNS = int(os.environ.get("BENCH_HEAVY_RUNS", "20"))
+DOSES_MG = (60, 150, 300, 600, 1200, 2400)
 
 
 def forget_everything() -> None:
@@ -77,6 +80,26 @@ def main() -> None:
             median = statistics.median(samples)
             print(f"{name + ', ' + label:<36}{len(schedule.steps):>6}{median:>9.3f}{deciles[0]:>8.3f}"
                   f"{deciles[-1]:>8.3f}{1000 / median:>12.0f}")
+    by_dose(formulary, factor_set)
+
+
+def by_dose(formulary: Formulary, factor_set: FactorSet) -> None:
+    """Morphine MR twice a day from 60 to 2,400 mg, every cache emptied before each build: the engine's cost
+    should not follow the size of the dose (issue 15)."""
+    print(f"\nby dose, morphine MR twice a day, {HEAVY_RUNS} first builds each (ms)")
+    print(f"{'mg a dose':>10}{'steps':>6}{'median':>9}{'min':>8}{'max':>8}")
+    for dose_mg in DOSES_MG:
+        regimen = parse_regimen([{"product": "morphine-mr-tablet-12h", "doses": [
+            {"time": "08:00", "dose_mg": dose_mg}, {"time": "20:00", "dose_mg": dose_mg}]}], formulary)
+        samples = []
+        for _ in range(HEAVY_RUNS):
+            forget_everything()
+            started = time.perf_counter()
+            schedule = build_schedule(regimen, formulary=formulary, factor_set=factor_set,
+                                      start_on=date(2027, 1, 4), policy=Policy())
+            samples.append((time.perf_counter() - started) * 1000)
+        print(f"{dose_mg:>10}{len(schedule.steps):>6}{statistics.median(samples):>9.2f}{min(samples):>8.2f}"
+              f"{max(samples):>8.2f}")
 
 
 if __name__ == "__main__":

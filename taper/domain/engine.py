@@ -13,7 +13,9 @@ holds and re-planning: Holds, slowing down and going back):
   nearest that ideal without going above the previous step.
 - Gentle steps (issue 13): no step but the last removes more than half of the dose then taken, a line stops
   only from its smallest doses, a when-needed line loses one dose a day at a time, no single dose ever rises,
-  and a step uses at most two strengths of a product and four units a dose; each exception is warned.
+  and a step uses at most two strengths of a product and four units a dose, keeping to the strengths of the
+  step before where it can; each exception is warned. Each line's possible doses are its ladder
+  (taper.domain.ladders), whose rungs are made only when a step looks at them.
 - One medicine at a time, in the order the pharmacist sets, or by default when-needed doses first, then
   immediate-release, modified-release and patches (Order of medicines); patches only on a patch-change day,
   through makeable combinations of at most two patches (Patches).
@@ -23,16 +25,15 @@ holds and re-planning: Holds, slowing down and going back):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
-from itertools import combinations_with_replacement, permutations
 
 from taper.domain.formulary import Formulary, Product
-from taper.domain.makeable import Units, fewest_units, plain, practical_units
+from taper.domain.ladders import MAX_UNITS_PER_DOSE, Ladder, LineState, ladder_for
+from taper.domain.makeable import plain
 from taper.domain.ome import FactorSet, ome_mg_per_day
 from taper.domain.regimen import FieldError, Line, PatchLine, PrnLine, Regimen, RegimenError, RegularLine, TimedDose
 from taper.domain.switches import PROPOSALS, Switch, apply
@@ -48,12 +49,6 @@ MINIMUM_PACE_SHARE = Decimal("0.25")
 TAIL_FROM_FRACTION = Decimal(1) / 3
 TAIL_PACE_SHARE = Decimal("0.5")
 HALF = Decimal("0.5")
-# A line stops only from at most two of its smallest units a day (the VA taper tool ends with the smallest
-# tablet, then at night only), or from one patch of the smallest strength.
-STOP_FROM_UNITS = 2
-# Doses a patient can take (issue 13 rule 3): at most two strengths of a product in a step, four units a dose.
-MAX_STRENGTHS_PER_STEP = 2
-MAX_UNITS_PER_DOSE = 4
 MIN_REDUCTION_PCT, MAX_REDUCTION_PCT = Decimal(1), Decimal(50)
 MIN_INTERVAL_DAYS, MAX_INTERVAL_DAYS = 3, 56
 THOUSANDTH = Decimal("0.001")
@@ -88,36 +83,6 @@ class Hold:
 
 
 @dataclass(frozen=True)
-class Dose:
-    at: time
-    dose_mg: Decimal
-    units: Units
-
-
-@dataclass(frozen=True)
-class LineState:
-    """One medicine as taken during a step."""
-
-    product: Product
-    ome_mg_per_day: Decimal
-    doses: tuple[Dose, ...] = ()  # regular
-    prn_dose_mg: Decimal | None = None
-    prn_usual_per_day: int = 0
-    prn_max_per_day: int = 0
-    prn_units: Units = ()
-    patch_mcg_per_hour: Decimal | None = None
-    patch_units: Units = ()
-
-    @property
-    def is_stopped(self) -> bool:
-        if self.patch_mcg_per_hour is not None:
-            return not self.patch_units
-        if self.prn_dose_mg is not None:
-            return self.prn_max_per_day == 0
-        return not self.doses
-
-
-@dataclass(frozen=True)
 class Step:
     number: int
     starts_on: date
@@ -144,31 +109,6 @@ class Schedule:
     when_needed_supply: str = "usual"
 
 
-@dataclass(frozen=True)
-class _Ladder:
-    """Every configuration a line can step down through, from its starting one (rung 0) down to stopped."""
-
-    product: Product
-    rungs: tuple[LineState, ...]
-    smallest_unit_ome: Decimal  # the OME of the smallest change this line can make
-    index: int  # position in the regimen
-    patch_wear_days: int | None = None
-    impractical: frozenset[int] = frozenset()  # rungs that need more than two strengths or four units a dose
-
-    @property
-    def is_prn(self) -> bool:
-        return self.rungs[0].prn_dose_mg is not None
-
-    @property
-    def stop_from_ome(self) -> Decimal:
-        """The most this line may be taking when it stops: two of its smallest units a day, or one patch."""
-        return self.smallest_unit_ome * (1 if self.patch_wear_days is not None else STOP_FROM_UNITS)
-
-    def lowest_before_stop(self) -> int:
-        """The rung just above stopped (the smallest dose this line can be given)."""
-        return len(self.rungs) - 2 if len(self.rungs) > 1 and self.rungs[-1].is_stopped else len(self.rungs) - 1
-
-
 def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: FactorSet, start_on: date,
                    policy: Policy = Policy(), holds: Sequence[Hold] = ()) -> Schedule:
     """The whole plan from the regimen as taken today to the target. Raises RegimenError for a regimen or
@@ -179,8 +119,8 @@ def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: Factor
     _check_policy(policy, regimen, holds)
     ladders = _ladders(regimen, formulary, factor_set, policy)
     ordered = _in_order(ladders, regimen, policy)
-    starting = sum((ladder.rungs[0].ome_mg_per_day for ladder in ladders), Decimal(0))
-    if starting == 0 and not any(ladder.is_prn and ladder.rungs[0].prn_max_per_day for ladder in ladders):
+    starting = sum((ladder.first.ome_mg_per_day for ladder in ladders), Decimal(0))
+    if starting == 0 and not any(ladder.is_prn and ladder.first.prn_max_per_day for ladder in ladders):
         raise RegimenError([FieldError("regimen", "the usual daily OME is 0 (when-needed doses not usually taken): "
                                                   "there is nothing to taper")])
     # (A usual dose of 0 with when-needed doses allowed still tapers: the maximum comes down a dose at a time.)
@@ -191,7 +131,7 @@ def build_schedule(regimen: Regimen, *, formulary: Formulary, factor_set: Factor
     configurations = _configurations(ordered, starting, policy)
     steps = _date_steps(configurations, ordered, starting, policy, holds, start_on)
     return Schedule(factor_set=factor_set, starting_ome_mg_per_day=starting, steps=tuple(steps),
-                    starting_lines=tuple(ladder.rungs[0] for ladder in ladders),
+                    starting_lines=tuple(ladder.first for ladder in ladders),
                     order=tuple(dict.fromkeys(ladder.product.key for ladder in ordered)))
 
 
@@ -217,9 +157,9 @@ def _switched_first(regimen: Regimen, *, formulary: Formulary, factor_set: Facto
                  ome_at_max_mg_per_day=sum((_line_at_max(line, factor_set) for line in first_lines), Decimal(0)),
                  held_days=held)
     steps = (first, *(replace(step, number=step.number + 1) for step in rest.steps))
-    starting = sum((ladder.rungs[0].ome_mg_per_day for ladder in original), Decimal(0))
+    starting = sum((ladder.first.ome_mg_per_day for ladder in original), Decimal(0))
     return Schedule(factor_set=factor_set, starting_ome_mg_per_day=starting, steps=steps, warnings=rest.warnings,
-                    starting_lines=tuple(ladder.rungs[0] for ladder in original), order=rest.order)
+                    starting_lines=tuple(ladder.first for ladder in original), order=rest.order)
 
 
 def _line_at_max(line: LineState, factor_set: FactorSet) -> Decimal:
@@ -300,13 +240,14 @@ def regimen_of(step: Step) -> Regimen:
         elif state.prn_dose_mg is not None:
             lines.append(PrnLine(key, state.prn_dose_mg, state.prn_usual_per_day, state.prn_max_per_day, brand))
         else:
-            lines.append(RegularLine(key, tuple(TimedDose(dose.at, dose.dose_mg) for dose in state.doses), brand))
+            doses = tuple(TimedDose(dose.at, dose.dose_mg, dose.units) for dose in state.doses)
+            lines.append(RegularLine(key, doses, brand))
     return Regimen(lines=tuple(lines))
 
 
 # Ladders --------------------------------------------------------------------------------------------------
 
-def _ladders(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, policy: Policy) -> list[_Ladder]:
+def _ladders(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, policy: Policy) -> list[Ladder]:
     ladders = []
     errors = []
     for index, line in enumerate(regimen.lines):
@@ -321,190 +262,14 @@ def _ladders(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, poli
             errors.append(FieldError(where, f"{product.key} has no OME factor in {factor_set.key}, so it cannot be "
                                             "tapered by OME under that factor set"))
             continue
-        ladder = _ladder(line, product, factor_set, policy.max_patches, policy.larger_dose_at)
-        ladders.append(replace(ladder, index=index))
+        ladders.append(replace(ladder_for(line, product, factor.value, policy.max_patches, policy.larger_dose_at),
+                               index=index))
     if errors:
         raise RegimenError(errors)
     return ladders
 
 
-@lru_cache(maxsize=512)
-def _ladder(line: Line, product: Product, factor_set: FactorSet, max_patches: int,
-            larger_dose_at: time | None) -> _Ladder:
-    """A line's ladder; pure, so kept for the next plan of the same line (a pharmacist trying paces)."""
-    def ome(amount: Decimal) -> Decimal:
-        value = ome_mg_per_day(product, amount, factor_set)
-        assert value is not None  # checked by the caller
-        return value
-
-    if isinstance(line, PatchLine):
-        return _patch_ladder(line, product, ome, max_patches)
-    if isinstance(line, PrnLine):
-        units = _dose_units(product, line.dose_mg)
-        rungs = tuple(
-            LineState(product=product, ome_mg_per_day=ome(line.dose_mg * max(line.usual_per_day - step, 0)),
-                      prn_dose_mg=line.dose_mg, prn_usual_per_day=max(line.usual_per_day - step, 0),
-                      prn_max_per_day=line.max_per_day - step, prn_units=units or ())
-            for step in range(line.max_per_day + 1))
-        return _Ladder(product, rungs, ome(line.dose_mg), index=0)
-    return _regular_ladder(line, product, ome, larger_dose_at)
-
-
-def forget_ladders() -> None:
-    """Empty the ladder cache (benchmarks use it to time a first build)."""
-    _ladder.cache_clear()
-
-
-def _regular_ladder(line: RegularLine, product: Product, ome, larger_dose_at: time | None) -> _Ladder:  # type: ignore[no-untyped-def]
-    """Every daily total the line can come down through, a grain (the strengths' common divisor) at a time.
-    Each rung shares its total over the dose times as evenly as it can without raising any dose above the rung
-    before (an uneven regimen loses its larger dose first), made from at most two strengths with at most four
-    units a dose where that is possible, keeping to the strengths of the rung before where it can (issue 13
-    rule 3); a rung that cannot keep those limits is marked."""
-    first = LineState(product=product, ome_mg_per_day=ome(line.amount_per_day()),
-                      doses=tuple(Dose(dose.at, dose.dose_mg, _dose_units(product, dose.dose_mg) or ())
-                                  for dose in line.doses))
-    grain = _granularity(product)
-    priority = _larger_dose_order([dose.at for dose in line.doses], larger_dose_at)
-    by_time = sorted(range(len(priority)), key=lambda position: priority[position])  # to list doses by time
-    preferred = frozenset(strength for dose in first.doses for strength, _ in dose.units)
-    caps = tuple(int(next(dose.dose_mg for dose in line.doses if dose.at == at) // grain) for at in priority)
-    rungs, impractical = [first], []
-    multiple = math.floor(line.amount_per_day() / grain)
-    if multiple * grain == line.amount_per_day():
-        multiple -= 1
-    for count in range(multiple, 0, -1):
-        made = _split(count, grain, caps, product, preferred)
-        if made is None:
-            continue
-        shares, units, practical = made
-        if not practical:
-            impractical.append(len(rungs))
-        doses = tuple(Dose(priority[position], shares[position] * grain, units[position]) for position in by_time
-                      if shares[position])
-        rungs.append(LineState(product=product, ome_mg_per_day=ome(count * grain), doses=doses))
-        caps = shares
-        preferred = frozenset(strength for made_up in units for strength, _ in made_up)  # keep to these if we can
-    rungs.append(LineState(product=product, ome_mg_per_day=ome(Decimal(0)), doses=()))
-    return _Ladder(product, tuple(rungs), ome(grain), index=0, impractical=frozenset(impractical))
-
-
-def _split(count: int, grain: Decimal, caps: tuple[int, ...], product: Product,
-           preferred: frozenset[Decimal]) -> tuple[tuple[int, ...], tuple[Units, ...], bool] | None:
-    """`count` grains a day over the dose times (in priority order), no dose above its cap: the most even share
-    first (larger doses at the priority times), then near-even ones; the first whose doses can be made within
-    the limits, else the first that can be made at all (marked not practical). The shares, each dose's units
-    (none for a share of 0), and whether practical; None if nothing can be made."""
-    fallback = None
-    for shares in _shares(count, caps):
-        amounts = [share * grain for share in shares]
-        if product.is_liquid:
-            volumes = [_dose_units(product, amount) if amount else () for amount in amounts]
-            if all(units is not None for units in volumes):
-                return shares, tuple(volumes), True  # type: ignore[arg-type]
-            continue
-        practical = practical_units([amount for amount in amounts if amount], product.strengths,
-                                    max_strengths=MAX_STRENGTHS_PER_STEP, max_units_per_dose=MAX_UNITS_PER_DOSE,
-                                    preferred=preferred)
-        if practical is not None:
-            made = iter(practical)
-            return shares, tuple(next(made) if amount else () for amount in amounts), True
-        if fallback is None:
-            fewest = [fewest_units(amount, product.strengths) if amount else () for amount in amounts]
-            if all(units is not None for units in fewest):
-                fallback = (shares, tuple(fewest), False)
-    return fallback  # type: ignore[return-value]
-
-
-def _shares(count: int, caps: Sequence[int]) -> Iterator[tuple[int, ...]]:
-    """Ways to give `count` grains to doses with these caps (in priority order): the most even first (filled
-    to one level, the priority doses taking any remainder), then that share with up to three grains moved
-    from one dose to another, least uneven first. Nothing if the caps hold fewer than `count` grains."""
-    if sum(caps) < count:
-        return
-    level = -(-count // len(caps))  # the even share, rounded up; higher where caps hold some doses below it
-    while sum(min(cap, level) for cap in caps) < count:
-        level += 1
-    even = [min(cap, level) for cap in caps]
-    excess = sum(even) - count
-    for position in reversed(range(len(even))):  # the lowest-priority doses at the level give up the excess
-        if excess and even[position] == level and caps[position] >= level:
-            even[position] -= 1
-            excess -= 1
-    yield tuple(even)
-    moves = []
-    for moved in range(1, 4):
-        for giver, taker in permutations(range(len(even)), 2):
-            moved_shares = list(even)
-            moved_shares[giver] -= moved
-            moved_shares[taker] += moved
-            if moved_shares[giver] >= 0 and moved_shares[taker] <= caps[taker]:
-                moves.append((max(moved_shares) - min(moved_shares), moved, giver, taker, tuple(moved_shares)))
-    for *_, shares in sorted(moves):
-        yield shares
-
-
-def _patch_ladder(line: PatchLine, product: Product, ome, max_patches: int) -> _Ladder:  # type: ignore[no-untyped-def]
-    def delivered(units: Units) -> Decimal:
-        return sum((product.release_rate(strength) * count for strength, count in units), Decimal(0))
-
-    first = LineState(product=product, ome_mg_per_day=ome(delivered(line.patches)),
-                      patch_mcg_per_hour=line.mcg_per_hour, patch_units=line.patches)
-    limit = min(max_patches, product.max_patches or max_patches)
-    by_ome: dict[Decimal, LineState] = {}  # one rung per OME: the fewest patches, then the larger label
-    for size in range(1, limit + 1):
-        for picked in combinations_with_replacement(product.strengths, size):
-            units = fewest_units(sum(picked, Decimal(0)), product.strengths, max_units=limit)
-            if units is None:
-                continue
-            rung = LineState(product=product, ome_mg_per_day=ome(delivered(units)),
-                             patch_mcg_per_hour=sum(picked, Decimal(0)), patch_units=units)
-            known = by_ome.get(rung.ome_mg_per_day)
-            if rung.ome_mg_per_day < first.ome_mg_per_day and (known is None or _fewer_patches(rung, known)):
-                by_ome[rung.ome_mg_per_day] = rung
-    rungs = [first] + [by_ome[value] for value in sorted(by_ome, reverse=True)]
-    rungs.append(LineState(product=product, ome_mg_per_day=Decimal(0), patch_mcg_per_hour=Decimal(0)))
-    smallest = ome(product.release_rate(product.strengths[0]))
-    wear = product.wear_days
-    return _Ladder(product, tuple(rungs), smallest, index=0, patch_wear_days=int(wear) if wear is not None else None)
-
-
-def _fewer_patches(rung: LineState, other: LineState) -> bool:
-    count, other_count = sum(n for _, n in rung.patch_units), sum(n for _, n in other.patch_units)
-    return (count, -(rung.patch_mcg_per_hour or 0)) < (other_count, -(other.patch_mcg_per_hour or 0))
-
-
-def _granularity(product: Product) -> Decimal:
-    """The smallest step a daily dose can move by: one measure of a liquid (0.5 mL), or the greatest common
-    divisor of the strengths of tablets and capsules."""
-    if product.concentration_mg_per_ml is not None:
-        assert product.measure_ml is not None
-        return product.measure_ml * product.concentration_mg_per_ml
-    scale = 10 ** max(0, *(-int(strength.normalize().as_tuple().exponent) for strength in product.strengths))  # type: ignore[arg-type]
-    divisor = 0
-    for strength in product.strengths:
-        divisor = math.gcd(divisor, int(strength * scale))
-    return Decimal(divisor) / scale
-
-
-def _dose_units(product: Product, dose: Decimal) -> Units | None:
-    if product.concentration_mg_per_ml is not None:
-        volume = dose / product.concentration_mg_per_ml
-        return ((volume, 1),) if product.measurable(volume) else None
-    return fewest_units(dose, product.strengths)
-
-
-def _larger_dose_order(times: list[time], larger_at: time | None) -> list[time]:
-    """Dose times in the order they receive the larger share: the chosen time first, then later times first
-    (an evening dose before a morning one)."""
-    ordered = sorted(times, reverse=True)
-    if larger_at is not None and larger_at in ordered:
-        ordered.remove(larger_at)
-        ordered.insert(0, larger_at)
-    return ordered
-
-
-def _in_order(ladders: list[_Ladder], regimen: Regimen, policy: Policy) -> list[_Ladder]:
+def _in_order(ladders: list[Ladder], regimen: Regimen, policy: Policy) -> list[Ladder]:
     """The pharmacist's order; by default, UK practice (issue 13 rule 5): when-needed doses first, then regular
     immediate-release, then modified-release, patches last (regimen order within each)."""
     if not policy.order:
@@ -536,6 +301,8 @@ def _default_rank(line: Line, product: Product) -> int:
 class _Configuration:
     k: int  # the pace's step index this configuration answers (dates follow it)
     rungs: tuple[int, ...]  # rung index per ladder (in reduction order)
+    states: tuple[LineState, ...]  # each line as taken (in reduction order)
+    practical: tuple[bool, ...]  # each line's doses keep to two strengths and four units a dose
     ideal_mg: Decimal
     pace_mg: Decimal  # what the pace asked this step to remove (since the previous step)
     interval_pace_mg: Decimal  # what the pace asks of one interval at this point of the plan
@@ -561,12 +328,14 @@ def _ideal(k: int, starting: Decimal, policy: Policy, phase_start: tuple[int, De
     return max(value, policy.target_ome_mg_per_day)
 
 
-def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -> list[_Configuration]:
+def _configurations(ladders: list[Ladder], starting: Decimal, policy: Policy) -> list[_Configuration]:
     """The distinct configurations the plan steps through. A pace step whose ideal still rounds to the current
     configuration adds no step: the current one simply lasts longer. A step held back by the gentle rules (at
     most half; a line stops from its smallest doses; one when-needed dose at a time) leaves the next step to
-    catch up, and that step's ask is from the dose actually taken."""
+    catch up, and that step's ask is from the dose actually taken. Each step's doses are made from the step
+    before (no dose rises; the strengths the patient has are kept where they can be)."""
     current, current_total = tuple(0 for _ in ladders), starting
+    states = tuple(ladder.first for ladder in ladders)
     chosen: list[_Configuration] = []
     phase_start: tuple[int, Decimal] | None = None
     previous_ideal = last_ideal = starting
@@ -576,15 +345,21 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
         if policy.basis is Basis.PHASED and phase_start is None and ideal <= PHASED_SWITCH_FRACTION * starting:
             phase_start = (k, ideal)
         at_target = ideal <= policy.target_ome_mg_per_day
-        rungs = _at_most_half(ladders, current, current_total, _nearest(ladders, current, starting - ideal))
+        rungs = _at_most_half(ladders, current, states, current_total,
+                              _nearest(ladders, current, states, starting - ideal))
         if rungs != current:
+            made = [(state, True) if rung == now else ladder.made(rung, state)
+                    for ladder, now, rung, state in zip(ladders, current, rungs, states, strict=True)]
+            assert all(made_up is not None for made_up in made)  # every rung chosen was made from `states`
+            states = tuple(state for state, _ in made)  # type: ignore[misc]
             current, current_total = rungs, _total(ladders, rungs)
             # The pace's ask is shown and stored to a thousandth of a mg (it is guidance, not a dose).
-            chosen.append(_Configuration(k, rungs, ideal, (previous_ideal - ideal).quantize(THOUSANDTH),
-                                         interval_pace, current_total))
+            chosen.append(_Configuration(k, rungs, states, tuple(practical for _, practical in made),  # type: ignore[misc]
+                                         ideal, (previous_ideal - ideal).quantize(THOUSANDTH), interval_pace,
+                                         current_total))
             previous_ideal = max(ideal, current_total)  # behind the pace: the next step catches up
         if at_target and (policy.target_ome_mg_per_day > 0 or all(
-                ladder.rungs[rung].is_stopped for ladder, rung in zip(ladders, current, strict=True))):
+                ladder.is_stopped(rung) for ladder, rung in zip(ladders, current, strict=True))):
             break  # (to stop, every line's last dose comes down first: a when-needed maximum too)
     else:
         raise RegimenError([FieldError("policy", "this plan would not reach its target: try a larger reduction")])
@@ -594,48 +369,36 @@ def _configurations(ladders: list[_Ladder], starting: Decimal, policy: Policy) -
     return chosen
 
 
-def _nearest(ladders: list[_Ladder], current: tuple[int, ...], reduction: Decimal) -> tuple[int, ...]:
+def _nearest(ladders: list[Ladder], current: tuple[int, ...], states: tuple[LineState, ...],
+             reduction: Decimal) -> tuple[int, ...]:
     """Give the reduction to the lines in order, then round each line to its nearest rung at or below where
-    it is now. Between rungs of equal OME, a line the reduction has reached takes the lower one (a
-    when-needed medicine down to no doses at all); a line it has not reached stays where it is. A reduction of
-    everything reaches every line."""
+    it is now (Ladder.nearest). A reduction of everything reaches every line."""
     rungs = []
     remaining = reduction
-    everything = reduction >= sum((ladder.rungs[0].ome_mg_per_day for ladder in ladders), Decimal(0))
-    for ladder, now in zip(ladders, current, strict=True):
+    everything = reduction >= sum((ladder.first.ome_mg_per_day for ladder in ladders), Decimal(0))
+    for ladder, now, state in zip(ladders, current, states, strict=True):
         reached = remaining > 0 or everything
-        start_ome = ladder.rungs[0].ome_mg_per_day
+        start_ome = ladder.first.ome_mg_per_day
         target = max(start_ome - remaining, Decimal(0))
         remaining -= start_ome - target
-        direction = -1 if reached else 1
-        here = ladder.rungs[now].ome_mg_per_day
-        best, best_key = now, (abs(here - target), direction * now)
-        for i in range(now + 1, len(ladder.rungs)):  # rungs fall in OME: stop once past the target and worse
-            value = ladder.rungs[i].ome_mg_per_day
-            if value > here or (value == here and not reached):  # equal: a when-needed maximum
-                continue
-            key = (abs(value - target), direction * i)
-            if key < best_key:
-                best, best_key = i, key
-            elif value < target and key[0] > best_key[0]:
-                break
-        rungs.append(_gently(ladder, now, best))
+        rungs.append(_gently(ladder, now, state, ladder.nearest(now, state, target, reached)))
     return tuple(rungs)
 
 
-def _gently(ladder: _Ladder, now: int, chosen: int) -> int:
+def _gently(ladder: Ladder, now: int, state: LineState, chosen: int) -> int:
     """Where a line may go this step: a when-needed line gives up at most one dose a day, and a line stops only
     from two of its smallest units a day (one patch) or less; otherwise it goes to its smallest dose first."""
     if ladder.is_prn:
         return min(chosen, now + 1)
-    lowest = ladder.lowest_before_stop()
-    if ladder.rungs[chosen].is_stopped and ladder.rungs[now].ome_mg_per_day > ladder.stop_from_ome and lowest > now:
-        return lowest
+    if ladder.is_stopped(chosen) and ladder.ome(now) > ladder.stop_from_ome:
+        lowest = ladder.lowest_before_stop(now, state)
+        if lowest > now:
+            return lowest
     return chosen
 
 
-def _at_most_half(ladders: list[_Ladder], current: tuple[int, ...], current_total: Decimal,
-                  rungs: tuple[int, ...]) -> tuple[int, ...]:
+def _at_most_half(ladders: list[Ladder], current: tuple[int, ...], states: tuple[LineState, ...],
+                  current_total: Decimal, rungs: tuple[int, ...]) -> tuple[int, ...]:
     """Hold a step back so that it removes at most half of the dose then taken (the last step, a stop from the
     smallest doses, excepted): the lines reduced last give way first, and each line keeps the largest reduction
     that leaves half. Where even the smallest change of the first line removes more, that change is taken (and
@@ -647,28 +410,25 @@ def _at_most_half(ladders: list[_Ladder], current: tuple[int, ...], current_tota
         return rungs
     adjusted = list(rungs)
     for position in reversed(range(len(ladders))):
-        for rung in range(adjusted[position], current[position] - 1, -1):
-            adjusted[position] = rung
-            if _total(ladders, tuple(adjusted)) >= floor:
-                break
+        ladder = ladders[position]
+        others = _total(ladders, tuple(adjusted)) - ladder.ome(adjusted[position])
+        adjusted[position] = ladder.highest_at_least(current[position], adjusted[position], floor - others,
+                                                     states[position])
         if _total(ladders, tuple(adjusted)) >= floor and tuple(adjusted) != current:
             return tuple(adjusted)
     first = next(position for position, (old, new) in enumerate(zip(current, rungs, strict=True)) if old != new)
     smallest = list(current)
-    smallest[first] = next(rung for rung in range(current[first] + 1, rungs[first] + 1)
-                           if ladders[first].rungs[rung].ome_mg_per_day < ladders[first].rungs[current[first]]
-                           .ome_mg_per_day or ladders[first].is_prn)
+    smallest[first] = ladders[first].next_lower(current[first], states[first])
     return tuple(smallest)
 
 
-def _total(ladders: list[_Ladder], rungs: tuple[int, ...]) -> Decimal:
-    return sum((ladder.rungs[rung].ome_mg_per_day for ladder, rung in zip(ladders, rungs, strict=True)),
-               Decimal(0))
+def _total(ladders: list[Ladder], rungs: tuple[int, ...]) -> Decimal:
+    return sum((ladder.ome(rung) for ladder, rung in zip(ladders, rungs, strict=True)), Decimal(0))
 
 
 # Dates, explanations and warnings -----------------------------------------------------------------------
 
-def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], starting: Decimal, policy: Policy,
+def _date_steps(configurations: list[_Configuration], ladders: list[Ladder], starting: Decimal, policy: Policy,
                 holds: Sequence[Hold], start_on: date) -> list[Step]:
     """Date the configurations (dates follow the pace's step index, plus holds, moved to patch-change days
     where a patch changes) and explain each. A hold moves every later step by exactly its days, rounded up to
@@ -692,43 +452,44 @@ def _date_steps(configurations: list[_Configuration], ladders: list[_Ladder], st
         starts[number] += timedelta(days=held_days)
     steps: list[Step] = []
     previous_rungs, previous_total = tuple(0 for _ in ladders), starting
+    previous_states = tuple(ladder.first for ladder in ladders)
     for number, (configuration, starts_on) in enumerate(zip(configurations, starts, strict=True), start=1):
         total = configuration.total
         is_last = number == len(configurations)
         stopped = is_last and total == 0
         lines = () if stopped else tuple(
-            ladder.rungs[rung] for ladder, rung in sorted(zip(ladders, configuration.rungs, strict=True),
-                                                          key=lambda pair: pair[0].index)
-            if not ladder.rungs[rung].is_stopped)
+            state for ladder, state in sorted(zip(ladders, configuration.states, strict=True),
+                                              key=lambda pair: pair[0].index)
+            if not state.is_stopped)
         held = extra.get(number, 0) if not is_last else 0
         rounded = (f"Held {held} days, rounded to the patch-change day (asked: {asked[number]} days).",) \
             if held != asked.get(number, 0) else ()
         steps.append(Step(
             number=number, starts_on=starts_on, ends_on=None if is_last else starts[number] - timedelta(days=1),
             ome_mg_per_day=total, lines=lines,
-            explanation=_explain(configuration, ladders, previous_rungs, policy, total, stopped),
-            warnings=_warnings(configuration, ladders, previous_rungs, previous_total, total) + rounded,
+            explanation=_explain(configuration, ladders, previous_rungs, previous_states, policy, total, stopped),
+            warnings=_warnings(configuration, ladders, previous_rungs, previous_states, previous_total, total)
+            + rounded,
             pace_mg_per_day=configuration.pace_mg,
-            ome_at_max_mg_per_day=total if stopped else _at_max(ladders, configuration.rungs, total),
+            ome_at_max_mg_per_day=total if stopped else _at_max(ladders, configuration.states, total),
             held_days=held))
-        previous_rungs, previous_total = configuration.rungs, total
+        previous_rungs, previous_states, previous_total = configuration.rungs, configuration.states, total
     return steps
 
 
-def _at_max(ladders: list[_Ladder], rungs: tuple[int, ...], total: Decimal) -> Decimal:
+def _at_max(ladders: list[Ladder], states: tuple[LineState, ...], total: Decimal) -> Decimal:
     """The daily OME with every when-needed line at its maximum doses a day (a PRN ladder's smallest unit is
     one dose)."""
-    states = [(ladder, ladder.rungs[rung]) for ladder, rung in zip(ladders, rungs, strict=True)]
     extra = sum((ladder.smallest_unit_ome * (state.prn_max_per_day - state.prn_usual_per_day)
-                 for ladder, state in states if ladder.is_prn), Decimal(0))
+                 for ladder, state in zip(ladders, states, strict=True) if ladder.is_prn), Decimal(0))
     return total + extra
 
 
-def _rounded_hold(hold: Hold, ladders: list[_Ladder], configurations: list[_Configuration]) -> int:
+def _rounded_hold(hold: Hold, ladders: list[Ladder], configurations: list[_Configuration]) -> int:
     """A hold's days, rounded up to whole periods of every patch still worn from the held step on, so that
     patches keep changing on their patch-change days."""
     worn = [ladder.patch_wear_days for position, ladder in enumerate(ladders) if ladder.patch_wear_days and any(
-        not ladder.rungs[configuration.rungs[position]].is_stopped for configuration in configurations[hold.step - 1:])]
+        not ladder.is_stopped(configuration.rungs[position]) for configuration in configurations[hold.step - 1:])]
     return _whole_patch_periods(hold.extra_days, (days for days in worn if days))
 
 
@@ -739,7 +500,7 @@ def _whole_patch_periods(days: int, wear_days: Iterable[int]) -> int:
     return math.ceil(days / period) * period
 
 
-def _patch_day(candidate: date, ladders: list[_Ladder], before: tuple[int, ...], after: tuple[int, ...],
+def _patch_day(candidate: date, ladders: list[Ladder], before: tuple[int, ...], after: tuple[int, ...],
                start_on: date) -> date:
     """The first day from `candidate` on which every patch that changes in this step is due to be changed."""
     wears = [ladder.patch_wear_days for ladder, old, new in zip(ladders, before, after, strict=True)
@@ -750,15 +511,16 @@ def _patch_day(candidate: date, ladders: list[_Ladder], before: tuple[int, ...],
     return day
 
 
-def _explain(configuration: _Configuration, ladders: list[_Ladder], before: tuple[int, ...], policy: Policy,
-             total: Decimal, stopped: bool) -> str:
+def _explain(configuration: _Configuration, ladders: list[Ladder], before: tuple[int, ...],
+             before_states: tuple[LineState, ...], policy: Policy, total: Decimal, stopped: bool) -> str:
     basis = {Basis.STARTING: "starting", Basis.CURRENT: "current", Basis.PHASED: "starting"}[policy.basis]
     parts = [f"{plain(policy.reduction_pct)}% of the {basis} dose brings the target to "
              f"{plain(configuration.ideal_mg.quantize(Decimal('0.1')))} mg OME a day; the nearest dose you "
              f"can make without going up is {plain(total)} mg."]
-    for ladder, old, new in zip(ladders, before, configuration.rungs, strict=True):
+    for old, new, old_state, new_state in zip(before, configuration.rungs, before_states, configuration.states,
+                                              strict=True):
         if old != new:
-            parts.append(_change(ladder.rungs[old], ladder.rungs[new]))
+            parts.append(_change(old_state, new_state))
     if stopped:
         parts.append("Stop: no more opioid doses.")
     return " ".join(parts)
@@ -796,8 +558,8 @@ def _time_name(at: time) -> str:
     return f"evening ({at:%H:%M})"
 
 
-def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tuple[int, ...],
-              before_total: Decimal, total: Decimal) -> tuple[str, ...]:
+def _warnings(configuration: _Configuration, ladders: list[Ladder], before: tuple[int, ...],
+              before_states: tuple[LineState, ...], before_total: Decimal, total: Decimal) -> tuple[str, ...]:
     """Explain a step that removes more than half of the dose then taken (other than the last), or more than the
     pace asks plus the smallest change of the line reduced, or much more than one interval's pace because the
     smallest change possible is larger (a 12 microgram/hour fentanyl patch is about 30 mg OME a day): such a
@@ -806,13 +568,14 @@ def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tup
     if not changed:
         return ()
     removed = before_total - total
-    abrupt = [_abrupt_stop(ladder, ladder.rungs[old]) for ladder, old, new in zip(
-        ladders, before, configuration.rungs, strict=True) if old != new and ladder.rungs[new].is_stopped
-        and ladder.rungs[old].ome_mg_per_day > ladder.stop_from_ome]
+    abrupt = [_abrupt_stop(ladder, state) for ladder, old, new, state in zip(
+        ladders, before, configuration.rungs, before_states, strict=True) if old != new
+        and ladder.is_stopped(new) and ladder.ome(old) > ladder.stop_from_ome]
     abrupt += [f"{ladder.product.label()}: these doses cannot be made from two strengths with at most "
                f"{MAX_UNITS_PER_DOSE} units a dose, so this step needs more; check that the patient can manage them."
-               for ladder, old, new in zip(ladders, before, configuration.rungs, strict=True)
-               if old != new and new in ladder.impractical]
+               for ladder, old, new, practical in zip(ladders, before, configuration.rungs, configuration.practical,
+                                                      strict=True)
+               if old != new and not practical]
     if total and removed > before_total * HALF:
         abrupt.append(f"This step removes {plain(removed)} of {plain(before_total)} mg OME a day, more than half of "
                       "the dose then taken, because no smaller step can be made with these strengths: consider "
@@ -820,7 +583,7 @@ def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tup
     if abrupt:
         return tuple(abrupt)
     reduced = [ladder for ladder, old, new in zip(ladders, before, configuration.rungs, strict=True)
-               if ladder.rungs[old].ome_mg_per_day != ladder.rungs[new].ome_mg_per_day] or changed
+               if ladder.ome(old) != ladder.ome(new)] or changed
     unit = max(ladder.smallest_unit_ome for ladder in reduced)
     # Twice one interval's pace: the tail's "same step at twice the interval" where no smaller step exists.
     much_larger = configuration.interval_pace_mg * 2
@@ -840,7 +603,7 @@ def _warnings(configuration: _Configuration, ladders: list[_Ladder], before: tup
             f"possible here is larger: {advice}.",)
 
 
-def _abrupt_stop(ladder: _Ladder, last: LineState) -> str:
+def _abrupt_stop(ladder: Ladder, last: LineState) -> str:
     """Why a line stops from more than two of its smallest units a day (or one patch), and what would help."""
     name = ladder.product.label()
     switch = PROPOSALS.get(ladder.product.key)

@@ -43,8 +43,11 @@ def practical_units(amounts: Sequence[Decimal], strengths: Sequence[Decimal], *,
 def _practical(amounts: tuple[Decimal, ...], strengths: tuple[Decimal, ...], max_strengths: int, max_units: int,
                preferred: frozenset[Decimal]) -> tuple[Units, ...] | None:
     best: tuple[tuple[int, int, tuple[Decimal, ...]], tuple[Units, ...]] | None = None  # (key, units per amount)
+    largest = max(amounts, default=Decimal(0))
     for size in range(1, max_strengths + 1):
         for chosen in combinations(sorted(strengths, reverse=True), size):
+            if largest > chosen[0] * max_units:  # even all in the largest strength would be too many units
+                continue
             made = [fewest_units(amount, chosen, max_units=max_units) for amount in amounts]
             if any(units is None for units in made):
                 continue

@@ -39,6 +39,9 @@ _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 class TimedDose:
     at: time
     dose_mg: Decimal
+    # The tablets or capsules it is taken as, when a step of a plan says so (a re-plan goes on from them);
+    # empty when only the dose is known (the engine then makes it from the fewest units).
+    units: Units = ()
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from taper.domain.engine import Basis, Dose, Hold, LineState, Policy, Schedule, Step, build_schedule
+from taper.domain.engine import Basis, Hold, Policy, Schedule, Step, build_schedule
 from taper.domain.formulary import Formulary, Product
+from taper.domain.ladders import Dose, LineState
 from taper.domain.limits import Limits
 from taper.domain.makeable import Units
 from taper.domain.ome import FactorSet, UnknownFactorSet, default_factor_set, get_factor_set, ome_mg_per_day

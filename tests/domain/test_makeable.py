@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import combinations, combinations_with_replacement
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from taper.domain.formulary import load_formulary
-from taper.domain.makeable import fewest_units, plain
+from taper.domain.makeable import Units, fewest_units, plain, practical_units
 
 D = Decimal
 SOLID = [product for product in load_formulary() if not product.is_liquid]
@@ -80,3 +81,39 @@ def test_very_high_doses_below_the_hard_limit_are_still_planned_to_the_end(dose_
         {"time": "08:00", "dose_mg": dose_mg}, {"time": "20:00", "dose_mg": dose_mg}]}]}
     schedule = schedule_from_request(request, load_formulary())
     assert schedule["starting_ome_mg_per_day"] == 2 * dose_mg and not schedule["steps"][-1]["lines"]
+
+
+def _fewest_by_listing(amount: Decimal, chosen: tuple[Decimal, ...], most: int) -> Units | None:
+    """Every way to make `amount` from at most `most` units, listed: the fewest units, then the most of the
+    largest strength."""
+    ways = [picked for count in range(1, most + 1) for picked in combinations_with_replacement(chosen, count)
+            if sum(picked) == amount]
+    if not ways:
+        return None
+    best = min(ways, key=lambda picked: (len(picked), tuple(-picked.count(strength) for strength in chosen)))
+    return tuple((strength, best.count(strength)) for strength in chosen if best.count(strength))
+
+
+@given(st.sampled_from(SOLID), st.data())
+def test_practical_units_are_the_best_of_every_way_listed(product, data) -> None:  # type: ignore[no-untyped-def]
+    """Checked against listing every way to make each amount with two strengths and four units a dose (so the
+    shortcuts in practical_units, such as passing over strengths too small for an amount, change nothing)."""
+    strengths = tuple(sorted(product.strengths, reverse=True))
+    amounts = data.draw(st.lists(st.sampled_from([sum(picked) for count in range(1, 6)
+                                                   for picked in combinations_with_replacement(strengths, count)]),
+                                 min_size=1, max_size=3))
+    preferred = frozenset(data.draw(st.sets(st.sampled_from(strengths), max_size=2)))
+    best = None
+    for size in (1, 2):
+        for chosen in combinations(strengths, size):
+            made = [_fewest_by_listing(amount, chosen, 4) for amount in amounts]
+            if any(units is None for units in made):
+                continue
+            used = {strength for units in made for strength, _ in units or ()}
+            key = (len(used - preferred), sum(count for units in made for _, count in units or ()),
+                   tuple(-strength for strength in sorted(used, reverse=True)))
+            if best is None or key < best[0]:
+                best = (key, tuple(made))
+    expected = None if best is None else best[1]
+    assert practical_units(amounts, product.strengths, max_strengths=2, max_units_per_dose=4,
+                           preferred=preferred) == expected
