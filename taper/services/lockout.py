@@ -33,10 +33,14 @@ class SignInLocked(Exception):
         self.until = until
 
     @property
+    def seconds_left(self) -> int:
+        """Whole seconds to wait, rounded up (at least 1): the answer's Retry-After."""
+        return max(1, -int(-(self.until - clock.now()).total_seconds() // 1))
+
+    @property
     def minutes_left(self) -> int:
         """Whole minutes to wait, rounded up (at least 1)."""
-        seconds = (self.until - clock.now()).total_seconds()
-        return max(1, -int(-seconds // 60))
+        return max(1, -(-self.seconds_left // 60))
 
 
 def lockout_after(failures: int) -> timedelta | None:

@@ -92,13 +92,15 @@ def test_the_lockout_refuses_the_right_password_grows_and_resets_after_a_sign_in
                         lambda stored, typed: hashed.append(typed) or real_verify(stored, typed))
     locked = _sign_in(client, user.email, PASSWORD)
     assert locked.status_code == 429 and client.get("/patients/").status_code == 302
+    assert 1 <= int(locked.headers["Retry-After"]) <= 60
     assert "too many failed attempts to sign in with this email address. Wait 1 minute," in page_text(locked)
     assert hashed == []  # refused before any Argon2 hash was computed
     assert _audits("sign_in_locked_out")[-1].actor_label == user.email
 
     with clock.freeze(clock.now() + timedelta(minutes=1, seconds=1)):
         assert "not correct" in page_text(_sign_in(client, user.email, "still not the password"))
-        assert "Wait 2 minutes," in page_text(_sign_in(client, user.email, PASSWORD))  # a sixth failure: longer
+        longer = _sign_in(client, user.email, PASSWORD)  # after a sixth failure: twice as long
+        assert "Wait 2 minutes," in page_text(longer) and longer.headers["Retry-After"] == "120"
     _forget_rate_limits(app)
     with clock.freeze(clock.now() + timedelta(minutes=3, seconds=2)):
         assert _sign_in(client, user.email, PASSWORD).status_code == 302

@@ -92,13 +92,14 @@ def logout() -> Response:
 
 
 @blueprint.errorhandler(SignInLocked)
-def locked_out(error: SignInLocked) -> tuple[str, int]:
+def locked_out(error: SignInLocked) -> tuple[str, int, dict[str, str]]:
     """The same answer whatever was typed, so a lockout never tells whether the password was right."""
     db.session.commit()  # the audit of the refusal, written before anything else in this request
     minutes = error.minutes_left
-    return render_error(429, f"There have been too many failed attempts to sign in with this email address. Wait "
-                             f"{minutes} minute{'s' if minutes != 1 else ''}, then try again. If you cannot sign "
-                             "in, ask your Taper administrator to set a new password.")
+    page, status = render_error(429, f"There have been too many failed attempts to sign in with this email address. "
+                                     f"Wait {minutes} minute{'s' if minutes != 1 else ''}, then try again. If you "
+                                     "cannot sign in, ask your Taper administrator to set a new password.")
+    return page, status, {"Retry-After": str(error.seconds_left)}
 
 
 def _after_password(user: User, destination: str) -> Response:
