@@ -18,15 +18,23 @@ MAX_PASSWORD_LENGTH = 128
 MIN_STRENGTH_SCORE = 3
 
 _hasher = PasswordHasher()  # RFC 9106 low-memory profile: Argon2id, t=3, m=64 MiB, p=4
-# Verified against when the email is unknown, so a failed sign-in takes as long either way.
-_UNKNOWN_USER_HASH = _hasher.hash("taper-unknown-user-placeholder")
+# Verified against when the email is unknown, so a failed sign-in takes as long either way. Made at the first
+# sign-in, not on import: a full hash costs about a quarter of a second, which every command would pay.
+_unknown_user_hash: str | None = None
 
 
 def use_fast_hashing_for_tests() -> None:
     """Switch to Argon2's cheapest parameters (still Argon2id) so a test suite can hash thousands of times."""
-    global _hasher, _UNKNOWN_USER_HASH
+    global _hasher, _unknown_user_hash
     _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    _UNKNOWN_USER_HASH = _hasher.hash("taper-unknown-user-placeholder")
+    _unknown_user_hash = None
+
+
+def _hash_for_unknown_users() -> str:
+    global _unknown_user_hash
+    if _unknown_user_hash is None:
+        _unknown_user_hash = _hasher.hash("taper-unknown-user-placeholder")
+    return _unknown_user_hash
 
 
 def password_problem(password: str, *, user_inputs: Sequence[str] = ()) -> str | None:
@@ -55,7 +63,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if the password matches; always spends the same effort, even with no hash."""
     try:
-        return _hasher.verify(password_hash or _UNKNOWN_USER_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _hash_for_unknown_users(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from taper import clock
-from taper.documents.chart import ome_chart_svg
+from taper.documents.chart import ome_chart_description, ome_chart_svg
 from taper.domain.follow_up import PEG_ITEMS, SOWS_GOSSOP_ITEMS
 from taper.domain.formulary import load_formulary
 from taper.domain.organisations import Role
@@ -62,7 +62,8 @@ def new(patient_id: int) -> WerkzeugResponse | str:
     early_start = lead_time.early_start_notice(current_user.organisation, form.start_on.data) if schedule else None
     return render_template("plans/new.html", form=form, patient=patient, schedule=schedule,
                            has_regimen=bool(current), early_start=early_start,
-                           chart=ome_chart_svg(schedule) if schedule else None)
+                           chart=ome_chart_svg(schedule) if schedule else None,
+                           chart_description=ome_chart_description(schedule) if schedule else None)
 
 
 @blueprint.route("/plans/<int:plan_id>")
@@ -92,6 +93,7 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
                            decision_form=decision_form, status_form=status_form or StatusForm(version=plan.version),
                            follow_ups=held, documents=issued, titles=plan_documents.TITLES, booked=booked,
                            unbooked=unbooked, initial_not_booked=initial_not_booked, early_start=early_start,
+                           chart_description=ome_chart_description(plan.current.schedule),
                            receipts=receipts, supplies=supplies, concerns=concerns,
                            concern_labels=community_pharmacy.CONCERN_LABELS,
                            describe=community_pharmacy.describe_item)
