@@ -50,7 +50,7 @@ class DatePartsField(Field):
             raise StopValidation(f"{self.label.text} must be a real date, like 15 3 1984")
         try:
             self.data = date(int(self.typed["year"]), int(self.typed["month"]), int(self.typed["day"]))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a month or day too large for a C integer
             raise StopValidation(f"{self.label.text} must be a real date, like 15 3 1984") from None
 
 

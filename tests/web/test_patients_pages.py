@@ -50,6 +50,7 @@ def test_add_patient_saves_and_shows_the_record(signed_in: FlaskClient, form: di
         ({"nhs_number": ""}, "nhs_number", "Enter the NHS number"),
         ({"given_name": ""}, "given_name", "Enter the patient's first name"),
         ({"date_of_birth-month": "13"}, "date_of_birth-day", "Date of birth must be a real date"),
+        ({"date_of_birth-day": "1" + "0" * 30}, "date_of_birth-day", "Date of birth must be a real date"),
         ({"date_of_birth-year": ""}, "date_of_birth-day", "Date of birth must include a year"),
         ({"date_of_birth-year": "2999"}, "date_of_birth-day", "Date of birth must be today or in the past"),
         ({"sex": ""}, "sex-1", "Select the patient's sex"),
