@@ -1,18 +1,24 @@
-"""Writing the append-only audit trail (ISO 27789: who, which subject, what, when; plus where from)."""
+"""Writing the append-only audit trail (ISO 27789: who, which subject, what, when; plus where from), and
+reading a patient's part of it back in plain words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Row, Select, select
+
 from taper.domain.makeable import plain
+from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.models import AuditEvent, User
+from taper.services.paging import Page, page_of
 
 _origin: ContextVar[str | None] = ContextVar("audit_origin", default=None)
 
@@ -81,3 +87,90 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return plain(value)
     return value
+
+
+@dataclass(frozen=True)
+class Access:
+    """One line of a patient's access history, as a person reads it."""
+
+    occurred_at: datetime
+    who: str  # the person's name; Taper for its own jobs; otherwise the label recorded (a sign-in name)
+    role: str  # "GP", "Community pharmacist" ...; "" when not signed in as a user
+    email: str  # the account's email when it acted ("" for Taper's own jobs)
+    what: str  # "Looked at the tapering plan"
+
+
+def accesses(*, patient_id: int, page: int, per_page: int) -> Page[Access]:
+    """A page of everything recorded about the patient, newest first, each with who did it in one query (the
+    person's name joined from their account)."""
+    query = (select(AuditEvent.occurred_at, AuditEvent.actor_label, AuditEvent.actor_role, AuditEvent.action,
+                    AuditEvent.entity_type, AuditEvent.changes, User.full_name)
+             .outerjoin(User, User.id == AuditEvent.actor_user_id)
+             .where(AuditEvent.patient_id == patient_id)
+             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
+    return page_of(query, number=page, per_page=per_page, read=_accesses)
+
+
+def _accesses(query: Select[Any]) -> Sequence[Access]:
+    return [_access(row) for row in db.session.execute(query)]
+
+
+def _access(row: Row[Any]) -> Access:
+    label, name, role = row.actor_label, row.full_name, row.actor_role or ""
+    system = name is None and label == "system"
+    return Access(occurred_at=row.occurred_at, who="Taper (an automatic job)" if system else name or label,
+                  role="" if system else _ROLES.get(role, role), email="" if name is None else label,
+                  what=describe(row.action, row.entity_type, row.changes or {}))
+
+
+_ROLES = {role.value: role.label for role in Role}
+_WHAT = {
+    ("create", "patient"): "Registered the patient",
+    ("update", "patient"): "Changed the patient's details",
+    ("view", "patient"): "Looked at the patient's record",
+    ("access_denied", "patient"): "Tried to open the patient's record (refused)",
+    ("view", "access_history"): "Looked at this access history",
+    ("view", "calendar"): "Downloaded the patient's appointments calendar",
+    ("create", "regimen"): "Recorded the opioids the patient takes",
+    ("create", "risk_assessment"): "Recorded a risk assessment",
+    ("create", "plan"): "Started a draft tapering plan",
+    ("update", "plan"): "Changed the tapering plan's status",
+    ("view", "plan"): "Looked at the tapering plan",
+    ("access_denied", "plan"): "Tried to open the tapering plan (refused)",
+    ("create", "plan_version"): "Made a new version of the tapering plan",
+    ("create", "shared_decision"): "Recorded the decision shared with the patient",
+    ("create", "plan_documents"): "Issued the plan's letters",
+    ("view", "plan_documents"): "Opened all the plan's letters to print",
+    ("view", "plan_document"): "Opened a letter",
+    ("access_denied", "plan_document"): "Tried to open a letter (refused)",
+    ("acknowledge", "plan_document"): "Acknowledged the letter to the GP",
+    ("create", "appointments"): "Booked review appointments",
+    ("update", "appointment"): "Changed an appointment",
+    ("create", "follow_up"): "Recorded a follow-up review",
+    ("create", "supply"): "Recorded a supply",
+    ("create", "concern"): "Told the clinic about a concern",
+    ("update", "message"): "Asked for a message to be sent again",
+    ("update", "worklist_item"): "Dealt with an item on the clinic's worklist",
+}
+_PLAN_STATUS = {"active": "Started the tapering plan", "paused": "Paused the tapering plan",
+                "completed": "Marked the tapering plan completed", "stopped": "Stopped the tapering plan"}
+_LETTERS = {"patient_plan": "the patient's plan", "gp_letter": "the letter to the GP",
+            "pharmacy_schedule": "the community pharmacy's dispensing schedule"}
+
+
+def describe(action: str, entity_type: str, changes: Mapping[str, Any]) -> str:
+    """What an audit event records, in words: "Paused the tapering plan", "Opened the letter to the GP
+    (version 2)". An event this list does not know reads as its action and record ("Update: leave")."""
+    if (action, entity_type) == ("update", "plan"):
+        status = changes.get("status")
+        before, after = (status.get("before"), status.get("after")) if isinstance(status, dict) else (None, None)
+        if (before, after) == ("paused", "active"):
+            return "Restarted the tapering plan"
+        return _PLAN_STATUS.get(str(after), _WHAT[action, entity_type])
+    if (action, entity_type) == ("create", "plan_version") and isinstance(changes.get("number"), int):
+        return f"Made version {changes['number']} of the tapering plan"
+    if (action, entity_type) == ("view", "patient") and changes.get("view") == "dispensing":
+        return "Looked at what the community pharmacy supplies to the patient"
+    if (action, entity_type) == ("view", "plan_document") and changes.get("kind") in _LETTERS:
+        return f"Opened {_LETTERS[changes['kind']]} (version {changes.get('version')})"
+    return _WHAT.get((action, entity_type), f"{action}: {entity_type}".replace("_", " ").capitalize())

@@ -17,7 +17,8 @@ from taper.messaging.delivery import Delivery, DeliveryFailed
 from taper.models import Message, Organisation, Patient, User
 from taper.services import audit
 from taper.services.errors import InvalidInput, NotFound
-from taper.services.patients import patient_in_scope
+from taper.services.paging import Page, entities, page_of
+from taper.services.patients import caseload_of, patient_in_scope
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)  # doubled at each failure: 5, 10, 20, 40 minutes
@@ -142,14 +143,19 @@ def retry(*, by: User, message_id: int) -> Message:
     return message
 
 
-def outbox(*, patient_ids: set[int] | None = None, organisation_id: int | None = None,
-           limit: int = 200) -> list[Message]:
-    query = select(Message).order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
-    if patient_ids is not None:
-        query = query.where(Message.patient_id.in_(patient_ids))
-    if organisation_id is not None:
-        query = query.where(Message.organisation_id == organisation_id)
-    return list(db.session.scalars(query))
+def outbox(*, organisation_id: int, limit: int = 200) -> list[Message]:
+    """The newest messages to an organisation."""
+    return list(db.session.scalars(select(Message).where(Message.organisation_id == organisation_id)
+                                   .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)))
+
+
+def clinic_outbox(*, by: User, page: int, per_page: int = 50) -> Page[Message]:
+    """A page of the messages about the pharmacist's clinic's patients (to them or to their pharmacies), newest
+    first."""
+    query = (select(Message).join(Patient, Patient.id == Message.patient_id)
+             .where(Patient.clinic_id == caseload_of(by))
+             .order_by(Message.created_at.desc(), Message.id.desc()))
+    return page_of(query, number=page, per_page=per_page, read=entities)
 
 
 def _give_up_on_missed_days(patient_hours: tuple[time, time]) -> int:

@@ -6,20 +6,23 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, load_only
 
 from taper import clock
 from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import ImplausibleDateOfBirth, InvalidContact, Sex, check_contact, check_date_of_birth
 from taper.extensions import db
-from taper.models import AuditEvent, Organisation, Patient, User
+from taper.models import Organisation, Patient, User
 from taper.services import audit
+from taper.services.audit import Access
 from taper.services.common import check_version, flush_or_stale, required
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
+from taper.services.paging import Page, entities, page_of
 
-SEARCH_LIMIT = 50
+PER_PAGE = 50  # patients on a page of the list or of search results; events on a page of an access history
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,25 @@ class PatientDetails:
 _FIELDS = tuple(PatientDetails.__dataclass_fields__)
 
 
-def _require_pharmacist(by: User) -> int:
-    """The clinic whose caseload this user works on."""
+def caseload_of(by: User) -> int:
+    """The clinic whose caseload this user works on (PermissionDenied for anyone but a clinic pharmacist)."""
     if by.role is not Role.PHARMACIST or by.organisation_id is None:
         raise PermissionDenied("only a clinic pharmacist may work on the clinic's patients")
     return by.organisation_id
 
 
-def caseload(*, by: User) -> Select[Patient]:
-    """The query for the patients this user may see, in name order."""
-    clinic_id = _require_pharmacist(by)
-    return (select(Patient).where(Patient.clinic_id == clinic_id)
+def caseload(*, by: User, page: int = 1) -> Page[Patient]:
+    """A page of the patients this user may see, in name order, with what the list shows of each."""
+    return page_of(_listed(by), number=page, per_page=PER_PAGE, read=entities)
+
+
+def _listed(by: User, *conditions: ColumnElement[bool]) -> Select[Patient]:
+    """The caseload's patients meeting the conditions, in name order, loading only the columns a list shows
+    (their GP practice's name in the same query)."""
+    clinic_id = caseload_of(by)
+    return (select(Patient).where(Patient.clinic_id == clinic_id, *conditions)
+            .options(load_only(Patient.nhs_number, Patient.given_name, Patient.family_name, Patient.date_of_birth),
+                     joinedload(Patient.gp_practice).load_only(Organisation.name))
             .order_by(Patient.family_name, Patient.given_name, Patient.id))
 
 
@@ -65,7 +76,7 @@ def create_patient(*, by: User | None, details: PatientDetails, clinic_id: int |
     """Register a patient on the pharmacist's clinic caseload (`by=None` with `clinic_id`: the system,
     loading demo data)."""
     if by is not None:
-        clinic_id = _require_pharmacist(by)
+        clinic_id = caseload_of(by)
     elif clinic_id is None:
         raise PermissionDenied("the system must name the clinic a patient joins")
     patient = Patient(clinic_id=clinic_id, **asdict(_validated(details, own_id=None)))
@@ -98,21 +109,20 @@ def view_patient(*, by: User, patient_id: int) -> Patient:
     return patient
 
 
-def search_patients(*, by: User, text: str) -> list[Patient]:
-    """Patients on the caseload matching an NHS number, a date of birth (dd/mm/yyyy) or names.
+def search_patients(*, by: User, text: str, page: int = 1) -> Page[Patient]:
+    """A page of the patients on the caseload matching an NHS number, a date of birth (dd/mm/yyyy) or names.
 
-    The search term is not written to the audit trail (it may be an NHS number); the count is.
+    The search term is not written to the audit trail (it may be an NHS number); the count and page are.
     """
     text = text.strip()
     if not text:
         raise InvalidInput({"query": "Enter an NHS number, a name or a date of birth"})
-    query = caseload(by=by).where(_search_condition(text)).limit(SEARCH_LIMIT)
-    found = list(db.session.scalars(query))
-    audit.record(action="search", by=by, entity_type="patient", changes={"results": len(found)})
+    found = page_of(_listed(by, _search_condition(text)), number=page, per_page=PER_PAGE, read=entities)
+    audit.record(action="search", by=by, entity_type="patient", changes={"results": found.total, "page": page})
     return found
 
 
-def _search_condition(text: str):  # type: ignore[no-untyped-def]
+def _search_condition(text: str) -> ColumnElement[bool]:
     digits = re.sub(r"[\s-]", "", text)
     if digits.isdigit() and len(digits) == 10:
         return Patient.nhs_number == digits
@@ -140,7 +150,7 @@ def _escape_like(term: str) -> str:
 def patient_in_scope(by: User, patient_id: int) -> Patient:
     """The patient if on this user's caseload; otherwise NotFound, and an attempt on another clinic's
     patient is audited."""
-    clinic_id = _require_pharmacist(by)
+    clinic_id = caseload_of(by)
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("no such patient")
@@ -225,10 +235,9 @@ def _flush_or_duplicate(nhs_number: str) -> None:
         raise InvalidInput({"nhs_number": _duplicate_message(nhs_number)}) from None
 
 
-def access_history(*, by: User, patient_id: int, limit: int = 500) -> list[AuditEvent]:
-    """Who looked at or changed this patient's records, and when, newest first (the pharmacist's own look at
-    this history is recorded too)."""
+def access_history(*, by: User, patient_id: int, page: int = 1) -> Page[Access]:
+    """A page of who looked at or changed this patient's records, and when, newest first (the pharmacist's own
+    look at this history is recorded too, and is the first line of the first page)."""
     patient = patient_in_scope(by, patient_id)
     audit.record(action="view", by=by, entity_type="access_history", entity_id=patient.id, patient_id=patient.id)
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.patient_id == patient.id)
-                                   .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)))
+    return audit.accesses(patient_id=patient.id, page=page, per_page=PER_PAGE)

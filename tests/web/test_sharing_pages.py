@@ -181,8 +181,8 @@ def test_the_clinic_sees_who_looked_at_the_record(app: Flask, make: Maker, pract
     gp = make.user(Role.GP, practice)
     _client(app, gp).get(f"/practice/patients/{plan.patient_id}")
     history = page_text(signed_in.get(f"/patients/{plan.patient_id}/access"))
-    assert f"{gp.email} (gp)" in history and "view: plan" in history
-    assert "access history" in history
+    assert "Test GP, GP" in history and gp.email in history and "Looked at the tapering plan" in history
+    assert "Looked at this access history" in history
 
 
 def test_changing_practice_moves_the_plan_to_the_new_gp(app: Flask, make: Maker, pharmacist: User,

@@ -15,13 +15,14 @@ from taper.domain.booking import CLINIC_TIMEZONE
 from taper.domain.follow_up import Mode
 from taper.domain.organisations import Role
 from taper.extensions import db
-from taper.models import Appointment, Patient
+from taper.models import Appointment
 from taper.services import appointments, calendars, capacity, messages
 from taper.services.capacity import SessionDetails
 from taper.web import once
 from taper.web.appointments.forms import LeaveForm, MoveForm, SessionForm, StatusForm
 from taper.web.fields import save
 from taper.web.once import OnceForm
+from taper.web.paging import page_number
 from taper.web.security import roles
 
 blueprint = Blueprint("appointments", __name__)
@@ -45,13 +46,10 @@ def day() -> str:
 def week() -> str:
     start = _day_argument("start") or clock.today()
     monday = start - timedelta(days=start.weekday())
-    booked = appointments.between(pharmacist_id=current_user.id, first=monday, last=monday + timedelta(days=6))
-    days = [(monday + timedelta(days=offset),
-             [each for each in booked if appointments.local_day(each.starts_at) == monday + timedelta(days=offset)])
-            for offset in range(7)]
-    return render_template("appointments/week.html", monday=monday, days=days, labels=appointments.STATUS_LABELS,
-                           kinds=appointments.KIND_LABELS, previous=monday - timedelta(days=7),
-                           next=monday + timedelta(days=7))
+    return render_template("appointments/week.html", monday=monday,
+                           days=appointments.week_list(by=current_user, monday=monday),
+                           labels=appointments.STATUS_LABELS, kinds=appointments.KIND_LABELS,
+                           previous=monday - timedelta(days=7), next=monday + timedelta(days=7))
 
 
 @blueprint.route("/appointments/<int:appointment_id>", methods=["GET", "POST"])
@@ -179,10 +177,8 @@ def remove_leave(leave_id: int) -> WerkzeugResponse:
 @roles(Role.PHARMACIST)
 def outbox() -> str:
     """Messages about the clinic's patients: reminders to patients and pharmacies, with how each went."""
-    patient_ids = set(db.session.scalars(db.select(Patient.id).where(
-        Patient.clinic_id == current_user.organisation_id)))
-    return render_template("appointments/messages.html", sent=messages.outbox(patient_ids=patient_ids),
-                           retry_form=FlaskForm())
+    return render_template("appointments/messages.html",
+                           sent=messages.clinic_outbox(by=current_user, page=page_number()), retry_form=FlaskForm())
 
 
 @blueprint.route("/messages/<int:message_id>/retry", methods=["POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,40 +12,31 @@ from taper.domain.risk import RiskFactor, SupportLevel
 from taper.extensions import db
 from taper.services import accounts, patients, plans, regimens, risk
 from taper.web.fields import organisation_choices, save
+from taper.web.paging import page_number
 from taper.web.patients.forms import PatientForm, SearchForm
 from taper.web.security import roles
 
 blueprint = Blueprint("patients", __name__, url_prefix="/patients")
-PAGE_SIZE = 25
-MAX_PAGE = 100_000  # 2.5 million patients: no clinic's caseload comes near
 
 
 @blueprint.route("/")
 @roles(Role.PHARMACIST)
 def index() -> str:
-    page = db.paginate(patients.caseload(by=current_user), page=_page_number(), per_page=PAGE_SIZE,
-                       error_out=False)
-    return render_template("patients/index.html", page=page, search=SearchForm(), results=None)
-
-
-def _page_number() -> int:
-    """The page of the list the address asks for (1 if none, or not a whole number). A page far past any
-    caseload does not exist: its offset would not fit the database's integers (a 500 before issue 15)."""
-    number = request.args.get("page", 1, type=int)
-    if number > MAX_PAGE:
-        abort(404)
-    return max(number, 1)
+    return render_template("patients/index.html", page=patients.caseload(by=current_user, page=page_number()),
+                           search=SearchForm(), results=None)
 
 
 @blueprint.route("/search", methods=["POST"])
 @roles(Role.PHARMACIST)
 def search() -> str:
+    """Results come a page at a time; the next page is asked for by posting the search again with its number."""
     form = SearchForm()
-    results = None
-    if form.validate_on_submit():
-        results = patients.search_patients(by=current_user, text=form.query.data)
-        db.session.commit()
-    return render_template("patients/index.html", page=None, search=form, results=results)
+    if not form.validate_on_submit():
+        return render_template("patients/index.html", page=None, search=form, results=None)
+    results = patients.search_patients(by=current_user, text=form.query.data, page=page_number("form"))
+    page = render_template("patients/index.html", page=None, search=form, results=results)
+    db.session.commit()  # after rendering: a commit would expire the patients shown, to be read again one by one
+    return page
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -106,8 +97,10 @@ def _with_choices(form: PatientForm) -> PatientForm:
 @blueprint.route("/<int:patient_id>/access")
 @roles(Role.PHARMACIST)
 def access_history(patient_id: int) -> str:
-    """Everyone who looked at or changed this patient's records: clinic, GP practice, pharmacy."""
-    events = patients.access_history(by=current_user, patient_id=patient_id)
+    """Everyone who looked at or changed this patient's records (clinic, GP practice, pharmacy), a page at a
+    time."""
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
-    db.session.commit()
-    return render_template("patients/access.html", patient=patient, events=events)
+    events = patients.access_history(by=current_user, patient_id=patient_id, page=page_number())
+    page = render_template("patients/access.html", patient=patient, events=events)
+    db.session.commit()  # after rendering, which then reads nothing again
+    return page
