@@ -14,82 +14,120 @@ a unique key, so running a job twice, late, or after a crash adds and sends noth
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from taper import clock
-from taper.domain.booking import CLINIC_TIMEZONE, review_overdue
+from taper.domain.booking import review_overdue
 from taper.domain.plans import PlanStatus
 from taper.domain.reminders import step_tomorrow_for_patient, step_tomorrow_for_pharmacy
 from taper.domain.wording import long_date
 from taper.extensions import db
 from taper.messaging.delivery import delivery_for
-from taper.models import Appointment, FollowUp, Patient, Plan, WorklistItem
-from taper.services import appointments, audit, messages, sharing
+from taper.models import Appointment, FollowUp, Message, Patient, Plan, PlanVersionStep, SharedDecision, WorklistItem
+from taper.services import appointments, audit, messages, plan_steps, unique_rows, worklists
 
 Result = dict[str, Any]
+RUNNING = (PlanStatus.ACTIVE, PlanStatus.PAUSED)
+
+# Each job reads what it needs for every plan in one query (the latest review, booking or decision of each plan
+# by a correlated subquery), then writes what it makes in bulk: a fixed number of statements however many plans.
 
 
 def overdue_reviews() -> Result:
     """Running plans (active or paused) with no review within the cadence and grace and nothing booked go on
     the worklist, once a day at most, and again on a later day if an earlier item was marked done while the
     review is still overdue."""
-    today, added = clock.today(), 0
-    for plan, _ in _running_plans():
-        held = [day for day in (
-            db.session.scalar(select(func.max(FollowUp.held_on)).where(FollowUp.plan_id == plan.id)),
-            _last_attended(plan.id)) if day is not None]
-        last_review = max(held) if held else appointments.step_1_starts_on(plan)
-        upcoming = appointments.upcoming(plan.id)
-        due = review_overdue(last_review=last_review, cadence_days=plan.review_every_days, today=today,
-                             next_booked=appointments.local_day(upcoming[0].starts_at) if upcoming else None)
-        if due is not None and not _open_item(plan.id, "overdue"):
-            added += appointments.add_to_worklist(
-                key=f"overdue:{plan.id}:{today.isoformat()}", kind="overdue", plan_id=plan.id,
-                detail=f"No review since {long_date(last_review)}: one was due by {long_date(due)}")
+    today, now = clock.today(), clock.now()
+    last_follow_up = select(func.max(FollowUp.held_on)).where(FollowUp.plan_id == Plan.id)
+    last_attended = select(func.max(Appointment.starts_at)).where(Appointment.plan_id == Plan.id,
+                                                                  Appointment.status == "attended")
+    next_booked = select(func.min(Appointment.starts_at)).where(
+        Appointment.plan_id == Plan.id, Appointment.status.in_(appointments.HOLDING), Appointment.starts_at >= now)
+    open_item = select(WorklistItem.id).where(WorklistItem.plan_id == Plan.id, WorklistItem.kind == "overdue",
+                                              WorklistItem.resolved_at.is_(None)).exists()
+    rows = db.session.execute(plan_steps.with_current_steps(select(
+        Plan.id, Plan.patient_id, Patient.clinic_id, Plan.review_every_days, PlanVersionStep.starts_on,
+        last_follow_up.correlate(Plan).scalar_subquery(), last_attended.correlate(Plan).scalar_subquery(),
+        next_booked.correlate(Plan).scalar_subquery())
+        .join(Plan.patient)).where(Plan.status.in_(RUNNING), PlanVersionStep.number == 1, ~open_item)
+        .order_by(Plan.id))
+    items = []
+    for plan_id, patient_id, clinic_id, cadence_days, step_1_starts_on, followed_up, attended, booked in rows:
+        held = [day for day in (followed_up, _local_day(attended)) if day is not None]
+        last_review = max(held) if held else step_1_starts_on
+        due = review_overdue(last_review=last_review, cadence_days=cadence_days, today=today,
+                             next_booked=_local_day(booked))
+        if due is not None:
+            items.append(worklists.NewItem(
+                key=f"overdue:{plan_id}:{today.isoformat()}", kind="overdue", clinic_id=clinic_id,
+                patient_id=patient_id, plan_id=plan_id,
+                detail=f"No review since {long_date(last_review)}: one was due by {long_date(due)}"))
+    added = worklists.add_new(items)
     db.session.commit()
     return {"added": added}
 
 
 def step_reminders() -> Result:
-    tomorrow, queued = clock.today() + timedelta(days=1), 0
-    for plan, patient in _active_plans():
-        for step in plan.current.schedule["steps"]:
-            if date.fromisoformat(step["starts_on"]) != tomorrow:
-                continue
-            key = f"step-tomorrow:plan-{plan.id}:{tomorrow.isoformat()}"
-            clinic = patient.clinic
-            contact = messages.to_patient(patient)
-            if contact is not None:
-                subject, body = step_tomorrow_for_patient(clinic_name=clinic.name, clinic_phone=clinic.phone,
-                                                          easy_read=patient.easy_read)
-                queued += messages.queue(messages.Outgoing(
-                    key=f"{key}:patient", kind="step_tomorrow", channel=contact[0], to=contact[1], subject=subject,
-                    body=body, patient_id=patient.id))
-            if patient.pharmacy is not None and sharing.shares_with_pharmacy(plan):
-                channel, address = messages.to_organisation(patient.pharmacy)
-                subject, body = step_tomorrow_for_pharmacy(
-                    patient=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
-                    plan_id=plan.id, version=plan.current.number, step=step["number"], starts_on=tomorrow,
-                    clinic_name=clinic.name, clinic_phone=clinic.phone)
-                queued += messages.queue(messages.Outgoing(
-                    key=f"{key}:pharmacy-{patient.pharmacy.id}", kind="step_tomorrow", channel=channel, to=address,
-                    subject=subject, body=body, patient_id=patient.id, organisation_id=patient.pharmacy.id))
+    queued = queue_step_reminders()
     db.session.commit()
     return {"queued": queued, **deliver_messages()}
 
 
+def queue_step_reminders() -> int:
+    """The outbox messages about steps of active plans starting tomorrow: to the patient (as they agreed to be
+    contacted) and to their nominated pharmacy (if the latest shared decision shares the plan with it); how many
+    were added (each has a unique key: none twice)."""
+    tomorrow, now = clock.today() + timedelta(days=1), clock.now()
+    shares_with_pharmacy = (select(SharedDecision.consent_share_with_pharmacy)
+                            .where(SharedDecision.plan_id == Plan.id).order_by(SharedDecision.id.desc()).limit(1)
+                            .correlate(Plan).scalar_subquery())
+    rows = db.session.execute(plan_steps.with_current_steps(select(
+        Plan.id, Plan.current_version_number, PlanVersionStep.number, Patient, shares_with_pharmacy)
+        .join(Plan.patient)).where(Plan.status == PlanStatus.ACTIVE, PlanVersionStep.starts_on == tomorrow)
+        .options(joinedload(Patient.clinic), joinedload(Patient.pharmacy)).order_by(Plan.id))
+    outgoing = []
+    for plan_id, version, step, patient, shared in rows:
+        key = f"step-tomorrow:plan-{plan_id}:{tomorrow.isoformat()}"
+        clinic = patient.clinic
+        contact = messages.to_patient(patient)
+        if contact is not None:
+            subject, body = step_tomorrow_for_patient(clinic_name=clinic.name, clinic_phone=clinic.phone,
+                                                      easy_read=patient.easy_read)
+            outgoing.append(messages.Outgoing(
+                key=f"{key}:patient", kind="step_tomorrow", channel=contact[0], to=contact[1], subject=subject,
+                body=body, patient_id=patient.id))
+        if patient.pharmacy is not None and shared:
+            channel, address = messages.to_organisation(patient.pharmacy)
+            subject, body = step_tomorrow_for_pharmacy(
+                patient=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
+                plan_id=plan_id, version=version, step=step, starts_on=tomorrow, clinic_name=clinic.name,
+                clinic_phone=clinic.phone)
+            outgoing.append(messages.Outgoing(
+                key=f"{key}:pharmacy-{patient.pharmacy.id}", kind="step_tomorrow", channel=channel, to=address,
+                subject=subject, body=body, patient_id=patient.id, organisation_id=patient.pharmacy.id))
+    return unique_rows.insert_new(Message, [asdict(each) | {"next_attempt_at": now} for each in outgoing])
+
+
 def completion_reviews() -> Result:
-    today, added = clock.today(), 0
-    for plan, _ in _active_plans():
-        last = date.fromisoformat(plan.current.schedule["steps"][-1]["starts_on"])
-        if last <= today:
-            added += appointments.add_to_worklist(
-                key=f"completion_review:{plan.id}:{last.isoformat()}", kind="completion_review", plan_id=plan.id,
-                detail=f"Reached the last step on {long_date(last)}: review, then complete or continue the plan")
+    """Active plans whose current version's last step has started are flagged for a completion review, once per
+    last step (a revision that moves the last step flags the plan again when it is reached)."""
+    today = clock.today()
+    last_step = func.max(PlanVersionStep.starts_on)
+    rows = db.session.execute(plan_steps.with_current_steps(
+        select(Plan.id, Plan.patient_id, Patient.clinic_id, last_step).join(Plan.patient))
+        .where(Plan.status == PlanStatus.ACTIVE).group_by(Plan.id, Plan.patient_id, Patient.clinic_id)
+        .having(last_step <= today).order_by(Plan.id))
+    added = worklists.add_new([worklists.NewItem(
+        key=f"completion_review:{plan_id}:{last.isoformat()}", kind="completion_review", clinic_id=clinic_id,
+        patient_id=patient_id, plan_id=plan_id,
+        detail=f"Reached the last step on {long_date(last)}: review, then complete or continue the plan")
+        for plan_id, patient_id, clinic_id, last in rows])
     db.session.commit()
     return {"added": added}
 
@@ -132,27 +170,5 @@ def run_scheduled(name: str) -> Result:
         return run(name)
 
 
-def _active_plans() -> list[tuple[Plan, Patient]]:
-    return _plans_with(PlanStatus.ACTIVE)
-
-
-def _running_plans() -> list[tuple[Plan, Patient]]:
-    return _plans_with(PlanStatus.ACTIVE, PlanStatus.PAUSED)
-
-
-def _plans_with(*statuses: PlanStatus) -> list[tuple[Plan, Patient]]:
-    rows = db.session.execute(select(Plan, Patient).join(Patient, Plan.patient_id == Patient.id)
-                              .where(Plan.status.in_(statuses)).order_by(Plan.id))
-    return [(plan, patient) for plan, patient in rows]
-
-
-def _open_item(plan_id: int, kind: str) -> bool:
-    return db.session.scalar(select(WorklistItem.id).where(
-        WorklistItem.plan_id == plan_id, WorklistItem.kind == kind, WorklistItem.resolved_at.is_(None)).limit(1)) \
-        is not None
-
-
-def _last_attended(plan_id: int) -> date | None:
-    starts = db.session.scalar(select(func.max(Appointment.starts_at)).where(
-        Appointment.plan_id == plan_id, Appointment.status == "attended"))
-    return starts.astimezone(CLINIC_TIMEZONE).date() if starts else None
+def _local_day(instant: datetime | None) -> date | None:
+    return appointments.local_day(instant) if instant is not None else None

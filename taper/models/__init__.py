@@ -8,7 +8,7 @@ from taper.models.follow_up import FollowUp
 from taper.models.messages import Message
 from taper.models.organisation import Organisation
 from taper.models.patient import Patient
-from taper.models.plan import Plan, PlanDocument, PlanVersion, SharedDecision
+from taper.models.plan import Plan, PlanDocument, PlanVersion, PlanVersionStep, SharedDecision
 from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
 from taper.models.sharing import Concern, LetterReceipt, Supply
@@ -19,5 +19,5 @@ from taper.models.worklist import WorklistItem
 
 __all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "Concern", "FailedSignIns", "FollowUp", "KeptWork",
            "Leave", "LetterReceipt", "Message", "Organisation", "Patient", "Plan", "PlanDocument", "PlanVersion",
-           "RecordedRegimen", "RecordedRiskAssessment", "RecoveryCode", "SharedDecision", "SubmissionKey", "Supply",
-           "User", "WorklistItem", "guards"]
+           "PlanVersionStep", "RecordedRegimen", "RecordedRiskAssessment", "RecoveryCode", "SharedDecision",
+           "SubmissionKey", "Supply", "User", "WorklistItem", "guards"]

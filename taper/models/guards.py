@@ -1,4 +1,4 @@
-"""ORM-level refusal to change or delete append-only rows: audit events, plan versions and their documents,
+"""ORM-level refusal to change or delete append-only rows: audit events, plan versions, their steps and documents,
 supplies and concerns (database triggers are the second line)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from taper.models.audit import AuditEvent
-from taper.models.plan import PlanDocument, PlanVersion
+from taper.models.plan import PlanDocument, PlanVersion, PlanVersionStep
 from taper.models.sharing import Concern, Supply
 
-APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, Supply, Concern)
+APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, PlanVersionStep, Supply, Concern)
 
 
 class AppendOnly(RuntimeError):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from taper import clock
 from taper.domain.plans import PlanStatus
 from taper.models.base import Base, UtcDateTime
+from taper.models.patient import Patient
 from taper.models.user import User
 
 RUNNING = "status IN ('active', 'paused')"
@@ -55,11 +56,14 @@ class Plan(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     versions: Mapped[list[PlanVersion]] = relationship(order_by="PlanVersion.number", back_populates="plan")
+    patient: Mapped[Patient] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def current(self) -> PlanVersion:
+        """The current version. This loads all the plan's versions, for one plan's pages; lists and jobs find
+        current versions by `current_version_number` instead (and their steps in PlanVersionStep)."""
         return self.versions[-1]
 
 
@@ -85,6 +89,20 @@ class PlanVersion(Base):
 
     plan: Mapped[Plan] = relationship(back_populates="versions")
     created_by: Mapped[User] = relationship()
+
+
+class PlanVersionStep(Base):
+    """One step of a plan version's schedule, copied from its stored document when the version is written, so
+    that lists and jobs find the steps starting on a day with one indexed query, without reading the JSON.
+    Append-only, like the version."""
+
+    __tablename__ = "plan_version_steps"
+
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)  # 1, 2, ... as in the schedule document
+    starts_on: Mapped[date] = mapped_column(index=True)
+    ends_on: Mapped[date | None]  # None for the last step, which runs on
+    ome_mg_per_day: Mapped[Decimal] = mapped_column(Numeric(10, 3))
 
 
 class SharedDecision(Base):

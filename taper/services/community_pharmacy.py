@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from taper import clock
 from taper.domain.dispensing import Instalment, instalments
@@ -19,9 +20,10 @@ from taper.domain.organisations import Role
 from taper.domain.schedule_contract import schedule_from_document
 from taper.domain.wording import long_date
 from taper.extensions import db
-from taper.models import Concern, Patient, Plan, Supply, User
+from taper.models import Concern, Patient, Plan, PlanDocument, PlanVersion, Supply, User
 from taper.models.sharing import CONCERN_KINDS
 from taper.services import appointments, audit, sharing
+from taper.services.current_versions import current_versions, is_current_version
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 
 CONCERN_LABELS = {"early_or_extra_request": "Asked for an early or extra supply",
@@ -30,6 +32,8 @@ CONCERN_LABELS = {"early_or_extra_request": "Asked for an early or extra supply"
 WEEK = timedelta(days=7)
 QUANTITY_STEP = Decimal("0.001")  # the supplies table keeps three decimal places (mL of a liquid)
 MAX_QUANTITY = Decimal(100000)
+# What was supplied against a plan's instalments: {instalment number: {(product, strength): quantity}}.
+Supplied = dict[int, dict[tuple[str, Decimal | None], Decimal]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class InstalmentState:
 
     plan: Plan
     patient: Patient
+    version_number: int  # the plan's current version, whose schedule gives the instalment
     instalment: Instalment
     supplied: dict[tuple[str, Decimal | None], Decimal]
 
@@ -53,18 +58,18 @@ class InstalmentState:
 
 def due_this_week(*, by: User) -> list[InstalmentState]:
     """Instalments starting in the next seven days, and earlier ones of the running plans still not fully
-    supplied, soonest first."""
+    supplied, soonest first: three queries (the running plans shared with the pharmacy, their current versions'
+    schedules, and their supplies added up), whatever the number of plans."""
     _require_pharmacist(by)
     today = clock.today()
-    due = []
-    for patient, plan in sharing.organisation_patients(by):
-        if not plan.status.is_running:
-            continue
-        for state in instalment_states(plan, patient):
-            starts = state.instalment.starts_on
-            if today <= starts < today + WEEK or (starts < today <= state.instalment.ends_on
-                                                  and not state.complete):
-                due.append(state)
+    running = sharing.running_plans(by)
+    plan_ids = [plan.id for _, plan in running]
+    versions = current_versions(plan_ids, with_schedule=True)
+    supplied = _supplied(plan_ids)
+    due = [state for patient, plan in running
+           for state in _states(plan, patient, versions[plan.id], supplied[plan.id])
+           if today <= state.instalment.starts_on < today + WEEK
+           or (state.instalment.starts_on < today <= state.instalment.ends_on and not state.complete)]
     audit.record(action="view", by=by, entity_type="dispensing_due", entity_id=by.organisation_id,
                  changes={"instalments": len(due)})
     return sorted(due, key=lambda state: (state.instalment.starts_on, state.patient.family_name))
@@ -105,7 +110,9 @@ def record_supply(*, by: User, plan_id: int, instalment: int, supplied_on: date,
     db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
     patient = db.session.get(Patient, plan.patient_id)
     assert patient is not None
-    states = {state.instalment.number: state for state in instalment_states(plan, patient)}
+    version = current_versions([plan.id], with_schedule=True)[plan.id]
+    states = {state.instalment.number: state
+              for state in _states(plan, patient, version, _supplied([plan.id])[plan.id])}
     errors = {}
     state = states.get(instalment)
     if state is None:
@@ -132,7 +139,7 @@ def record_supply(*, by: User, plan_id: int, instalment: int, supplied_on: date,
     if early and not override_reason.strip():
         raise InvalidInput({"override_reason": f"This instalment starts on {long_date(state.instalment.starts_on)}: "
                                                "record why you are supplying it early"})
-    supply = Supply(plan_id=plan.id, plan_version_id=plan.current.id, instalment=instalment,
+    supply = Supply(plan_id=plan.id, plan_version_id=version.id, instalment=instalment,
                     pharmacy_id=by.organisation_id, supplied_on=supplied_on, product=product,
                     strength=strength_value, quantity=amount,
                     override_reason=override_reason.strip() if over or early else "", recorded_by_id=by.id)
@@ -172,12 +179,36 @@ def raise_concern(*, by: User, plan_id: int, kind: str, detail: str) -> Concern:
 def instalment_states(plan: Plan, patient: Patient) -> list[InstalmentState]:
     """The current version's instalments with everything supplied against them under any version: a revision
     keeps the plan's start, so instalment N covers the same days, and what was supplied stays supplied."""
-    schedule = schedule_from_document(plan.current.schedule, load_formulary())
-    supplied: dict[int, dict[tuple[str, Decimal | None], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for supply in db.session.scalars(select(Supply).where(Supply.plan_id == plan.id)):
-        supplied[supply.instalment][(supply.product, supply.strength)] += supply.quantity
-    return [InstalmentState(plan, patient, period, dict(supplied[period.number]))
+    version = current_versions([plan.id], with_schedule=True)[plan.id]
+    return _states(plan, patient, version, _supplied([plan.id])[plan.id])
+
+
+def _states(plan: Plan, patient: Patient, version: PlanVersion, supplied: Supplied) -> list[InstalmentState]:
+    """The instalments of this version's stored schedule, worked out here (no query), with what was supplied."""
+    schedule = schedule_from_document(version.schedule, load_formulary())
+    return [InstalmentState(plan, patient, version.number, period, supplied.get(period.number, {}))
             for period in instalments(schedule, instalment_days=plan.instalment_days)]
+
+
+def _supplied(plan_ids: list[int]) -> defaultdict[int, Supplied]:
+    """What has been supplied against each instalment of each of these plans, of each medicine and strength,
+    added up in one query: {plan id: {instalment number: {(product, strength): quantity}}}."""
+    totals: defaultdict[int, Supplied] = defaultdict(dict)
+    if plan_ids:
+        for plan_id, number, product, strength, quantity in db.session.execute(
+                select(Supply.plan_id, Supply.instalment, Supply.product, Supply.strength, func.sum(Supply.quantity))
+                .where(Supply.plan_id.in_(plan_ids))
+                .group_by(Supply.plan_id, Supply.instalment, Supply.product, Supply.strength)):
+            totals[plan_id].setdefault(number, {})[(product, strength)] = quantity
+    return totals
+
+
+def dispensing_schedule(plan: Plan) -> PlanDocument | None:
+    """The current version's dispensing schedule as issued (its PDF is not loaded: the page links to it)."""
+    return db.session.scalar(select(PlanDocument).options(defer(PlanDocument.pdf))
+                             .join(PlanVersion, PlanVersion.id == PlanDocument.plan_version_id)
+                             .join(Plan, is_current_version())
+                             .where(Plan.id == plan.id, PlanDocument.kind == "pharmacy_schedule"))
 
 
 def supplies_of(plan: Plan) -> list[Supply]:

@@ -33,7 +33,7 @@ from taper.domain.switches import NEEDS_CONFIRMING as SWITCH_NEEDS_CONFIRMING
 from taper.domain.switches import TARGETS as SWITCH_TARGETS
 from taper.extensions import db
 from taper.models import Organisation, Plan, PlanVersion, SharedDecision, User
-from taper.services import appointments, audit, plan_documents, regimens
+from taper.services import appointments, audit, plan_documents, plan_steps, regimens
 from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
@@ -342,6 +342,7 @@ def _add_version(plan: Plan, by: User, request: dict[str, Any], schedule: dict[s
     # Naming the current version changes the plan row, so its version counter refuses a concurrent revision.
     plan.current_version_number = number
     flush_or_stale()
+    plan_steps.add_steps({version.id: schedule})
     audit.record(action="create", by=by, entity_type="plan_version", entity_id=version.id,
                  patient_id=plan.patient_id, changes={"plan": plan.id, "number": number, "reason": reason})
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, load_only, selectinload
 
 from taper import clock
 from taper.domain.dispensing import instalments
@@ -19,6 +21,9 @@ from taper.models import LetterReceipt, Patient, Plan, PlanDocument, PlanVersion
 from taper.services import audit, sharing
 from taper.services.common import flush_or_stale
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
+from taper.services.paging import Page, page_of
+
+LETTERS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,26 @@ class PatientPlan:
     patient_plan: PlanDocument | None  # the current version's plan as the patient has it
 
 
-def inbox(*, by: User) -> list[Letter]:
-    """Every plan letter for the practice's patients, newest first, with whether it was read and acknowledged."""
+def inbox(*, by: User, page: int) -> Page[Letter]:
+    """A page of the plan letters for the practice's patients, newest first, with whether each was read and
+    acknowledged: a count, the page's letters (never their PDFs) and who acknowledged them, whatever the number
+    of patients, plans and letters. The look is audited with the page and how many letters it showed."""
     _require_gp(by)
-    letters = []
-    for patient, plans in sharing.organisation_plans(by):
-        for plan in plans:
-            letters += [letter for version in plan.versions if (letter := _letter(by, plan, version, patient))]
+    query: Select[*tuple[Any, ...]] = (
+        select(PlanDocument, PlanVersion, Plan, Patient, LetterReceipt)
+        .join(PlanVersion, PlanVersion.id == PlanDocument.plan_version_id)
+        .join(Plan, Plan.id == PlanVersion.plan_id)
+        .join(Patient, Patient.id == Plan.patient_id)
+        .outerjoin(LetterReceipt, and_(LetterReceipt.plan_document_id == PlanDocument.id,
+                                       LetterReceipt.organisation_id == by.organisation_id))
+        .where(PlanDocument.kind == "gp_letter", sharing.shared_with(by))
+        .order_by(PlanDocument.created_at.desc(), PlanDocument.id.desc())
+        .options(defer(PlanDocument.pdf), load_only(PlanVersion.plan_id, PlanVersion.number),
+                 selectinload(LetterReceipt.acknowledged_by)))
+    letters = page_of(query, number=page, per_page=LETTERS_PER_PAGE, read=_letters)
     audit.record(action="view", by=by, entity_type="letter_inbox", entity_id=by.organisation_id,
-                 changes={"letters": len(letters)})
-    return sorted(letters, key=lambda letter: (letter.document.created_at, letter.document.id), reverse=True)
+                 changes={"letters": len(letters.items), "page": page})
+    return letters
 
 
 def open_letter(*, by: User, document_id: int) -> PlanDocument:
@@ -101,30 +116,39 @@ def patient_plan(*, by: User, patient_id: int) -> PatientPlan:
     today = clock.today()
     dates = [period.starts_on for period in instalments(schedule, instalment_days=plan.instalment_days)
              if period.starts_on >= today]
+    letters = _letters_of(by, plan, patient)
     return PatientPlan(patient=patient, plan=plan, prescription_dates=dates, versions=[
-        (version, _letter(by, plan, version, patient)) for version in reversed(plan.versions)],
-        patient_plan=db.session.scalar(select(PlanDocument).where(PlanDocument.plan_version_id == plan.current.id,
-                                                                  PlanDocument.kind == "patient_plan")))
+        (version, letters.get(version.id)) for version in reversed(plan.versions)],
+        patient_plan=db.session.scalar(select(PlanDocument).options(defer(PlanDocument.pdf)).where(
+            PlanDocument.plan_version_id == plan.current.id, PlanDocument.kind == "patient_plan")))
 
 
 def receipts_of(plan: Plan) -> list[tuple[PlanVersion, LetterReceipt]]:
-    """For the clinic: each version's letter receipts (who read and acknowledged it, and when)."""
-    found = []
-    for version in plan.versions:
-        for receipt in db.session.scalars(select(LetterReceipt).join(
-                PlanDocument, PlanDocument.id == LetterReceipt.plan_document_id).where(
-                PlanDocument.plan_version_id == version.id)):
-            found.append((version, receipt))
-    return found
+    """For the clinic: each version's letter receipts (who read and acknowledged it, and when), in one query."""
+    versions = {version.id: version for version in plan.versions}
+    found = db.session.execute(select(PlanDocument.plan_version_id, LetterReceipt).join(
+        PlanDocument, PlanDocument.id == LetterReceipt.plan_document_id).where(
+        PlanDocument.plan_version_id.in_(versions)).order_by(LetterReceipt.id))
+    return sorted(((versions[version_id], receipt) for version_id, receipt in found),
+                  key=lambda pair: pair[0].number)
 
 
-def _letter(by: User, plan: Plan, version: PlanVersion, patient: Patient) -> Letter | None:
-    document = db.session.scalar(select(PlanDocument).where(PlanDocument.plan_version_id == version.id,
-                                                            PlanDocument.kind == "gp_letter"))
-    if document is None:
-        return None
-    return Letter(document=document, version=version, plan=plan, patient=patient,
-                  receipt=_receipt(by, document.id))
+def _letters(query: Select[Any]) -> list[Letter]:
+    return [Letter(document=document, version=version, plan=plan, patient=patient, receipt=receipt)
+            for document, version, plan, patient, receipt in db.session.execute(query)]
+
+
+def _letters_of(by: User, plan: Plan, patient: Patient) -> dict[int, Letter]:
+    """The letter to the GP of each of the plan's versions, by version id, with this practice's receipt."""
+    versions = {version.id: version for version in plan.versions}
+    found = db.session.execute(
+        select(PlanDocument, LetterReceipt).outerjoin(LetterReceipt, and_(
+            LetterReceipt.plan_document_id == PlanDocument.id, LetterReceipt.organisation_id == by.organisation_id))
+        .where(PlanDocument.plan_version_id.in_(versions), PlanDocument.kind == "gp_letter")
+        .options(defer(PlanDocument.pdf)))
+    return {document.plan_version_id: Letter(document=document, version=versions[document.plan_version_id],
+                                             plan=plan, patient=patient, receipt=receipt)
+            for document, receipt in found}
 
 
 def _receipt(by: User, document_id: int) -> LetterReceipt | None:

@@ -5,18 +5,22 @@ longer does. Every look is audited; a look at someone else's patient answers "no
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from taper.domain.organisations import Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
-from taper.models import Patient, Plan, PlanDocument, PlanVersion, User
+from taper.models import Patient, Plan, PlanDocument, PlanVersion, SharedDecision, User
 from taper.services import audit
 from taper.services.errors import NotFound, PermissionDenied
+from taper.services.paging import Page, page_of, rows
 from taper.services.plans import latest_decision
 
 # The documents each role may open: a GP the letter and the patient's plan; a pharmacy its dispensing schedule.
 DOCUMENT_KINDS = {Role.GP: ("gp_letter", "patient_plan"), Role.COMMUNITY_PHARMACIST: ("pharmacy_schedule",)}
+PATIENTS_PER_PAGE = 50
 
 
 def shared_patient(by: User, patient_id: int) -> Patient:
@@ -34,9 +38,8 @@ def shared_patient(by: User, patient_id: int) -> Patient:
 def shared_plans(by: User, patient: Patient) -> list[Plan]:
     """The patient's issued plans (never drafts) that they agreed to share with this kind of organisation,
     newest first."""
-    plans = db.session.scalars(select(Plan).where(Plan.patient_id == patient.id, Plan.status != PlanStatus.DRAFT)
-                               .order_by(Plan.id.desc()))
-    return [plan for plan in plans if _consented(by, plan)]
+    return list(db.session.scalars(select(Plan).where(Plan.patient_id == patient.id, Plan.status != PlanStatus.DRAFT,
+                                                      consented(by.role)).order_by(Plan.id.desc())))
 
 
 def shared_plan(by: User, plan_id: int) -> Plan:
@@ -67,22 +70,39 @@ def shared_document(by: User, document_id: int) -> tuple[PlanDocument, Plan, Pla
     return document, plan, version
 
 
-def organisation_patients(by: User) -> list[tuple[Patient, Plan]]:
-    """This organisation's patients with a shared plan, each with their newest shared plan, by name."""
-    return [(patient, plans[0]) for patient, plans in organisation_plans(by)]
+def organisation_patients(by: User, *, page: int) -> Page[tuple[Patient, Plan]]:
+    """A page of this organisation's patients with a shared plan, by name, each with their newest shared plan,
+    in two queries (a count and the page) whatever the number of patients and plans."""
+    newest = (select(Plan.patient_id, func.max(Plan.id).label("plan_id"))
+              .join(Patient, Patient.id == Plan.patient_id).where(shared_with(by))
+              .group_by(Plan.patient_id).subquery())
+    query: Select[*tuple[Any, ...]] = (
+        select(Patient, Plan).join(newest, newest.c.patient_id == Patient.id)
+        .join(Plan, Plan.id == newest.c.plan_id)
+        .order_by(Patient.family_name, Patient.given_name, Patient.id))
+    return page_of(query, number=page, per_page=PATIENTS_PER_PAGE, read=rows)
 
 
-def organisation_plans(by: User) -> list[tuple[Patient, list[Plan]]]:
-    """This organisation's patients with a shared plan, each with all their shared plans (newest first)."""
-    column = Patient.gp_practice_id if by.role is Role.GP else Patient.pharmacy_id
+def running_plans(by: User) -> list[tuple[Patient, Plan]]:
+    """This organisation's patients' running (active or paused) plans shared with it, in one query."""
+    return [(patient, plan) for patient, plan in db.session.execute(
+        select(Patient, Plan).join(Plan, Plan.patient_id == Patient.id)
+        .where(shared_with(by), Plan.status.in_([status for status in PlanStatus if status.is_running])))]
+
+
+def shared_with(by: User) -> ColumnElement[bool]:
+    """SQL for a plan (joined to its Patient in the query) that this GP's practice or community pharmacy may see:
+    issued, the patient registered at the practice or nominating the pharmacy, and shared by the latest decision."""
     _require_outside_role(by)
-    found = []
-    for patient in db.session.scalars(select(Patient).where(column == by.organisation_id)
-                                      .order_by(Patient.family_name, Patient.given_name)):
-        plans = shared_plans(by, patient)
-        if plans:
-            found.append((patient, plans))
-    return found
+    linked = (Patient.gp_practice_id if by.role is Role.GP else Patient.pharmacy_id) == by.organisation_id
+    return and_(linked, Plan.status != PlanStatus.DRAFT, consented(by.role))
+
+
+def consented(role: Role) -> ColumnElement[bool]:
+    """SQL for a plan (in the query) whose latest shared decision lets this kind of organisation see it."""
+    column = SharedDecision.consent_share_with_gp if role is Role.GP else SharedDecision.consent_share_with_pharmacy
+    return (select(column).where(SharedDecision.plan_id == Plan.id).order_by(SharedDecision.id.desc()).limit(1)
+            .correlate(Plan).scalar_subquery()).is_(True)
 
 
 def _linked(by: User, patient: Patient) -> bool:
@@ -90,12 +110,6 @@ def _linked(by: User, patient: Patient) -> bool:
     if by.role is Role.GP:
         return patient.gp_practice_id == by.organisation_id
     return patient.pharmacy_id is not None and patient.pharmacy_id == by.organisation_id
-
-
-def shares_with_pharmacy(plan: Plan) -> bool:
-    """Whether the patient agreed to share this plan with their community pharmacy (the latest decision)."""
-    decision = latest_decision(plan)
-    return decision is not None and decision.consent_share_with_pharmacy
 
 
 def _consented(by: User, plan: Plan) -> bool:

@@ -9,17 +9,20 @@ from taper.extensions import db
 from taper.services import worklists
 from taper.web import once
 from taper.web.once import OnceForm
+from taper.web.paging import page_number
 from taper.web.security import roles
 
 blueprint = Blueprint("home", __name__)
+RUNNING_PER_PAGE = 50
 
 
 @blueprint.route("/")
 @roles(*Role)
 def index() -> Response | str:
-    """Send each person to where their work starts."""
+    """Send each person to where their work starts (a pharmacist's running plans a page at a time: ?page=N)."""
     if current_user.role is Role.PHARMACIST:
-        return render_template("home/pharmacist.html", home=worklists.clinic_home(by=current_user))
+        return render_template("home/pharmacist.html", home=worklists.clinic_home(
+            by=current_user, page=page_number(), per_page=RUNNING_PER_PAGE))
     return redirect(url_for({Role.ADMIN: "admin.users", Role.GP: "practice.inbox",
                              Role.COMMUNITY_PHARMACIST: "pharmacy.due"}[current_user.role]))
 

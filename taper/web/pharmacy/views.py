@@ -11,9 +11,10 @@ from taper import clock
 from taper.domain.makeable import plain
 from taper.domain.organisations import Role
 from taper.extensions import db
-from taper.services import community_pharmacy, messages, plan_documents, sharing
+from taper.services import community_pharmacy, messages, sharing
 from taper.services.community_pharmacy import InstalmentState
 from taper.web.fields import save
+from taper.web.paging import page_number
 from taper.web.pharmacy.forms import ConcernForm, SupplyForm
 from taper.web.security import roles
 
@@ -26,15 +27,18 @@ def due() -> str:
     """What to supply to whom, and when, this week."""
     states = community_pharmacy.due_this_week(by=current_user)
     notices = messages.outbox(organisation_id=current_user.organisation_id, limit=20)
-    db.session.commit()
-    return render_template("pharmacy/due.html", states=states, notices=notices,
+    # Drawn before the commit, which would expire every row loaded and have the page read each one again.
+    page = render_template("pharmacy/due.html", states=states, notices=notices,
                            describe=community_pharmacy.describe_item)
+    db.session.commit()
+    return page
 
 
 @blueprint.route("/patients")
 @roles(Role.COMMUNITY_PHARMACIST)
 def patients() -> str:
-    return render_template("pharmacy/patients.html", found=sharing.organisation_patients(current_user))
+    found = sharing.organisation_patients(current_user, page=page_number())
+    return render_template("pharmacy/patients.html", found=found)
 
 
 @blueprint.route("/patients/<int:patient_id>")
@@ -85,8 +89,9 @@ def concern(patient_id: int) -> WerkzeugResponse | str:
 def document(document_id: int) -> Response:
     """The dispensing schedule as issued."""
     opened, _, _ = sharing.shared_document(current_user, document_id)
+    pdf = opened.pdf  # (read before the commit expires it)
     db.session.commit()
-    response = Response(opened.pdf, mimetype="application/pdf")
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="dispensing-schedule-{document_id}.pdf"'
     return response
 
@@ -94,7 +99,6 @@ def document(document_id: int) -> Response:
 def _patient_page(patient_id: int, *, supply_form: SupplyForm | None = None,
                   concern_form: ConcernForm | None = None) -> str:
     shown, plan, states, supplies = community_pharmacy.patient_view(by=current_user, patient_id=patient_id)
-    db.session.commit()
     supply_now = community_pharmacy.to_supply_now(states) if plan.status.is_running else None
     if supply_form is None:
         supply_form = SupplyForm(prefix="supply", formdata=None)
@@ -106,12 +110,13 @@ def _patient_page(patient_id: int, *, supply_form: SupplyForm | None = None,
                           supply_now)
     if supply_now is not None:
         supply_form.item.choices = _items(supply_now)
-    schedule = next((each for each in plan_documents.documents_of(plan.current) if each.kind == "pharmacy_schedule"),
-                    None)
-    return render_template("pharmacy/patient.html", patient=shown, plan=plan, states=states, supplies=supplies,
-                           supply_form=supply_form, concern_form=concern_form or ConcernForm(prefix="concern",
-                                                                                             formdata=None),
-                           supply_now=supply_now, schedule=schedule, describe=community_pharmacy.describe_item)
+    schedule = community_pharmacy.dispensing_schedule(plan)
+    concern_form = concern_form or ConcernForm(prefix="concern", formdata=None)
+    page = render_template("pharmacy/patient.html", patient=shown, plan=plan, states=states, supplies=supplies,
+                           supply_form=supply_form, concern_form=concern_form, supply_now=supply_now,
+                           schedule=schedule, describe=community_pharmacy.describe_item)
+    db.session.commit()  # (after drawing the page: the commit expires what it shows)
+    return page
 
 
 def _items(state: InstalmentState) -> list[tuple[str, str]]:

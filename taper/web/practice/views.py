@@ -13,6 +13,7 @@ from taper.services import practice, sharing
 from taper.services.plan_documents import TITLES
 from taper.web import once
 from taper.web.once import OnceForm
+from taper.web.paging import page_number
 from taper.web.security import roles
 
 blueprint = Blueprint("practice", __name__, url_prefix="/practice")
@@ -21,15 +22,17 @@ blueprint = Blueprint("practice", __name__, url_prefix="/practice")
 @blueprint.route("/")
 @roles(Role.GP)
 def inbox() -> str:
-    letters = practice.inbox(by=current_user)
+    letters = practice.inbox(by=current_user, page=page_number())
+    # Drawn before the commit, which would expire every letter loaded and have the page read each one again.
+    page = render_template("practice/inbox.html", letters=letters, form=FlaskForm())
     db.session.commit()
-    return render_template("practice/inbox.html", letters=letters, form=FlaskForm())
+    return page
 
 
 @blueprint.route("/patients")
 @roles(Role.GP)
 def patients() -> str:
-    found = sharing.organisation_patients(current_user)
+    found = sharing.organisation_patients(current_user, page=page_number())
     return render_template("practice/patients.html", found=found)
 
 
@@ -37,8 +40,9 @@ def patients() -> str:
 @roles(Role.GP)
 def patient(patient_id: int) -> str:
     shown = practice.patient_plan(by=current_user, patient_id=patient_id)
+    page = render_template("practice/patient.html", shown=shown, form=FlaskForm(), titles=TITLES)
     db.session.commit()
-    return render_template("practice/patient.html", shown=shown, form=FlaskForm(), titles=TITLES)
+    return page
 
 
 @blueprint.route("/documents/<int:document_id>.pdf")
@@ -46,8 +50,9 @@ def patient(patient_id: int) -> str:
 def document(document_id: int) -> Response:
     """A letter or patient plan as issued; opening a letter marks it read for the practice."""
     opened = practice.open_letter(by=current_user, document_id=document_id)
+    pdf = opened.pdf  # (read before the commit expires it)
     db.session.commit()
-    response = Response(opened.pdf, mimetype="application/pdf")
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{opened.kind}-{document_id}.pdf"'
     return response
 
