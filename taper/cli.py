@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import text
 
 from taper import clock, jobs
 from taper.documents.pack import FILE_NAMES, render_pack
@@ -23,7 +26,7 @@ from taper.domain.organisations import Role
 from taper.domain.regimen import RegimenError
 from taper.domain.schedule_contract import errors_document, schedule_from_request
 from taper.extensions import db
-from taper.services import accounts, audit, demo_data, plans
+from taper.services import accounts, audit, demo_data, plans, synthetic_data
 from taper.services.errors import InvalidInput
 
 taper = AppGroup("taper", help="Taper's own commands.")
@@ -68,6 +71,49 @@ def load_demo_data() -> None:
     else:
         click.echo("The database already has data: demo data not loaded.")
     click.echo(demo_data.sign_in_help())
+
+
+@taper.command("synthetic-data")
+@click.option("--patients", type=click.IntRange(1), required=True, help="How many patients (20,000: an ICS)")
+@click.option("--plans", "running_plans", type=click.IntRange(0), required=True,
+              help="How many of them on a running plan (3,376 for an ICS); drafts, completed and stopped plans "
+                   "are added in proportion")
+@click.option("--password", default=None,
+              help="The password of every synthetic user (default: a random one, printed once)")
+@click.option("--alongside-real-data", is_flag=True,
+              help="Add synthetic data even though the database holds data that is not synthetic")
+@click.option("--seed", type=int, default=16, show_default=True, help="The same seed makes the same data")
+def load_synthetic_data(patients: int, running_plans: int, password: str | None, alongside_real_data: bool,
+                        seed: int) -> None:
+    """Fill an empty database with synthetic data at any size, for load tests and measurements; never in
+    production. Plans are made by the real engine and everything is written in bulk. Documents are one-page
+    placeholders that name their own patient and say they are not real (rendering every plan's documents would
+    take hours). Users sign in as pharmacist-0001@synthetic.taper.invalid, gp-0001@..., pharmacy-0001@...,
+    admin-0001@... (docs/synthetic-data.md)."""
+    if current_app.extensions["taper.settings"].is_production:
+        raise click.ClickException("synthetic data is never generated in production")
+    password = password or secrets.token_urlsafe(18)
+    started = time.perf_counter()
+    try:  # its audit events say they come from the synthetic data, not from the command line
+        summary = synthetic_data.generate(patients=patients, running_plans=running_plans, password=password,
+                                          alongside_real_data=alongside_real_data, seed=seed)
+    except InvalidInput as refusal:
+        db.session.rollback()
+        raise click.ClickException("; ".join(refusal.errors.values())) from None
+    except synthetic_data.Refused as refusal:
+        db.session.rollback()
+        raise click.ClickException(str(refusal)) from None
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))  # the planner's statistics, stale after a bulk write, made afresh
+    db.session.commit()
+    click.echo(f"Wrote synthetic data in {time.perf_counter() - started:.1f} s "
+               f"({summary.engine_runs} schedules built by the engine):")
+    for table, count in sorted(summary.counts.items()):
+        click.echo(f"  {table:<20} {count:>9,}")
+    if summary.unplaced_reviews:
+        click.echo(f"  {summary.unplaced_reviews:,} reviews found no free slot and were left unbooked")
+    click.echo("Sign in as pharmacist-0001@synthetic.taper.invalid (gp-, pharmacy-, admin- likewise) with the "
+               f"password {password}")
 
 
 @taper.command("formulary")
