@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= $(or $(TAPER_PORT),5000)
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench setup setup-dev libraries browser clean
+.PHONY: run test lint bench loadtest setup setup-dev libraries browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Taper needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -70,6 +70,21 @@ bench: setup-dev
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_patients.py
 	$(BIN)/python benchmarks/bench_documents.py
+	$(BIN)/python benchmarks/bench_preview.py
+
+# Load test (issue 16): gunicorn with 4 workers on a throwaway PostgreSQL database at 127.0.0.1, filled with
+# synthetic data, under locust's simulated users for a bounded time; it stops everything it started
+# (benchmarks/loadtest/run.py says what can be set). Needs PostgreSQL and Redis on 127.0.0.1.
+# locust has a virtual environment of its own: it brings a pytest plugin and gevent, kept out of the tests'.
+LOCUST_VENV := .venv-loadtest
+
+$(LOCUST_VENV)/.installed: requirements-loadtest.txt
+	$(PYTHON) -m venv $(LOCUST_VENV)
+	$(LOCUST_VENV)/bin/pip install --quiet -r requirements-loadtest.txt
+	touch $@
+
+loadtest: setup-dev $(LOCUST_VENV)/.installed
+	LOADTEST_LOCUST=$(LOCUST_VENV)/bin/locust $(BIN)/python benchmarks/loadtest/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCUST_VENV) .pytest_cache .hypothesis
