@@ -109,10 +109,13 @@ class SharedDecision(Base):
     """What the patient and pharmacist agreed before the plan starts (append-only; the latest counts)."""
 
     __tablename__ = "shared_decisions"
-    __table_args__ = (CheckConstraint("prescriber IN ('pharmacist', 'gp')", name="prescriber"),)
+    __table_args__ = (CheckConstraint("prescriber IN ('pharmacist', 'gp')", name="prescriber"),
+                      # Each plan's latest decision (plan_id = ? ORDER BY id DESC LIMIT 1), read for every row
+                      # of the GP and pharmacy lists, found in the index whatever the planner's statistics say.
+                      Index("ix_shared_decisions_plan_id_id", "plan_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     what_matters: Mapped[str] = mapped_column(Text)
     goals: Mapped[str] = mapped_column(Text)
     agreed_pace: Mapped[str] = mapped_column(Text)
