@@ -22,8 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,7 @@ from taper import clock, create_app, jobs  # noqa: E402
 from taper.domain.organisations import Role  # noqa: E402
 from taper.extensions import db  # noqa: E402
 from taper.models import AuditEvent, Patient, User  # noqa: E402
-from tests.databases import ThrowawayDatabases  # noqa: E402
+from tests.databases import migrated_database  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 PATIENTS = os.environ.get("BENCH_PATIENTS", "20000")
@@ -54,21 +52,6 @@ PAGES = {
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _BY_ROLE = {Role.PHARMACIST: Patient.clinic_id, Role.GP: Patient.gp_practice_id,
             Role.COMMUNITY_PHARMACIST: Patient.pharmacy_id}
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    """A new database at the head migration on the PostgreSQL server, dropped afterwards."""
-    os.environ.setdefault("TAPER_DATABASE_URL", SERVER)
-    with tempfile.TemporaryDirectory() as workdir:
-        databases = ThrowawayDatabases(Path(workdir))
-        databases.sweep_abandoned()  # those of a run that was killed
-        url = databases.migrated()
-        try:
-            yield url
-        finally:
-            databases.drop(url)
-            databases.close()
 
 
 def busiest_user(role: Role) -> User:
@@ -128,7 +111,8 @@ def timed_page(client: FlaskClient, url: str) -> tuple[list[float], int, int]:
 
 def main() -> None:
     password = secrets.token_urlsafe(18)
-    with throwaway_database() as url:
+    os.environ.setdefault("TAPER_DATABASE_URL", SERVER)
+    with tempfile.TemporaryDirectory() as workdir, migrated_database(Path(workdir)) as url:
         environment = {**os.environ, "TAPER_ENV": "development", "TAPER_DATABASE_URL": url}
         environment.pop("TAPER_TODAY", None)
         flask = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]

@@ -22,29 +22,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.databases import ThrowawayDatabases  # noqa: E402
+from tests.databases import migrated_database  # noqa: E402
 
 PATIENTS = os.environ.get("BENCH_PATIENTS", "20000")
 PLANS = os.environ.get("BENCH_PLANS", "3376")
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as workdir:
-        databases = ThrowawayDatabases(Path(workdir))
-        url = databases.migrated()
+    with tempfile.TemporaryDirectory() as workdir, migrated_database(Path(workdir)) as url:
         environment = {**os.environ, "TAPER_ENV": "development", "TAPER_DATABASE_URL": url,
                        "TAPER_INSTANCE_PATH": workdir}
         environment.pop("TAPER_TODAY", None)
-        try:
-            started = time.perf_counter()
-            result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "taper",
-                                     "synthetic-data", "--patients", PATIENTS, "--plans", PLANS, "--password",
-                                     secrets.token_urlsafe(18)], cwd=ROOT, env=environment, check=True,
-                                    capture_output=True, text=True)
-            elapsed = time.perf_counter() - started
-        finally:
-            databases.drop(url)
-            databases.close()
+        started = time.perf_counter()
+        result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "taper",
+                                 "synthetic-data", "--patients", PATIENTS, "--plans", PLANS, "--password",
+                                 secrets.token_urlsafe(18)], cwd=ROOT, env=environment, check=True,
+                                capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
     print(f"flask taper synthetic-data --patients {PATIENTS} --plans {PLANS} "
           f"on {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}: {elapsed:.1f} s end to end "
           f"(load average {os.getloadavg()[0]:.1f})")

@@ -161,6 +161,17 @@ class Maker:
         db.session.commit()
         return patient
 
+    def pharmacy_with_email(self) -> Organisation:
+        """A community pharmacy with an email address, so that messages to it go by email."""
+        pharmacy = self.organisation(OrganisationKind.COMMUNITY_PHARMACY)
+        pharmacy.email = "high.street@nhs.net"
+        db.session.commit()
+        return pharmacy
+
+    def texted_patient(self, by: User, pharmacy: Organisation) -> Patient:
+        """A patient who agreed to be contacted by text message, and who nominated `pharmacy`."""
+        return self.patient(by, pharmacy_id=pharmacy.id, contact_by="sms", mobile_phone="07700 900123")
+
     def running_plan(self, by: User, patient: Patient, *, start_on: date, prescriber: str = "gp",
                      **settings: Any) -> Plan:
         """Morphine MR 60 mg twice a day, tapered from `start_on`, agreed (shared with the GP and pharmacy)

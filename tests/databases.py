@@ -133,3 +133,17 @@ class ThrowawayDatabases:
                 yield connection
         finally:
             engine.dispose()
+
+
+@contextmanager
+def migrated_database(workdir: Path) -> Iterator[str]:
+    """One database at the head migration for a process of its own (a benchmark, the load test), dropped
+    afterwards; those left by runs that were killed are dropped first."""
+    databases = ThrowawayDatabases(workdir)
+    databases.sweep_abandoned()
+    url = databases.migrated()
+    try:
+        yield url
+    finally:
+        databases.drop(url)
+        databases.close()

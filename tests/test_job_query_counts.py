@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from taper import clock, jobs
-from taper.domain.organisations import OrganisationKind
 from taper.extensions import db
 from taper.models import Message, Patient, Plan, User, WorklistItem
 from taper.services import messages
@@ -44,9 +43,7 @@ def _same(counts: dict[int, Statements], what: str) -> None:
 
 
 def test_every_job_runs_the_same_statements_for_3_and_30_running_plans(make: Maker, pharmacist: User) -> None:
-    pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY)
-    pharmacy.email = "high.street@nhs.net"
-    db.session.commit()
+    pharmacy = make.pharmacy_with_email()
     plans: list[Plan] = []
     before = 0
     idle: dict[str, dict[int, Statements]] = {name: {} for name in jobs.JOBS}
@@ -54,7 +51,7 @@ def test_every_job_runs_the_same_statements_for_3_and_30_running_plans(make: Mak
                                                                     "step-reminders")}
     for running in (3, 30):
         while len(plans) < running:
-            patient = make.patient(pharmacist, pharmacy_id=pharmacy.id, contact_by="sms", mobile_phone="07700 900123")
+            patient = make.texted_patient(pharmacist, pharmacy)
             plans.append(make.running_plan(pharmacist, patient, start_on=TODAY))
         new, before = running - before, running  # the plans added this time
         for name in jobs.JOBS:

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from config import Settings
 from taper import PROJECT_ROOT, clock, jobs
 from taper.domain.follow_up import SOWS_GOSSOP_ITEMS
-from taper.domain.organisations import OrganisationKind
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.messaging.delivery import GovUkNotify
@@ -37,11 +36,7 @@ DAYTIME = Settings.patient_message_hours  # the default, 08:00 to 20:00: these t
 
 @pytest.fixture
 def patient(make: Maker, pharmacist: User) -> Patient:
-    pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY)
-    pharmacy.email = "high.street@nhs.net"
-    patient = make.patient(pharmacist, pharmacy_id=pharmacy.id, contact_by="sms", mobile_phone="07700 900123")
-    db.session.commit()
-    return patient
+    return make.texted_patient(pharmacist, make.pharmacy_with_email())
 
 
 def _running_plan(make: Maker, pharmacist: User, patient: Patient) -> Plan:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from config import ConfigurationError, Settings, load_settings
 from taper import clock, jobs
-from taper.domain.organisations import OrganisationKind
 from taper.extensions import db
 from taper.models import Message, Patient, User
 from taper.services import messages
@@ -25,11 +24,7 @@ SECRET = "s" * 40
 
 @pytest.fixture
 def patient(make: Maker, pharmacist: User) -> Patient:
-    pharmacy = make.organisation(OrganisationKind.COMMUNITY_PHARMACY)
-    pharmacy.email = "high.street@nhs.net"
-    patient = make.patient(pharmacist, pharmacy_id=pharmacy.id, contact_by="sms", mobile_phone="07700 900123")
-    db.session.commit()
-    return patient
+    return make.texted_patient(pharmacist, make.pharmacy_with_email())
 
 
 def _queue(patient: Patient, *, kind: str, to_pharmacy: bool = False) -> None:

@@ -36,7 +36,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.databases import ThrowawayDatabases  # noqa: E402
+from tests.databases import migrated_database  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SETTINGS = {"LOADTEST_USERS": "50", "LOADTEST_SPAWN_RATE": "5", "LOADTEST_RUN_TIME": "90s",
@@ -60,21 +60,6 @@ def _stop_on_signals() -> None:
         raise SystemExit(f"stopped by signal {signum}")
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
-
-
-@contextmanager
-def throwaway_database(workdir: Path) -> Iterator[str]:
-    """A new database at the head migration on the PostgreSQL server, dropped afterwards (the tests' own
-    throwaway databases, which also drop those of killed runs)."""
-    os.environ["TAPER_DATABASE_URL"] = setting("LOADTEST_SERVER_URL")
-    databases = ThrowawayDatabases(workdir)
-    databases.sweep_abandoned()  # those of a run that was killed
-    url = databases.migrated()
-    try:
-        yield url
-    finally:
-        databases.drop(url)
-        databases.close()
 
 
 @contextmanager
@@ -149,8 +134,9 @@ def summary(stats_csv: Path) -> tuple[int, list[str]]:
 def main() -> None:
     _stop_on_signals()
     password = secrets.token_urlsafe(18)
+    os.environ["TAPER_DATABASE_URL"] = setting("LOADTEST_SERVER_URL")  # the server the database is made on
     with tempfile.TemporaryDirectory(prefix="taper-loadtest-") as folder, \
-            throwaway_database(Path(folder)) as database_url:
+            migrated_database(Path(folder)) as database_url:
         work = Path(folder)
         redis.Redis.from_url(setting("LOADTEST_REDIS_URL")).flushdb()
         environment = {**os.environ, "TAPER_ENV": "development", "TAPER_DATABASE_URL": database_url,

@@ -3,33 +3,17 @@ from the models (on whichever database this run uses: SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from taper import PROJECT_ROOT, create_app
+from taper import PROJECT_ROOT
 from taper.database import include_name
 from taper.extensions import db
-from tests.databases import ThrowawayDatabases, settings_for
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
-
-
-@pytest.fixture
-def empty_app(databases: ThrowawayDatabases, tmp_path: Path) -> Iterator[Flask]:
-    url = databases.empty()
-    application = create_app(settings_for(url, tmp_path))
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-    databases.drop(url)
 
 
 def _tables() -> set[str]:

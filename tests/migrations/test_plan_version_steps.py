@@ -3,33 +3,17 @@ rows the plan services write (taper.services.plan_steps)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-from taper import PROJECT_ROOT, create_app
+from taper import PROJECT_ROOT
 from taper.extensions import db
 from taper.models import PlanVersion, PlanVersionStep
 from taper.services import demo_data
-from tests.databases import ThrowawayDatabases, settings_for
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
 BEFORE_STEPS = "f3c8a2d6b4e9"
-
-
-@pytest.fixture
-def empty_app(databases: ThrowawayDatabases, tmp_path: Path) -> Iterator[Flask]:
-    url = databases.empty()
-    application = create_app(settings_for(url, tmp_path))
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-    databases.drop(url)
 
 
 def _steps() -> list[tuple[object, ...]]:
