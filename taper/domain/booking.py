@@ -24,6 +24,8 @@ from taper.clock import CLINIC_TIMEZONE
 from taper.domain.follow_up import Mode
 
 LENGTHS_MINUTES = (15, 20, 30, 60, 90)
+# What a pharmacist books by hand (issue 17): each kind's lengths, the first being the one offered first.
+KIND_LENGTHS_MINUTES = {"initial": (60, 90), "follow_up": (20, 15, 30), "extra_review": (30, 15, 20, 60)}
 INITIAL_MINUTES = 60
 FOLLOW_UP_MINUTES = 20
 CADENCES_DAYS = (7, 14)
@@ -32,6 +34,7 @@ WINDOW_DAYS = 4  # a review may go this many days after its target day
 DEFAULT_LEAD_DAYS = 7  # from the plan going out to step 1: the GP can prescribe, the pharmacy can order
 LEAD_DAYS_RANGE = range(0, 29)
 WORKING_WEEKDAYS = range(5)  # Monday to Friday: nothing is proposed at a weekend
+MODE_WORDS = {"face_to_face": "face to face", "phone": "by phone", "video": "by video call"}
 GRID = timedelta(minutes=5)  # appointments start on the five minutes, from the session's start
 
 
@@ -135,6 +138,54 @@ def outside_sessions(*, starts: datetime, ends: datetime, mode: Mode, sessions: 
     if not any(each.allows(mode) for each in fitting):
         return "face to face needs a session at a site, and this session is remote"
     return None
+
+
+def session_at(*, starts: datetime, ends: datetime, mode: Mode, sessions: Sequence[Session]) -> Session | None:
+    """The pharmacist's session that holds an appointment from `starts` to `ends` in that mode, if any."""
+    local_start, local_end = starts.astimezone(CLINIC_TIMEZONE), ends.astimezone(CLINIC_TIMEZONE)
+    return next((each for each in sessions if each.weekday == local_start.weekday() and each.allows(mode)
+                 and local_end.date() == local_start.date()
+                 and each.starts <= local_start.time() and local_end.time() <= each.ends), None)
+
+
+def appointment_message(*, change: str, when: str, mode: str, location: str, length_minutes: int,
+                        clinic_name: str, clinic_phone: str) -> tuple[str, str]:
+    """(subject, body) of the message telling a patient their appointment was booked, moved or cancelled, in
+    plain words: `when` as "Monday 11 January 2027 at 10am", `mode` one of face_to_face, phone, video."""
+    if change == "cancelled":
+        return ("Your appointment is cancelled",
+                f"Your appointment with {clinic_name} on {when} is cancelled. If you did not expect this, or need "
+                f"to talk to us, call {clinic_phone}.")
+    how = {"face_to_face": f"Come to {location or clinic_name}.",
+           "phone": "We will phone you on the number we have for you.",
+           "video": "We will send you a link to join the video call."}[mode]
+    subject = {"booked": "Your appointment", "moved": "Your appointment has moved"}[change]
+    opening = (f"Your appointment with {clinic_name} has moved. It is now" if change == "moved"
+               else f"You have an appointment with {clinic_name}")
+    return (subject, f"{opening} on {when}, for {length_minutes} minutes, {MODE_WORDS[mode]}. {how} If you cannot "
+                     f"make it, call {clinic_phone}.")
+
+
+def plan_appointments_message(*, booked: Sequence[str], cancelled: Sequence[str], clinic_name: str,
+                              clinic_phone: str, shown: int = 4) -> tuple[str, str]:
+    """(subject, body) of the one message telling a patient which appointments the clinic booked or cancelled
+    when their plan started, changed or ended (each given as `describe` words). The plan's documents list no
+    times (a time can change after they are printed), so this message is where the patient finds them; at most
+    `shown` are listed, to keep a text message short, and the rest are counted."""
+    parts = []
+    if booked:
+        listed = "; ".join(booked[:shown])
+        more = len(booked) - shown
+        parts.append(f"We have booked {'this appointment' if len(booked) == 1 else 'these appointments'} for you "
+                     f"with {clinic_name}: {listed}."
+                     + (f" And {more} more after that: we will tell you each time before it." if more > 0 else ""))
+    if cancelled:
+        parts.append(f"{'This appointment is' if len(cancelled) == 1 else 'These appointments are'} cancelled: "
+                     f"{'; '.join(cancelled[:shown])}."
+                     + (f" And {len(cancelled) - shown} more after that." if len(cancelled) > shown else ""))
+    parts.append(f"If you cannot make a time, or want to check when your next appointment is, call {clinic_phone}.")
+    subject = "Your appointments" if booked else "Your appointments are cancelled"
+    return subject, " ".join(parts)
 
 
 def follow_up_targets(step_starts: Sequence[date], *, cadence_days: int = 14,

@@ -47,15 +47,16 @@ class Leave(Base):
 
 
 class Appointment(Base):
-    """A review with a patient on a plan. A proposed or confirmed appointment holds its pharmacist's time:
-    the database refuses a second one that overlaps it (an exclusion constraint on PostgreSQL, triggers on
-    SQLite: migration 8d2b6f1a4c3e)."""
+    """An appointment with a patient: an initial consultation (before or on a plan: `plan_id` is empty before
+    one exists), a review of a plan, or an extra review of a patient who is struggling. A proposed or confirmed
+    appointment holds its pharmacist's time: the database refuses a second one that overlaps it (an exclusion
+    constraint on PostgreSQL, triggers on SQLite: migration 8d2b6f1a4c3e)."""
 
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("length_minutes IN (15, 20, 30, 60, 90)", name="length"),
         CheckConstraint("mode IN ('face_to_face', 'phone', 'video')", name="mode"),
-        CheckConstraint("kind IN ('initial', 'follow_up')", name="kind"),
+        CheckConstraint("kind IN ('initial', 'follow_up', 'extra_review')", name="kind"),
         CheckConstraint("status IN ('proposed', 'confirmed', 'attended', 'did_not_attend', 'cancelled')",
                         name="status"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
@@ -63,7 +64,7 @@ class Appointment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     pharmacist_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20))

@@ -1,5 +1,9 @@
-"""Appointments: reviews proposed when a plan starts or changes, then confirmed, moved, cancelled, attended or
-missed. A proposed or confirmed appointment holds its pharmacist's time; the database refuses an overlap."""
+"""Appointments: reviews proposed when a plan starts or changes, and any appointment a pharmacist books (an
+initial consultation, before a plan exists too, a review or an extra review), then confirmed, moved, cancelled,
+attended or missed. A proposed or confirmed appointment holds its pharmacist's time; the database refuses an
+overlap. Booking, moving and cancelling tell the patient by the channel they chose (the outbox). This module owns
+the appointments once made, the proposed reviews, the day and week lists and the rules of the pharmacist's time;
+booking by hand is in `booking`, which builds on this module (never the other way round)."""
 
 from __future__ import annotations
 
@@ -23,12 +27,13 @@ from taper.domain.booking import (
     initial_window,
     outside_sessions,
     reconcile,
+    session_at,
 )
 from taper.domain.follow_up import Mode
 from taper.domain.wording import clock_words, long_date
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, User, WorklistItem
-from taper.services import audit, capacity
+from taper.services import audit, capacity, messages
 from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
@@ -36,7 +41,7 @@ from taper.services.patients import patient_in_scope
 HOLDING = ("proposed", "confirmed")
 STATUS_LABELS = {"proposed": "Proposed", "confirmed": "Confirmed", "attended": "Attended",
                  "did_not_attend": "Did not attend", "cancelled": "Cancelled"}
-KIND_LABELS = {"initial": "Initial consultation", "follow_up": "Follow-up"}
+KIND_LABELS = {"initial": "Initial consultation", "follow_up": "Follow-up", "extra_review": "Extra review"}
 DOUBLE_BOOKED = "ex_appointments_no_double_booking"
 
 
@@ -74,7 +79,7 @@ def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
         last = max(window_end for *_, window_end in wanted)
         sessions = capacity.sessions_of(plan.created_by_id)
         closed = closed_days(plan.created_by_id, today, last)
-        busy = _busy(plan.created_by_id, today, last)
+        busy = busy_between(plan.created_by_id, today, last)
         for kind, minutes, mode, first, window_end in wanted:
             slot = first_free_slot(sessions=sessions, closed=closed, busy=busy, length_minutes=minutes, mode=mode,
                                    window=(first, window_end), not_before=now)
@@ -87,10 +92,14 @@ def propose_for_plan(*, by: User, plan: Plan) -> Proposals:
             db.session.add(appointment)
             busy.append((slot.starts, slot.ends))
             booked.append(appointment)
-    _flush_refusing_double_booking()
+    flush_refusing_double_booking()
     audit.record(action="create", by=by, entity_type="appointments", entity_id=plan.id, patient_id=plan.patient_id,
-                 changes={"proposed": [_when(each) for each in booked], "cancelled": [each.id for each in cancelled],
+                 changes={"proposed": [when_in_words(each) for each in booked],
+                          "cancelled": [each.id for each in cancelled],
                           "unplaced": [day.isoformat() for day in unplaced]})
+    messages.tell_patient_about_plan(plan, key=f"appointments:v{plan.current.number}:{plan.version}",
+                                     booked=[describe(each) for each in booked],
+                                     cancelled=[describe(each) for each in cancelled])
     return Proposals(booked=booked, cancelled=cancelled, unplaced=unplaced)
 
 
@@ -120,6 +129,8 @@ def cancel_future(plan: Plan, reason: str) -> list[Appointment]:
     cancelled = upcoming(plan.id)
     for appointment in cancelled:
         appointment.status, appointment.status_reason = "cancelled", reason
+    messages.tell_patient_about_plan(plan, key="appointments:ended", booked=[],
+                                     cancelled=[describe(each) for each in cancelled])
     return cancelled
 
 
@@ -164,22 +175,29 @@ def confirm(*, by: User, appointment_id: int, expected_version: int) -> Appointm
 
 
 def cancel(*, by: User, appointment_id: int, expected_version: int, reason: str) -> Appointment:
+    """Cancel a proposed or confirmed appointment, and tell the patient."""
     if not reason.strip():
         raise InvalidInput({"reason": "Say why the appointment is cancelled"})
-    return _change(by, appointment_id, expected_version, set(HOLDING), "cancelled", reason.strip())
+    appointment = _change(by, appointment_id, expected_version, set(HOLDING), "cancelled", reason.strip())
+    messages.tell_patient_about(appointment, change="cancelled", when=when_in_words(appointment))
+    return appointment
 
 
 def mark_attended(*, by: User, appointment_id: int, expected_version: int) -> Appointment:
     appointment = _change(by, appointment_id, expected_version, set(HOLDING), "attended", started=True)
-    resolve_reviews_due(appointment.plan_id)
+    if appointment.plan_id is not None:
+        resolve_reviews_due(appointment.plan_id)
     return appointment
 
 
 def mark_did_not_attend(*, by: User, appointment_id: int, expected_version: int) -> Appointment:
-    """A missed appointment puts the patient on the clinic's worklist (once, however often it is marked)."""
+    """A missed appointment of a plan puts the patient on the clinic's worklist (once, however often it is
+    marked). A missed first consultation before any plan stays on the day list and the patient's page."""
     appointment = _change(by, appointment_id, expected_version, set(HOLDING), "did_not_attend", started=True)
-    add_to_worklist(key=f"did_not_attend:{appointment.id}", kind="did_not_attend", plan_id=appointment.plan_id,
-                    detail=f"Did not attend the {KIND_LABELS[appointment.kind].lower()} on {_when(appointment)}")
+    if appointment.plan_id is not None:
+        add_to_worklist(key=f"did_not_attend:{appointment.id}", kind="did_not_attend", plan_id=appointment.plan_id,
+                        detail=f"Did not attend the {KIND_LABELS[appointment.kind].lower()} on "
+                               f"{when_in_words(appointment)}")
     return appointment
 
 
@@ -197,20 +215,35 @@ def move(*, by: User, appointment_id: int, expected_version: int, starts_at: dat
     if starts_at < clock.now():
         raise InvalidInput({"starts_at": "Choose a time in the future"})
     ends_at = starts_at + timedelta(minutes=length_minutes)
+    why, location = place(appointment.pharmacist_id, starts_at, ends_at, mode, extra_session)
+    before = when_in_words(appointment)
+    appointment.starts_at, appointment.length_minutes, appointment.mode = starts_at, length_minutes, mode.value
+    appointment.ends_at, appointment.extra_session = ends_at, bool(why)
+    if location is not None:
+        appointment.location = location
+    flush_refusing_double_booking()
+    audit.record(action="update", by=by, entity_type="appointment", entity_id=appointment.id,
+                 patient_id=appointment.patient_id,
+                 changes={"when": {"before": before, "after": when_in_words(appointment)}, "extra_session": why or ""})
+    messages.tell_patient_about(appointment, change="moved", when=when_in_words(appointment))
+    return appointment
+
+
+def place(pharmacist_id: int, starts_at: datetime, ends_at: datetime, mode: Mode,
+           extra_session: bool) -> tuple[str | None, str | None]:
+    """(why the time is outside the pharmacist's sessions or None, the site of the session it is in or "" when
+    not face to face, or None when unknown: an extra session). Refused outside sessions unless `extra_session`."""
     day = local_day(starts_at)
-    why = outside_sessions(starts=starts_at, ends=ends_at, mode=mode, sessions=capacity.sessions_of(
-        appointment.pharmacist_id), closed=closed_days(appointment.pharmacist_id, day, day))
+    sessions = capacity.sessions_of(pharmacist_id)
+    why = outside_sessions(starts=starts_at, ends=ends_at, mode=mode, sessions=sessions,
+                           closed=closed_days(pharmacist_id, day, day))
     if why and not extra_session:
         raise InvalidInput({"starts_at": f"Not booked: {why}. Choose another time, or confirm that you will hold "
                                          "an extra session then"})
-    before = _when(appointment)
-    appointment.starts_at, appointment.length_minutes, appointment.mode = starts_at, length_minutes, mode.value
-    appointment.ends_at, appointment.extra_session = ends_at, bool(why)
-    _flush_refusing_double_booking()
-    audit.record(action="update", by=by, entity_type="appointment", entity_id=appointment.id,
-                 patient_id=appointment.patient_id, changes={"when": {"before": before, "after": _when(appointment)},
-                                                             "extra_session": why or ""})
-    return appointment
+    if mode is not Mode.FACE_TO_FACE:
+        return why, ""
+    session = session_at(starts=starts_at, ends=ends_at, mode=mode, sessions=sessions)
+    return why, session.location if session is not None else None
 
 
 def day_list(*, by: User, day: date) -> list[Appointment]:
@@ -278,10 +311,10 @@ def describe(appointment: Appointment) -> str:
     """'Tuesday 12 January 2027 at 10:30am, by phone (20 minutes)': for letters, messages and pages."""
     mode = {"face_to_face": f"face to face{' at ' + appointment.location if appointment.location else ''}",
             "phone": "by phone", "video": "by video call"}[appointment.mode]
-    return f"{_when(appointment)}, {mode} ({appointment.length_minutes} minutes)"
+    return f"{when_in_words(appointment)}, {mode} ({appointment.length_minutes} minutes)"
 
 
-def _when(appointment: Appointment) -> str:
+def when_in_words(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(CLINIC_TIMEZONE)
     return f"{local:%A} {long_date(local.date())} at {clock_words(local.strftime('%H:%M'))}"
 
@@ -304,7 +337,7 @@ def _change(by: User, appointment_id: int, expected_version: int, allowed: set[s
     return appointment
 
 
-def _busy(pharmacist_id: int, first: date, last: date) -> list[tuple[datetime, datetime]]:
+def busy_between(pharmacist_id: int, first: date, last: date) -> list[tuple[datetime, datetime]]:
     return [(each.starts_at, each.ends_at) for each in between(pharmacist_id=pharmacist_id, first=first, last=last)
             if each.status in HOLDING]
 
@@ -315,7 +348,7 @@ def _had_initial(plan: Plan) -> bool:
         Appointment.status.in_(("proposed", "confirmed", "attended"))).limit(1)) is not None
 
 
-def _flush_refusing_double_booking() -> None:
+def flush_refusing_double_booking() -> None:
     try:
         flush_or_stale()
     except IntegrityError as error:

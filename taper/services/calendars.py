@@ -9,13 +9,13 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from taper import clock
+from taper.domain.booking import MODE_WORDS
 from taper.extensions import db
 from taper.models import Appointment, Patient, User
 from taper.services import appointments, audit
 from taper.services.patients import patient_in_scope
 
 PAST_DAYS = 30  # the pharmacist's calendar also shows the last month, for reference
-MODE_WORDS = {"face_to_face": "face to face", "phone": "by phone", "video": "by video call"}
 
 
 def pharmacist_calendar(*, by: User) -> bytes:
@@ -30,7 +30,8 @@ def pharmacist_calendar(*, by: User) -> bytes:
         calendar.add_component(_event(
             appointment, summary=f"{appointments.KIND_LABELS[appointment.kind]}: {patient.display_name} "
                                  f"({MODE_WORDS[appointment.mode]})",
-            description=f"NHS number {patient.nhs_number_display}. Plan {appointment.plan_id}."))
+            description=f"NHS number {patient.nhs_number_display}. "
+                        + (f"Plan {appointment.plan_id}." if appointment.plan_id else "No plan yet.")))
     audit.record(action="view", by=by, entity_type="calendar", entity_id=by.id, changes={"calendar": "pharmacist"})
     return calendar.to_ical()
 

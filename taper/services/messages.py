@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from taper import clock
 from taper.clock import CLINIC_TIMEZONE
+from taper.domain.booking import appointment_message, plan_appointments_message
 from taper.extensions import db
 from taper.messaging.delivery import Delivery, DeliveryFailed
-from taper.models import Message, Organisation, Patient, User
+from taper.models import Appointment, Message, Organisation, Patient, Plan, User
 from taper.services import audit
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.paging import Page, entities, page_of
@@ -61,6 +62,36 @@ def to_patient(patient: Patient) -> tuple[str, str] | None:
     address = {"sms": patient.mobile_phone, "email": patient.email, "letter": patient.postal_address}.get(
         patient.contact_by, "")
     return (patient.contact_by, address) if address.strip() else None
+
+
+def tell_patient_about(appointment: Appointment, *, change: str, when: str) -> bool:
+    """Queue a message telling the patient their appointment was booked, moved or cancelled (`change`), by the
+    channel they chose; nothing if they chose none. Keyed by the appointment's version, so the same change is
+    never told twice; True if a message was queued."""
+    patient = appointment.patient
+    contact = to_patient(patient)
+    if contact is None:
+        return False
+    clinic = patient.clinic
+    subject, body = appointment_message(change=change, when=when, mode=appointment.mode,
+                                        location=appointment.location, length_minutes=appointment.length_minutes,
+                                        clinic_name=clinic.name, clinic_phone=clinic.phone)
+    return queue(Outgoing(key=f"appointment-{appointment.id}:{change}:v{appointment.version}",
+                          kind=f"appointment_{change}", channel=contact[0], to=contact[1], subject=subject,
+                          body=body, patient_id=patient.id))
+
+
+def tell_patient_about_plan(plan: Plan, *, key: str, booked: list[str], cancelled: list[str]) -> bool:
+    """Queue one message telling the patient the appointments booked and cancelled for their plan (`key` names
+    the change, so the same change is never told twice); nothing when there is nothing to tell or no way to."""
+    contact = to_patient(plan.patient)
+    if contact is None or not (booked or cancelled):
+        return False
+    clinic = plan.patient.clinic
+    subject, body = plan_appointments_message(booked=booked, cancelled=cancelled, clinic_name=clinic.name,
+                                              clinic_phone=clinic.phone)
+    return queue(Outgoing(key=f"plan-{plan.id}:{key}", kind="plan_appointments", channel=contact[0], to=contact[1],
+                          subject=subject, body=body, patient_id=plan.patient_id))
 
 
 def to_organisation(organisation: Organisation) -> tuple[str, str]:

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from taper.domain.booking import (
     CLINIC_TIMEZONE,
     GRID,
+    KIND_LENGTHS_MINUTES,
     LENGTHS_MINUTES,
     Session,
+    appointment_message,
     english_bank_holidays,
     first_free_slot,
     follow_up_targets,
@@ -21,6 +23,7 @@ from taper.domain.booking import (
     outside_sessions,
     ready_by,
     reconcile,
+    session_at,
 )
 from taper.domain.follow_up import Mode
 
@@ -192,3 +195,40 @@ def test_outside_sessions_says_why() -> None:
     assert why(date(2027, 1, 6), 14, mode=Mode.FACE_TO_FACE) == (
         "face to face needs a session at a site, and this session is remote")
     assert why(MONDAY + timedelta(days=1), 10) == "it is outside your clinic sessions"  # no Tuesday session
+
+
+def test_each_kind_booked_by_hand_has_lengths_the_database_allows() -> None:
+    assert KIND_LENGTHS_MINUTES["initial"] == (60, 90)  # issue 17: a first consultation of 60 or 90 minutes
+    assert all(set(lengths) <= set(LENGTHS_MINUTES) for lengths in KIND_LENGTHS_MINUTES.values())
+
+
+def test_the_session_holding_an_appointment_is_found_by_time_and_mode() -> None:
+    site, remote = Session(0, time(9), time(12), False, "Room 4"), Session(0, time(13), time(17), True)
+    monday = date(2027, 1, 4)
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(monday, time(hour, minute), CLINIC_TIMEZONE)
+
+    assert session_at(starts=at(11), ends=at(12), mode=Mode.FACE_TO_FACE, sessions=[site, remote]) == site
+    assert session_at(starts=at(11, 30), ends=at(12, 30), mode=Mode.PHONE, sessions=[site, remote]) is None
+    assert session_at(starts=at(14), ends=at(15), mode=Mode.FACE_TO_FACE, sessions=[site, remote]) is None
+    assert session_at(starts=at(14), ends=at(15), mode=Mode.VIDEO, sessions=[site, remote]) == remote
+
+
+def test_the_patient_is_told_the_time_how_and_where_in_plain_words() -> None:
+    clinic = {"clinic_name": "Northgate Pain Clinic", "clinic_phone": "0113 496 0000"}
+    subject, body = appointment_message(change="booked", when="Monday 11 January 2027 at 9am", mode="face_to_face",
+                                        location="Room 4", length_minutes=60, **clinic)
+    assert subject == "Your appointment"
+    assert body == ("You have an appointment with Northgate Pain Clinic on Monday 11 January 2027 at 9am, for 60 "
+                    "minutes, face to face. Come to Room 4. If you cannot make it, call 0113 496 0000.")
+    subject, body = appointment_message(change="moved", when="Tuesday 12 January 2027 at 2:30pm", mode="phone",
+                                        location="", length_minutes=20, **clinic)
+    assert subject == "Your appointment has moved"
+    assert body.startswith("Your appointment with Northgate Pain Clinic has moved. It is now on Tuesday 12 January "
+                           "2027 at 2:30pm, for 20 minutes, by phone. We will phone you")
+    subject, body = appointment_message(change="cancelled", when="Tuesday 12 January 2027 at 2:30pm", mode="video",
+                                        location="", length_minutes=20, **clinic)
+    assert (subject, body) == ("Your appointment is cancelled", "Your appointment with Northgate Pain Clinic on "
+                               "Tuesday 12 January 2027 at 2:30pm is cancelled. If you did not expect this, or need "
+                               "to talk to us, call 0113 496 0000.")

@@ -11,15 +11,26 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from taper import clock
-from taper.domain.booking import CLINIC_TIMEZONE
+from taper.domain.booking import CLINIC_TIMEZONE, Slot
 from taper.domain.follow_up import Mode
 from taper.domain.organisations import Role
+from taper.domain.wording import clock_words, long_date
 from taper.extensions import db
 from taper.models import Appointment
-from taper.services import appointments, calendars, capacity, messages
+from taper.services import appointments, booking, calendars, capacity, messages, patients
 from taper.services.capacity import SessionDetails
+from taper.services.errors import InvalidInput
 from taper.web import once
-from taper.web.appointments.forms import LeaveForm, MoveForm, SessionForm, StatusForm
+from taper.web.appointments.forms import (
+    OTHER_TIME,
+    BookForm,
+    ChooseAppointmentForm,
+    FindPatientForm,
+    LeaveForm,
+    MoveForm,
+    SessionForm,
+    StatusForm,
+)
 from taper.web.fields import save
 from taper.web.once import OnceForm
 from taper.web.paging import page_number
@@ -50,6 +61,77 @@ def week() -> str:
                            days=appointments.week_list(by=current_user, monday=monday),
                            labels=appointments.STATUS_LABELS, kinds=appointments.KIND_LABELS,
                            previous=monday - timedelta(days=7), next=monday + timedelta(days=7))
+
+
+@blueprint.route("/appointments/book", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def book() -> WerkzeugResponse | str:
+    """Book an appointment: first the patient (if the link did not name one), then what kind, then one of the
+    first free times in the pharmacist's sessions or another day and time."""
+    patient_id, plan_id = request.args.get("patient_id", type=int), request.args.get("plan_id", type=int)
+    day = _day_argument("day")
+    if patient_id is None:
+        return _find_patient_to_book()
+    patient = patients.view_patient(by=current_user, patient_id=patient_id)
+    plan = booking.plan_for_booking(by=current_user, patient_id=patient_id, plan_id=plan_id)
+    choose = ChooseAppointmentForm(formdata=request.args)
+    choose.settle()
+    mode = Mode(choose.mode.data)
+    slots = booking.free_times(by=current_user, length_minutes=choose.length_minutes.data, mode=mode,
+                                    from_day=day or clock.today())
+    form = BookForm(prefix="book")
+    form.when.choices = [(slot.starts.isoformat(), _slot_words(slot, mode)) for slot in slots] + [
+        (OTHER_TIME, "Another day and time (below)")]
+    if request.method == "GET" and day is not None:
+        form.day.process(None, day)
+    if form.validate_on_submit():
+        booked = save(form, lambda: booking.book(
+            by=current_user, patient_id=patient_id, plan_id=plan.id if plan else None, kind=choose.kind.data,
+            starts_at=_chosen_start(form), length_minutes=choose.length_minutes.data, mode=mode,
+            extra_session=form.extra_session.data),
+            locate=lambda name: (form.when if form.when.data != OTHER_TIME else form.starts) if name == "starts_at"
+            else getattr(form, name, None))
+        if booked is not None:
+            flash(f"Booked: {appointments.KIND_LABELS[booked.kind].lower()} on {appointments.describe(booked)}.",
+                  "success")
+            return redirect(url_for("appointments.detail", appointment_id=booked.id))
+    db.session.commit()
+    return render_template("appointments/book.html", patient=patient, plan=plan, choose=choose, form=form,
+                           day=day, slots=slots, mode=mode, kinds=appointments.KIND_LABELS)
+
+
+def _find_patient_to_book() -> str:
+    find = FindPatientForm(formdata=request.args)
+    found = None
+    if find.query.data and find.validate():
+        try:
+            found = patients.search_patients(by=current_user, text=find.query.data, page=page_number())
+        except InvalidInput as refusal:  # a date that cannot be read without guessing
+            find.query.errors = list(refusal.errors.values())
+    db.session.commit()
+    carried = {name: request.args[name] for name in ("kind", "day") if request.args.get(name)}
+    return render_template("appointments/book_patient.html", find=find, found=found, carried=carried)
+
+
+def _chosen_start(form: BookForm) -> datetime:
+    """The start the form chose: a free time offered, or the day and time typed."""
+    if form.when.data != OTHER_TIME:
+        try:
+            return datetime.fromisoformat(form.when.data or "")
+        except ValueError:
+            raise InvalidInput({"when": "Choose a time, or another day and time"}) from None
+    errors = {name: message for name, message, missing in (
+        ("day", "Enter the date", form.day.data is None), ("starts", "Enter the time, like 10:30",
+                                                           form.starts.data is None)) if missing}
+    if errors:
+        raise InvalidInput(errors)
+    return datetime.combine(form.day.data, form.starts.data, CLINIC_TIMEZONE)
+
+
+def _slot_words(slot: Slot, mode: Mode) -> str:
+    local = slot.starts.astimezone(CLINIC_TIMEZONE)
+    where = f" ({slot.location})" if mode is Mode.FACE_TO_FACE and slot.location else ""
+    return f"{local:%A} {long_date(local.date())} at {clock_words(local.strftime('%H:%M'))}{where}"
 
 
 @blueprint.route("/appointments/<int:appointment_id>", methods=["GET", "POST"])
@@ -114,6 +196,13 @@ def calendar() -> Response:
     body = calendars.pharmacist_calendar(by=current_user)
     db.session.commit()
     return _ics(body, "taper-appointments.ics")
+
+
+@blueprint.app_context_processor
+def patient_appointments() -> dict[str, object]:
+    """For the patient page's appointments section (templates/patients/_appointments.html)."""
+    return {"upcoming_appointments_of": lambda patient_id: booking.upcoming_of_patient(
+        by=current_user, patient_id=patient_id), "appointment_kinds": appointments.KIND_LABELS}
 
 
 @blueprint.route("/patients/<int:patient_id>/appointments.ics")
