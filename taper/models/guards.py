@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from taper.models.audit import AuditEvent
 from taper.models.plan import PlanDocument, PlanVersion, PlanVersionStep
-from taper.models.sharing import Concern, Supply
+from taper.models.sharing import Concern, ConcernStatusChange, Supply
 
-APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, PlanVersionStep, Supply, Concern)
+APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, PlanVersionStep, Supply, Concern, ConcernStatusChange)
 
 
 class AppendOnly(RuntimeError):

@@ -16,7 +16,7 @@ from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, PlanVersionStep, RecordedRegimen, User, WorklistItem
 from taper.services import appointments, audit, plan_steps, unique_rows
-from taper.services.errors import NotFound, PermissionDenied
+from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 from taper.services.paging import Page, entities, page_of
 from taper.services.patients import patient_in_scope
 
@@ -87,16 +87,30 @@ def add_new(items: Sequence[NewItem]) -> int:
 
 
 def resolve(*, by: User, item_id: int) -> WorklistItem:
-    """A pharmacist has dealt with a worklist item."""
+    """A pharmacist has dealt with a worklist item (a pharmacy's concern is closed on its own page, with a note
+    for the pharmacy)."""
     item = db.session.get(WorklistItem, item_id)
     if item is None:
         raise NotFound("no such worklist item")
     patient_in_scope(by, item.patient_id)  # another clinic's: not found, and audited
+    if item.kind == "pharmacy_concern":
+        raise InvalidInput({"note": "Close a pharmacy's concern on its page, with a note for the pharmacy"})
     if item.resolved_at is None:
         item.resolved_at = clock.now()
         audit.record(action="update", by=by, entity_type="worklist_item", entity_id=item.id,
                      patient_id=item.patient_id, changes={"resolved": item.kind})
     return item
+
+
+def set_concern_open(*, concern_id: int, is_open: bool) -> None:
+    """A concern closed leaves the worklist; reopened, it comes back (its item, kept under its key)."""
+    item = db.session.scalar(select(WorklistItem).where(WorklistItem.key == concern_item_key(concern_id)))
+    if item is not None:
+        item.resolved_at = None if is_open else clock.now()
+
+
+def concern_item_key(concern_id: int) -> str:
+    return f"pharmacy_concern:{concern_id}"
 
 
 def _running(clinic_id: int, page: int, per_page: int) -> Page[Plan]:
@@ -127,6 +141,6 @@ def _high_dose(clinic_id: int) -> list[HighDose]:
     rows = db.session.execute(select(Patient, RecordedRegimen.total_ome_mg_per_day)
                               .join(RecordedRegimen, RecordedRegimen.id == latest)
                               .where(Patient.clinic_id == clinic_id, ~running,
-                                     RecordedRegimen.total_ome_mg_per_day > RecordedRegimen.high_dose_threshold_mg)
+                                     RecordedRegimen.total_ome_mg_per_day >= RecordedRegimen.high_dose_threshold_mg)
                               .order_by(RecordedRegimen.total_ome_mg_per_day.desc(), Patient.id))
     return [HighDose(patient, ome) for patient, ome in rows if ome is not None]  # (the query returns no NULL)

@@ -63,7 +63,7 @@ def test_the_gp_and_the_pharmacy_work_from_the_plan_the_pharmacist_started(live_
         surgery, surgery_axe = signed_in(gp.email)
         expect(surgery.get_by_role("heading", name="Plan letters")).to_be_visible()
         surgery_axe.check()
-        letter = surgery.get_by_role("link", name=f"New plan: plan {draft.id} version 1 (PDF)")
+        letter = surgery.get_by_role("link", name=f"New plan: plan {draft.number} version 1 (PDF)")
         opened = surgery.request.get(live_server + letter.get_attribute("href"))  # as the browser would fetch it
         assert opened.headers["content-type"] == "application/pdf" and opened.body().startswith(b"%PDF")
         surgery.reload()
@@ -82,10 +82,11 @@ def test_the_gp_and_the_pharmacy_work_from_the_plan_the_pharmacist_started(live_
         counter_axe.check()
         counter.get_by_role("link", name="LOVELACE, Ada").click()
         counter_axe.check()
-        counter.get_by_label("Morphine modified-release tablet 10 mg").check()  # 55 mg twice a day: a 10 each
-        counter.get_by_label("Quantity supplied").fill("14")
-        counter.get_by_role("button", name="Record supply").click()
-        expect(counter.get_by_text("Supply recorded.")).to_be_visible()
+        # 55 mg twice a day: a 10 each, the whole instalment pre-filled from the schedule on one form
+        expect(counter.get_by_label("Morphine modified-release tablet 10 mg")).to_have_value("14")
+        counter.get_by_role("button", name="Record instalment 1").click()
+        expect(counter.get_by_text("recorded as supplied")).to_be_visible()
+        counter.get_by_text("Tell the clinic about a concern").click()
         counter.get_by_label("Asked for an early or extra supply").check()
         counter.get_by_label("What happened").fill("Asked for next week's tablets today")
         counter.get_by_role("button", name="Send to the clinic").click()
@@ -104,7 +105,7 @@ def test_the_gp_and_the_pharmacy_work_from_the_plan_the_pharmacist_started(live_
         browser.close()
 
     db.session.expire_all()
-    supply = db.session.scalar(select(Supply))
+    supply = db.session.scalar(select(Supply).where(Supply.strength == 10))
     assert (supply.quantity, supply.instalment, supply.plan_id) == (14, 1, draft.id)
     assert db.session.get(Plan, draft.id).status.value == "active"
     problems = clinic_axe.problems + surgery_axe.problems + counter_axe.problems

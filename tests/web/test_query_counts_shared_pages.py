@@ -58,11 +58,15 @@ class Sharing:
                                      on=clock.today() + timedelta(days=1), hold_days=7, reason="Hold a week")
             if index % 2 == 0:
                 letter = db.session.scalar(select(PlanDocument.id).join(PlanVersion).where(
-                    PlanVersion.plan_id == plan.id, PlanDocument.kind == "gp_letter").limit(1))
+                    PlanVersion.plan_id == plan.id, PlanDocument.kind == "gp_letter")
+                    .order_by(PlanVersion.number.desc()).limit(1))  # the current letter: a replaced one is refused
                 practice.acknowledge(by=self.gp, document_id=letter)
-                community_pharmacy.record_supply(by=self.chemist, plan_id=plan.id, instalment=1,
-                                                 supplied_on=clock.today(), product="morphine-mr-tablet-12h",
-                                                 strength="10", quantity="7")
+                first = community_pharmacy.instalment_states(plan, patient)[0].instalment
+                community_pharmacy.record_instalment(
+                    by=self.chemist, plan_id=plan.id, instalment=1, version_number=plan.current_version_number,
+                    supplied_on=clock.today(), quantities={  # part of the 10 mg tablets, none of the others
+                        community_pharmacy.item_key(each.product, each.strength): "7" if each.strength == 10 else "0"
+                        for each in first.supplies})
             db.session.commit()
             self.patients.append(patient)
 

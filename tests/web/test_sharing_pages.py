@@ -22,6 +22,7 @@ from taper.models import AuditEvent, Organisation, Patient, Plan, PlanDocument, 
 from taper.services import patients, plans, risk
 from taper.services.follow_ups import FollowUpDetails, record_follow_up
 from tests.conftest import MONDAY, Maker, at, page_text, sign_in, submit
+from tests.web.forms_on_page import form_on_page, quantity_fields
 
 SECRET_RISK = "Told us about heroin use in the past"
 SECRET_NOTES = "Lives alone since the divorce"
@@ -73,7 +74,7 @@ def test_the_gp_reads_and_acknowledges_the_letter_and_the_clinic_sees_who_and_wh
     gp = make.user(Role.GP, practice)
     client = _client(app, gp)
     inbox = page_text(client.get("/practice/"))
-    assert "LOVELACE, Ada" in inbox and f"New plan: plan {plan.id} version 1 (PDF)" in inbox and "New" in inbox
+    assert "LOVELACE, Ada" in inbox and f"New plan: plan {plan.number} version 1 (PDF)" in inbox and "New" in inbox
     letter = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "gp_letter"))
     opened = client.get(f"/practice/documents/{letter.id}.pdf")
     assert opened.mimetype == "application/pdf" and opened.get_data() == letter.pdf  # exactly as issued
@@ -94,7 +95,7 @@ def test_a_revision_puts_a_new_letter_in_the_inbox(app: Flask, make: Maker, prac
                          hold_days=7, reason="Hold a week")
     db.session.commit()
     inbox = page_text(_client(app, make.user(Role.GP, practice)).get("/practice/"))
-    assert f"Revised plan: plan {plan.id} version 2 (PDF)" in inbox
+    assert f"Revised plan: plan {plan.number} version 2 (PDF)" in inbox
     assert inbox.index("version 2") < inbox.index("version 1")  # newest first
 
 
@@ -105,17 +106,19 @@ def test_the_pharmacy_sees_what_is_due_and_supplies_no_more_than_the_schedule_wi
     assert "LOVELACE, Ada" in due and "1: 4 January 2027 to 10 January 2027" in due
     assert "Morphine modified-release tablet 10 mg: <strong>14</strong>" in due  # 55 mg twice a day: one 10 each
     url = f"/pharmacy/patients/{plan.patient_id}/supplies"
-    form = f"/pharmacy/patients/{plan.patient_id}"
-    fields = {"supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|10", "supply-supplied_on-day": "4",
-              "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
-    assert submit(client, url, {**fields, "supply-quantity": "10"}, form_url=form).status_code == 302
-    assert "(4 left to supply)" in page_text(client.get(form))
-    refused = page_text(submit(client, url, {**fields, "supply-quantity": "6"}, form_url=form))
-    assert "The schedule has 4 left to supply in this instalment: record why you are supplying more" in refused
+    fields, labels = form_on_page(client, f"/pharmacy/patients/{plan.patient_id}", url)
+    quantities = quantity_fields(fields, labels)
+    ten = quantities["Morphine modified-release tablet 10 mg"]
+    none = {name: "0" for name in quantities.values()}  # each medicine's quantity is on the one form
+    assert client.post(url, data={**fields, **none, ten: "10"}).status_code == 302
+    assert "(4 left to supply)" in page_text(client.get(f"/pharmacy/patients/{plan.patient_id}"))
+    fields, _ = form_on_page(client, f"/pharmacy/patients/{plan.patient_id}", url)
+    refused = page_text(client.post(url, data={**fields, **none, ten: "6"}))
+    assert ("The schedule has 4 of Morphine modified-release tablet 10 mg left to supply in this instalment: "
+            "record why you are supplying more") in refused
     assert db.session.scalar(select(Supply.quantity).where(Supply.quantity == 6)) is None
-    allowed = submit(client, url, {**fields, "supply-quantity": "6",
-                                   "supply-override_reason": "Dropped two tablets down the sink; clinic agreed"},
-                     form_url=form)
+    allowed = client.post(url, data={**fields, **none, ten: "6",
+                                     "supply-override_reason": "Dropped two tablets down the sink; clinic agreed"})
     assert allowed.status_code == 302
     supplies = db.session.scalars(select(Supply).order_by(Supply.id)).all()
     assert [(supply.quantity, supply.override_reason) for supply in supplies] == [
@@ -204,20 +207,21 @@ def test_what_was_supplied_stays_supplied_after_a_revision_and_early_supplies_ne
         app: Flask, make: Maker, pharmacist: User, pharmacy: Organisation, plan: Plan) -> None:
     client = _client(app, make.user(Role.COMMUNITY_PHARMACIST, pharmacy))
     url, form = f"/pharmacy/patients/{plan.patient_id}/supplies", f"/pharmacy/patients/{plan.patient_id}"
-    today = {"supply-supplied_on-day": "4", "supply-supplied_on-month": "1", "supply-supplied_on-year": "2027"}
-    whole = {**today, "supply-instalment": "1", "supply-item": "morphine-mr-tablet-12h|10", "supply-quantity": "14"}
-    assert submit(client, url, whole, form_url=form).status_code == 302
+    fields, labels = form_on_page(client, form, url)
+    ten = quantity_fields(fields, labels)["Morphine modified-release tablet 10 mg"]
+    none = {name: "0" for name in quantity_fields(fields, labels).values()}
+    assert client.post(url, data={**fields, **none, ten: "14"}).status_code == 302
     plans.revise_running(by=pharmacist, plan_id=plan.id, expected_version=plan.version, on=MONDAY + timedelta(days=2),
                          hold_days=7, reason="Hold a week")
     db.session.commit()
-    again = page_text(submit(client, url, {**whole, "supply-quantity": "1"}, form_url=form))
-    assert "The schedule has 0 left to supply in this instalment" in again  # version 2 keeps version 1's supply
-    early = page_text(submit(client, url, {**today, "supply-instalment": "2",
-                                           "supply-item": "morphine-mr-tablet-12h|10", "supply-quantity": "14"},
-                             form_url=form))
+    fields, labels = form_on_page(client, form, url)
+    assert fields["supply-instalment"] == "1" and fields[ten] == "0"  # version 2 keeps version 1's supply
+    again = page_text(client.post(url, data={**fields, **none, ten: "1"}))
+    assert "The schedule has 0 of Morphine modified-release tablet 10 mg left to supply in this instalment" in again
+    second = {**fields, **none, "supply-instalment": "2", ten: "14"}
+    early = page_text(client.post(url, data=second))
     assert "This instalment starts on 11 January 2027: record why you are supplying it early" in early
     assert db.session.scalar(select(func.count()).select_from(Supply)) == 1
     for quantity in ("0.0001", "10000000", "-3"):
-        refused = page_text(submit(client, url, {**whole, "supply-instalment": "1", "supply-quantity": quantity},
-                               form_url=form))
-        assert "Enter the quantity supplied: more than 0" in refused, quantity
+        refused = page_text(client.post(url, data={**fields, **none, ten: quantity}))
+        assert "supplied: 0 or more, at most 100000, to 3 decimal places" in refused, quantity

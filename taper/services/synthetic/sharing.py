@@ -15,7 +15,7 @@ from taper.domain.formulary import load_formulary
 from taper.domain.plans import PlanStatus
 from taper.domain.schedule_contract import schedule_from_document
 from taper.models import Concern, LetterReceipt, PlanDocument, Supply, WorklistItem
-from taper.services.community_pharmacy import CONCERN_LABELS
+from taper.services.pharmacy_concerns import CONCERN_LABELS
 from taper.services.plan_documents import TITLES
 from taper.services.synthetic.people import People
 from taper.services.synthetic.placeholder_pdf import TEMPLATE_VERSION, placeholder_pdf
