@@ -25,7 +25,7 @@ class Letterhead:
     patient_name: str
     nhs_number: str
     born: str
-    plan_id: int | None  # None: a checking copy from `flask taper documents`, not an issued plan
+    plan_number: int | None  # the patient's plan 1, 2 ... (None: a checking copy, not an issued plan)
     plan_version: int
     generated_on: date
     pharmacy_name: str
@@ -42,8 +42,8 @@ def banner(head: Letterhead) -> dict[str, Any]:
     return {
         "patient": {"name": head.patient_name, "nhs_number": head.nhs_number,
                     "born": long_date(date.fromisoformat(head.born))},
-        "plan": {"id": head.plan_id, "version": head.plan_version,
-                 "label": f"plan {head.plan_id} version {head.plan_version}" if head.plan_id is not None
+        "plan": {"number": head.plan_number, "version": head.plan_version,
+                 "label": f"plan {head.plan_number} version {head.plan_version}" if head.plan_number is not None
                  else "checking copy, not an issued plan",
                  "replaces": {"version": head.replaces[0], "dated": long_date(head.replaces[1])} if head.replaces
                  else None},

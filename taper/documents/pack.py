@@ -36,7 +36,7 @@ class Pack:
     instalment_days: int
     large_print: bool = False
     easy_read: bool = False
-    appointments: tuple[str, ...] = ()
+    appointments: tuple[str, ...] = ()  # booked when the documents are made: counted, never printed (team_letters)
     changes: tuple[str, ...] = ()  # a revised version: what changed from the one it replaces, in words
     reason: str = ""  # a revised version: why, as the pharmacist recorded it
     naloxone: bool = False  # the clinic gives take-home naloxone: the patient plan says what it is for

@@ -100,7 +100,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     if reader.errors:
         raise PackRequestError(reader.errors)
     assert schedule is not None and born is not None and plan_version is not None
-    head = Letterhead(patient_name=name, nhs_number=nhs_number, born=born.isoformat(), plan_id=plan_id,
+    head = Letterhead(patient_name=name, nhs_number=nhs_number, born=born.isoformat(), plan_number=plan_id,
                       plan_version=plan_version, generated_on=today, pharmacy_name=pharmacy_name,
                       pharmacy_ods_code=pharmacy_ods_code, clinic_name=clinic_name, clinic_contact=clinic_phone,
                       clinic_address=clinic_address, sender=sender)

@@ -1,5 +1,11 @@
 """The GP letter and the patient's plan: their contexts (plain values) from a stored plan version, so the
-patient, the GP and the pharmacy read the same steps, dates and doses (Taper issue 6)."""
+patient, the GP and the pharmacy read the same steps, dates and doses (Taper issue 6).
+
+Neither document prints an appointment's date or time (issue 17, item 2). A version's documents never change,
+but an appointment can be moved the day after they are issued: a time printed in a plan the patient keeps for
+months would go stale and contradict the message about the new time. So the documents say how many
+appointments were booked when they were made, that the patient is sent each appointment's date and time (and
+any change) on its own, and the clinic's number to check the next one."""
 
 from __future__ import annotations
 
@@ -15,12 +21,12 @@ from taper.domain.advice import medicine_advice
 from taper.domain.formulary import load_formulary
 from taper.domain.ome import get_factor_set
 from taper.domain.schedule_contract import schedule_from_document
-from taper.domain.wording import describe_regimen_line, describe_scheduled, long_date
+from taper.domain.wording import count_words, describe_regimen_line, describe_scheduled, long_date
 
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
 EASY_READ_TEMPLATE = "patient_plan/easy_read.html"
-TEMPLATE_VERSION = "5"
+TEMPLATE_VERSION = "6"  # 6: appointments no longer printed (issue 17, item 2)
 
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -66,8 +72,15 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
         "when_needed_at_maximum": schedule.when_needed_supply == "maximum",
         "started_before_letter": long_date(schedule.steps[0].starts_on)
         if schedule.steps[0].starts_on < head.generated_on else None,
-        "appointments": appointments or [],
+        "appointments": appointments_in_words(head, appointments or []),
     }
+
+
+def appointments_in_words(head: Letterhead, appointments: list[str]) -> dict[str, Any]:
+    """What a document says about appointments: how many were booked when it was made (on the day it was
+    generated), never when they are."""
+    return {"booked": len(appointments), "booked_words": count_words(len(appointments)),
+            "as_of": long_date(head.generated_on), "clinic_phone": head.clinic_contact}
 
 
 def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *, large_print: bool = False,
@@ -81,7 +94,7 @@ def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *,
                                as_share=True),
         "advice": medicine_advice(schedule_document, naloxone=naloxone, pain_relief=pain_relief),
         "large_print": large_print,
-        "appointments": appointments or [],
+        "appointments": appointments_in_words(head, appointments or []),
         "notes": notes,
     }
 

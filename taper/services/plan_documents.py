@@ -80,7 +80,7 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
                      and documents_of(each)), None)
     head = Letterhead(
         patient_name=f"{patient.given_name} {patient.family_name}", nhs_number=patient.nhs_number_display,
-        born=patient.date_of_birth.isoformat(), plan_id=plan.id, plan_version=version.number,
+        born=patient.date_of_birth.isoformat(), plan_number=plan.number, plan_version=version.number,
         generated_on=clock.today(),
         pharmacy_name=patient.pharmacy.name if patient.pharmacy else "No nominated pharmacy",
         pharmacy_ods_code=patient.pharmacy.ods_code if patient.pharmacy else "-",
@@ -94,7 +94,7 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
                 large_print=patient.large_print, easy_read=patient.easy_read,
                 appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)),
                 changes=tuple(revision_in_words(previous.schedule, version.schedule)) if previous else (),
-                reason=version.reason if previous else "", naloxone=patient.clinic.supplies_naloxone,
+                reason=version.name if previous else "", naloxone=patient.clinic.supplies_naloxone,
                 pain_relief=_agreed_pain_relief(plan.id))
 
 

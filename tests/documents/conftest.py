@@ -27,7 +27,7 @@ REQUEST = {
         {"product": "fentanyl-patch-72h", "patch_mcg_per_hour": 25},
     ],
 }
-HEAD = Letterhead(patient_name="Ada Lovelace", nhs_number="943 476 5919", born="1960-12-10", plan_id=7,
+HEAD = Letterhead(patient_name="Ada Lovelace", nhs_number="943 476 5919", born="1960-12-10", plan_number=7,
                   plan_version=1, generated_on=date(2027, 1, 1), pharmacy_name="High Street Pharmacy",
                   pharmacy_ods_code="FA123", clinic_name="Community Pain Service", clinic_contact="0113 496 0000")
 
