@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 PEG_ITEMS = {
@@ -66,5 +67,7 @@ def peg_score(scores: dict[str, int]) -> float:
     return round(sum(scores[item] for item in PEG_ITEMS) / len(PEG_ITEMS), 1)
 
 
-def sows_total(scores: dict[str, int]) -> int:
-    return sum(scores[item] for item in SOWS_GOSSOP_ITEMS)
+def sows_total(scores: Mapping[str, int | None]) -> int | None:
+    """The SOWS-Gossop total of the items assessed; None when none was (there is no total, not a total of 0)."""
+    assessed = [score for item in SOWS_GOSSOP_ITEMS if (score := scores.get(item)) is not None]
+    return sum(assessed) if assessed else None

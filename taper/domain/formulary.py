@@ -112,6 +112,10 @@ class Product:
     # shorter figure of the BNF's adult "every 4 to 6 hours"; docs/clinical-sources.md: Minimum gap between
     # when-needed doses). None for modified-release products, patches and methadone, never taken when needed here.
     min_hours_between_doses: int | None = None
+    # How the maximum was entered and what is left to check ("entered from the BNF without a stored copy: verify
+    # against the current BNF"): data provenance for the people who keep the formulary, never shown to users,
+    # whom `max_daily_dose_source` (the citation) is shown to in findings.
+    max_daily_dose_provenance: str = ""
 
     @property
     def is_patch(self) -> bool:
@@ -301,6 +305,7 @@ def _product(row: dict[str, str], where: _Row) -> Product:
         brand_only_strengths=_brand_only(row["brand_only_strengths"], strengths, where),
         cd_schedules=_cd_schedules(row["cd_schedule"], strengths, where),
         min_hours_between_doses=min_gap_hours,
+        max_daily_dose_provenance=row["max_daily_dose_provenance"].strip(),
     )
 
 

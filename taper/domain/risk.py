@@ -71,6 +71,34 @@ _LABELS = {
 ASKED = (RiskFactor.UNEMPLOYMENT, RiskFactor.AE_ATTENDANCE, RiskFactor.FAMILY_HISTORY_OF_DEPENDENCE,
          RiskFactor.PAST_SUBSTANCE_MISUSE, RiskFactor.PRE_ADOLESCENT_SEXUAL_ABUSE, RiskFactor.DEPRESSION,
          RiskFactor.OTHER_PSYCHOLOGICAL_ILLNESS)
+# The one the analysis names for women: asked (yes, no or not applicable) only of patients recorded as female,
+# and answered "not applicable" without asking for everyone else. The others are ticked if they apply.
+ASKED_BY_SEX = RiskFactor.PRE_ADOLESCENT_SEXUAL_ABUSE
+ASKED_OF_EVERYONE = tuple(factor for factor in ASKED if factor is not ASKED_BY_SEX)
+ASKED_BY_SEX_TOPIC = "a history of pre-adolescent sexual abuse"
+
+
+class Answer(StrEnum):
+    """An answer to the question asked by sex; "not applicable" is always one of the choices."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def label(self) -> str:
+        return {"yes": "Yes", "no": "No", "not_applicable": "Not applicable"}[self.value]
+
+
+def asked_by_sex(sex: Sex) -> bool:
+    """Whether the question the analysis names for women is put to this patient."""
+    return sex is Sex.FEMALE
+
+
+def answer_by_sex(sex: Sex, answer: Answer | None) -> Answer | None:
+    """The answer to record: the one given for a female patient (None if none was: the question must be
+    answered), "not applicable" for anyone else whatever was sent."""
+    return answer if asked_by_sex(sex) else Answer.NOT_APPLICABLE
 
 
 class SupportLevel(IntEnum):

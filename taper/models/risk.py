@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
@@ -20,6 +20,7 @@ class RecordedRiskAssessment(Base):
         CheckConstraint("suggested_level BETWEEN 1 AND 4 AND chosen_level BETWEEN 1 AND 4", name="levels"),
         CheckConstraint("chosen_level = suggested_level OR length(override_reason) > 0",
                         name="override_needs_reason"),
+        CheckConstraint("abuse_history_answer IN ('yes', 'no', 'not_applicable')", name="abuse_history_answer"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +33,9 @@ class RecordedRiskAssessment(Base):
     high_dose_threshold_mg: Mapped[Decimal] = mapped_column(Numeric(8, 3))
     answers: Mapped[list[str]] = mapped_column(JSON)  # the asked factors ticked
     active_substance_misuse: Mapped[bool] = mapped_column(default=False)
+    # The question the analysis names for women (pre-adolescent sexual abuse): yes, no or not_applicable, the
+    # last without asking for a patient not recorded as female; None on assessments made before it was kept.
+    abuse_history_answer: Mapped[str | None] = mapped_column(String(20))
     factors: Mapped[list[str]] = mapped_column(JSON)
     reasons: Mapped[list[str]] = mapped_column(JSON)
     suggested_level: Mapped[int]

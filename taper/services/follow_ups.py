@@ -1,4 +1,8 @@
-"""Recording a follow-up consultation and carrying out the patient's decision on the plan."""
+"""Recording a follow-up consultation and carrying out the patient's decision on the plan.
+
+A withdrawal item (SOWS-Gossop) not assessed is stored as null, never as 0; the total adds up the items assessed
+and is null when none was (shown as "not assessed"). A follow-up recorded from an appointment of the plan marks
+that appointment attended in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,10 +15,14 @@ from sqlalchemy import select
 from taper import clock
 from taper.domain.follow_up import PEG_ITEMS, PEG_MAX, SOWS_GOSSOP_ITEMS, SOWS_MAX_PER_ITEM, Mode, Outcome, sows_total
 from taper.domain.plans import PlanStatus
+from taper.domain.wording import long_date
 from taper.extensions import db
-from taper.models import FollowUp, User
+from taper.models import Appointment, FollowUp, User
 from taper.services import appointments, audit, plans
-from taper.services.errors import InvalidInput
+from taper.services.errors import InvalidInput, NotFound
+
+NOT_ASSESSED = "Not assessed"
+_NOT_HELD = {"cancelled": "was cancelled", "did_not_attend": "was marked as not attended"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class FollowUpDetails:
     duration_minutes: int
     dose_taken: str
     peg: dict[str, int]
-    sows: dict[str, int]
+    sows: dict[str, int | None]  # None: the item was not assessed
     notes: str
     outcome: str
     hold_days: int = 0
@@ -33,15 +41,19 @@ class FollowUpDetails:
     stop_reason: str = ""
 
 
-def record_follow_up(*, by: User, plan_id: int, expected_version: int, details: FollowUpDetails) -> FollowUp:
+def record_follow_up(*, by: User, plan_id: int, expected_version: int, details: FollowUpDetails,
+                     appointment_id: int | None = None) -> FollowUp:
     """Store the consultation, then carry out the decision (a hold, a slower pace, going back a step: a new
-    plan version; stopping: the plan ends), all in one transaction."""
+    plan version; stopping: the plan ends), all in one transaction. With `appointment_id` (an appointment of
+    this plan) the appointment is marked attended in the same transaction."""
     plan = plans.get_plan(by=by, plan_id=plan_id)
+    appointment = attendable(by=by, plan_id=plan.id, appointment_id=appointment_id) \
+        if appointment_id is not None else None
     _check(details)
     if not plan.status.is_running:
         raise InvalidInput({"outcome": "Follow-ups are recorded on an active or paused plan"})
     outcome = Outcome(details.outcome)
-    reason = f"Follow-up on {details.held_on.isoformat()}: {outcome.label.lower()}"
+    reason = f"Follow-up on {long_date(details.held_on)}: {outcome.label.lower()}"
     if outcome is Outcome.HOLD:
         plans.revise_running(by=by, plan_id=plan.id, expected_version=expected_version, on=details.held_on,
                              hold_days=details.hold_days, reason=f"{reason} ({details.hold_days} days)")
@@ -59,14 +71,32 @@ def record_follow_up(*, by: User, plan_id: int, expected_version: int, details: 
                       duration_minutes=details.duration_minutes, dose_taken=details.dose_taken.strip(),
                       peg=dict(details.peg), sows=dict(details.sows), sows_total=sows_total(details.sows),
                       notes=details.notes.strip(), outcome=outcome.value, outcome_detail=_detail(details, outcome),
-                      plan_version_after=plan.current.number, recorded_by_id=by.id)
+                      plan_version_after=plan.current.number, recorded_by_id=by.id,
+                      appointment_id=appointment.id if appointment is not None else None)
     db.session.add(record)
     db.session.flush()
+    if appointment is not None and appointment.status != "attended":
+        appointments.mark_attended(by=by, appointment_id=appointment.id, expected_version=appointment.version)
     appointments.resolve_reviews_due(plan.id)
     audit.record(action="create", by=by, entity_type="follow_up", entity_id=record.id, patient_id=plan.patient_id,
                  changes={"plan": plan.id, "outcome": outcome.value, "sows_total": record.sows_total,
-                          "plan_version_after": record.plan_version_after})
+                          "sows_assessed": record.sows_assessed, "plan_version_after": record.plan_version_after,
+                          "appointment": record.appointment_id})
     return record
+
+
+def attendable(*, by: User, plan_id: int, appointment_id: int) -> Appointment:
+    """The appointment of this plan a follow-up is being recorded from: NotFound if it is another plan's (or
+    patient's), InvalidInput if it was cancelled or missed, or already has its follow-up."""
+    appointment = appointments.get(by=by, appointment_id=appointment_id)  # NotFound: none in the user's scope
+    if appointment.plan_id != plan_id:
+        raise NotFound("no such appointment on this plan")
+    if appointment.status in _NOT_HELD:
+        raise InvalidInput({"appointment": f"This appointment {_NOT_HELD[appointment.status]}: record the "
+                                           "follow-up without it, or book another"})
+    if db.session.scalar(select(FollowUp.id).where(FollowUp.appointment_id == appointment.id)) is not None:
+        raise InvalidInput({"appointment": "A follow-up is already recorded for this appointment"})
+    return appointment
 
 
 def follow_ups_of(*, by: User, plan_id: int) -> list[FollowUp]:
@@ -89,8 +119,9 @@ def _check(details: FollowUpDetails) -> None:
         if not 0 <= details.peg.get(item, -1) <= PEG_MAX:
             errors[f"peg_{item}"] = f"Score from 0 to {PEG_MAX}"
     for item in SOWS_GOSSOP_ITEMS:
-        if not 0 <= details.sows.get(item, -1) <= SOWS_MAX_PER_ITEM:
-            errors[f"sows_{item}"] = f"Score from 0 to {SOWS_MAX_PER_ITEM}"
+        score = details.sows.get(item, -1)
+        if score is not None and not 0 <= score <= SOWS_MAX_PER_ITEM:
+            errors[f"sows_{item}"] = f"Score from 0 to {SOWS_MAX_PER_ITEM}, or not assessed"
     if details.outcome not in {outcome.value for outcome in Outcome}:
         errors["outcome"] = "Choose the patient's decision"
     elif details.outcome == Outcome.HOLD and not 1 <= details.hold_days <= 365:

@@ -84,3 +84,18 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_a_regimen_must_list_medicines(data: object) -> None:
     with pytest.raises(RegimenError, match="at least one medicine"):
         parse_regimen(data, FORMULARY)
+
+
+def test_a_maximum_is_cited_to_users_without_the_notes_of_whoever_entered_it() -> None:
+    from taper.domain.assessment import assess
+    from taper.domain.ome import get_factor_set
+
+    regimen = parse_regimen([{"product": "codeine-tablet", "doses": [{"time": "08:00", "dose_mg": 300}]}], FORMULARY)
+    [above] = [finding for finding in assess(regimen, formulary=FORMULARY, factor_set=get_factor_set("fpm-2020")
+                                             ).findings if finding.code == "ABOVE_MAXIMUM"]
+    assert above.message.endswith("(BNF monograph codeine phosphate: max 240 mg per day).")
+    for product in FORMULARY:
+        assert "verify" not in product.max_daily_dose_source and "stored copy" not in product.max_daily_dose_source
+        if product.max_daily_dose_provenance:  # kept as the data's provenance, not shown
+            assert "verify" in product.max_daily_dose_provenance
+    assert FORMULARY.get("codeine-tablet").max_daily_dose_provenance.startswith("entered from the BNF")

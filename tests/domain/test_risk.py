@@ -5,7 +5,18 @@ from decimal import Decimal
 import pytest
 
 from taper.domain.patients import Sex
-from taper.domain.risk import ASKED, RiskFactor, RiskInputs, SupportLevel, assess_risk
+from taper.domain.risk import (
+    ASKED,
+    ASKED_BY_SEX,
+    ASKED_OF_EVERYONE,
+    Answer,
+    RiskFactor,
+    RiskInputs,
+    SupportLevel,
+    answer_by_sex,
+    asked_by_sex,
+    assess_risk,
+)
 
 D = Decimal
 
@@ -61,3 +72,17 @@ def test_suggested_level_follows_the_stratified_model_with_reasons(changes: dict
 
 def test_unknown_dose_is_said_in_the_reason() -> None:
     assert "no daily OME is known" in assess_risk(inputs(total_ome_mg_per_day=None)).reasons[0]
+
+
+@pytest.mark.parametrize("sex", [Sex.MALE, Sex.INDETERMINATE, Sex.NOT_KNOWN])
+def test_the_question_asked_by_sex_is_not_applicable_to_anyone_not_female(sex: Sex) -> None:
+    assert not asked_by_sex(sex)
+    for answer in (*Answer, None):
+        assert answer_by_sex(sex, answer) is Answer.NOT_APPLICABLE
+
+
+def test_a_female_patients_answer_is_kept_and_none_means_unanswered() -> None:
+    assert asked_by_sex(Sex.FEMALE)
+    assert [answer_by_sex(Sex.FEMALE, answer) for answer in Answer] == list(Answer)
+    assert answer_by_sex(Sex.FEMALE, None) is None
+    assert ASKED_BY_SEX not in ASKED_OF_EVERYONE and set(ASKED_OF_EVERYONE) | {ASKED_BY_SEX} == set(ASKED)

@@ -4,6 +4,7 @@ checking every page visited for serious or critical accessibility problems."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -78,6 +79,7 @@ def test_a_pharmacists_clinic_from_new_patient_to_a_held_step(live_server: str, 
 
         page.get_by_role("link", name="Assess risk").click()
         page.get_by_label("Depression").check()
+        page.get_by_role("group", name=re.compile("pre-adolescent sexual abuse")).get_by_label("No", exact=True).check()
         page.get_by_role("button", name="Check").click()
         expect(page.locator("#suggestion")).to_contain_text("Suggested: Level")
         axe.check()

@@ -72,3 +72,49 @@ def test_the_database_refuses_an_override_without_a_reason(make: Maker, pharmaci
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_question_asked_by_sex_is_not_put_to_a_male_patient_and_is_recorded_not_applicable(
+        signed_in: FlaskClient, patient: Patient) -> None:
+    url = f"/patients/{patient.id}/risk/new"
+    page = page_text(signed_in.get(url))
+    assert 'name="by_sex"' not in page
+    assert "A history of pre-adolescent sexual abuse: not applicable (asked only of female patients)." in page
+    response = submit(signed_in, url, {"factors": ["depression"], "by_sex": "yes", "chosen_level": "3",
+                                       "save": "1"})  # an answer sent anyway is not used
+    assert response.status_code == 302
+    record = db.session.scalar(select(RecordedRiskAssessment))
+    assert record.abuse_history_answer == "not_applicable"
+    assert "pre_adolescent_sexual_abuse" not in record.factors + record.answers
+
+
+def test_the_question_asked_by_sex_must_be_answered_for_a_female_patient(signed_in: FlaskClient, make: Maker,
+                                                                          pharmacist: User) -> None:
+    woman = make.patient(pharmacist, sex=Sex.FEMALE, date_of_birth=date(1980, 1, 1))
+    url = f"/patients/{woman.id}/risk/new"
+    page = page_text(signed_in.get(url))
+    assert "Does she have a history of pre-adolescent sexual abuse?" in page
+    assert 'value="not_applicable"' in page and "Not applicable" in page
+    page = page_text(submit(signed_in, url, {"check": "1"}))
+    assert "There is a problem" in page
+    assert "Answer yes, no or not applicable: a history of pre-adolescent sexual abuse" in page
+    assert _records() == 0
+
+
+@pytest.mark.parametrize(("answer", "factors"), [("yes", ["pre_adolescent_sexual_abuse"]), ("no", []),
+                                                 ("not_applicable", [])])
+def test_a_female_patients_answer_is_recorded_and_yes_counts_as_a_factor(
+        signed_in: FlaskClient, make: Maker, pharmacist: User, answer: str, factors: list[str]) -> None:
+    woman = make.patient(pharmacist, sex=Sex.FEMALE, date_of_birth=date(1980, 1, 1))
+    response = submit(signed_in, f"/patients/{woman.id}/risk/new",
+                      {"by_sex": answer, "chosen_level": "2" if factors else "1", "save": "1"})
+    assert response.status_code == 302, page_text(response)
+    record = db.session.scalar(select(RecordedRiskAssessment))
+    assert (record.abuse_history_answer, record.factors) == (answer, factors)
+
+
+def test_the_question_asked_by_sex_is_not_one_of_the_ticked_factors(signed_in: FlaskClient,
+                                                                   patient: Patient) -> None:
+    page = page_text(submit(signed_in, f"/patients/{patient.id}/risk/new",
+                            {"factors": ["pre_adolescent_sexual_abuse"], "check": "1"}))
+    assert "There is a problem" in page and "is not a valid choice" in page

@@ -1,5 +1,10 @@
 """The regimen form: a few medicine lines (more on request, no JavaScript needed), each taken regularly at
-up to four times of day, as needed, or as patches; turned into the regimen's JSON shape for the domain."""
+up to four times of day, as needed, or as patches; turned into the regimen's JSON shape for the domain.
+
+A line's doses are typed in mg (micrograms an hour for patches) or, as prescribers write them, as a number of
+tablets, capsules, patches or mL of one strength; the mg worked out (exactly) is shown back by each dose. Doses
+typed in mg that look like counts of tablets get one "did you mean" message and are not used until the
+pharmacist chooses (taper.domain.regimen_units)."""
 
 from __future__ import annotations
 
@@ -13,8 +18,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from taper import clock
-from taper.domain.formulary import Product, load_formulary
+from taper.domain.formulary import Product, UnknownBrand, UnknownProduct, load_formulary
 from taper.domain.makeable import plain
+from taper.domain.regimen_units import (
+    DidYouMean,
+    EnteredIn,
+    StrengthError,
+    UnitEntryError,
+    amount_from_units,
+    amount_unit,
+    did_you_mean,
+    parse_count,
+    single_strength,
+    unit_noun,
+)
 from taper.services.regimens import RegimenEntry
 from taper.web.fields import DatePartsField
 from taper.web.once import OnceForm
@@ -55,19 +72,62 @@ class LineForm(Form):
         SelectChoice("regular", "Regular doses at set times"),
         SelectChoice("prn", "When needed (PRN)"),
         SelectChoice("patch", "Patches")])
+    entered_in = RadioField("Doses entered in", default=EnteredIn.AMOUNT.value, choices=[
+        SelectChoice(EnteredIn.AMOUNT.value, "mg (micrograms/hour for patches)"),
+        SelectChoice(EnteredIn.UNITS.value, "Number of tablets, capsules, patches or mL")])
+    strength = StringField("Strength of each tablet, capsule or patch", validators=[Length(max=12)],
+                           description="Only for doses entered as a number of tablets, capsules or patches of a "
+                                       "medicine with more than one strength, in mg (micrograms/hour for patches)")
     time_1 = StringField("Time", default=DEFAULT_TIMES[1], validators=[Length(max=5)])
-    dose_1 = StringField("Dose (mg)", validators=[Length(max=12)])
+    dose_1 = StringField("Dose", validators=[Length(max=12)])
     time_2 = StringField("Time", default=DEFAULT_TIMES[2], validators=[Length(max=5)])
-    dose_2 = StringField("Dose (mg)", validators=[Length(max=12)])
+    dose_2 = StringField("Dose", validators=[Length(max=12)])
     time_3 = StringField("Time", default=DEFAULT_TIMES[3], validators=[Length(max=5)])
-    dose_3 = StringField("Dose (mg)", validators=[Length(max=12)])
+    dose_3 = StringField("Dose", validators=[Length(max=12)])
     time_4 = StringField("Time", default=DEFAULT_TIMES[4], validators=[Length(max=5)])
-    dose_4 = StringField("Dose (mg)", validators=[Length(max=12)])
-    prn_dose = StringField("Dose each time (mg)", validators=[Length(max=12)])
+    dose_4 = StringField("Dose", validators=[Length(max=12)])
+    prn_dose = StringField("Dose each time", validators=[Length(max=12)])
     prn_usual = StringField("Usual doses a day", validators=[Length(max=3)])
     prn_max = StringField("Maximum doses a day", validators=[Length(max=3)])
-    patches = StringField("Patches worn together (micrograms/hour)", validators=[Length(max=60)],
-                          description="For example 25 + 12 for one 25 and one 12 microgram/hour patch")
+    patches = StringField("Patches worn together", validators=[Length(max=60)],
+                          description="In micrograms/hour, for example 25 + 12 for one 25 and one 12 "
+                                      "microgram/hour patch; or the number of patches of the strength above")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.worked: dict[str, str] = {}  # dose field name -> "2 tablets = 60 mg", shown back by the field
+        self.suggestion: DidYouMean | None = None
+
+    def product_as_prescribed(self) -> Product | None:
+        """The line's product with the strengths of its brand (None if either is not in the formulary)."""
+        try:
+            return load_formulary().as_prescribed(self.product.data, self.brand.data or None) \
+                if self.product.data else None
+        except (UnknownProduct, UnknownBrand):
+            return None
+
+    def in_units(self) -> bool:
+        return self.entered_in.data == EnteredIn.UNITS.value
+
+    def name_units(self) -> None:
+        """Say which units the line's doses are in, by the product chosen ("Number of tablets")."""
+        product = self.product_as_prescribed()
+        if product is not None:
+            self.entered_in.choices = [SelectChoice(EnteredIn.AMOUNT.value, amount_unit(product)),
+                                       SelectChoice(EnteredIn.UNITS.value, f"Number of {unit_noun(product)}"
+                                                    if not product.is_liquid else "mL")]
+
+    def suggestion_action(self) -> str:
+        """The words of the button that takes up the "did you mean" reading: "Enter these doses in tablets"."""
+        product = self.product_as_prescribed()
+        return f"Enter these doses in {unit_noun(product) if product is not None else 'units'}"
+
+    def use_suggestion(self) -> None:
+        """The pharmacist chose the "did you mean" reading: the same numbers, now counts of units."""
+        self.entered_in.data = EnteredIn.UNITS.value
+        product = self.product_as_prescribed()
+        if product is not None and not self.strength.data and single_strength(product) is None:
+            self.strength.errors = [f"Choose the strength of each {unit_noun(product, 1)}"]
 
 
 class RegimenForm(OnceForm):
@@ -113,8 +173,20 @@ class RegimenForm(OnceForm):
                             notes=self.notes.data or "")
 
     def has_field_errors(self) -> bool:
-        """True if building the entry found problems of its own (a patch strength not in the formulary)."""
-        return any(entry.form.patches.errors for entry in self.lines)
+        """True if building the entry found problems of its own (a patch strength not in the formulary, a count of
+        tablets that cannot be used, doses in mg that look like counts of tablets)."""
+        return any(field.errors for entry in self.lines
+                   for field in (entry.form.patches, entry.form.strength, entry.form.prn_dose,
+                                 *(getattr(entry.form, f"dose_{slot}") for slot in DOSE_SLOTS)))
+
+    def name_units(self) -> None:
+        for entry in self.lines:
+            entry.form.name_units()
+
+    def use_suggestion(self, index: int) -> None:
+        """Take up the "did you mean" reading of line `index` (counted from 0), as the pharmacist chose."""
+        if 0 <= index < len(self.lines):
+            self.lines.entries[index].form.use_suggestion()
 
     def field_for(self, path: str) -> Field | None:
         """The form field a domain error path points at (the closest one known)."""
@@ -133,22 +205,27 @@ class RegimenForm(OnceForm):
         product = line.product.data
         if line.taken.data == "patch":
             self.paths[f"{path}.patch_mcg_per_hour"] = line.patches
+            if line.in_units():
+                return {"patch_mcg_per_hour": _amount(line, line.patches)}
             return {"patch_mcg_per_hour": self._patch_total(line, product)}
         if line.taken.data == "prn":
             self.paths[f"{path}.prn"] = line.prn_dose
             self.paths[f"{path}.prn.dose_mg"] = line.prn_dose
             self.paths[f"{path}.prn.usual_per_day"] = line.prn_usual
             self.paths[f"{path}.prn.max_per_day"] = line.prn_max
-            return {"prn": {"dose_mg": _text(line.prn_dose), "usual_per_day": _whole(_text(line.prn_usual)),
+            _check_amounts(line, [line.prn_dose])
+            return {"prn": {"dose_mg": _amount(line, line.prn_dose), "usual_per_day": _whole(_text(line.prn_usual)),
                             "max_per_day": _whole(_text(line.prn_max))}}
         doses: list[dict[str, Any]] = []
         self.paths[f"{path}.doses"] = line.dose_1
+        typed = [getattr(line, f"dose_{slot}") for slot in DOSE_SLOTS if _text(getattr(line, f"dose_{slot}"))]
+        _check_amounts(line, typed)
         for slot in DOSE_SLOTS:
-            dose = _text(getattr(line, f"dose_{slot}"))
-            if dose:
-                self.paths[f"{path}.doses[{len(doses)}].dose_mg"] = getattr(line, f"dose_{slot}")
+            dose = getattr(line, f"dose_{slot}")
+            if _text(dose):
+                self.paths[f"{path}.doses[{len(doses)}].dose_mg"] = dose
                 self.paths[f"{path}.doses[{len(doses)}].time"] = getattr(line, f"time_{slot}")
-                doses.append({"time": _text(getattr(line, f"time_{slot}")), "dose_mg": dose})
+                doses.append({"time": _text(getattr(line, f"time_{slot}")), "dose_mg": _amount(line, dose)})
         return {"doses": doses}
 
     def _patch_total(self, line: LineForm, product_key: str) -> str:
@@ -171,6 +248,52 @@ class RegimenForm(OnceForm):
 
 def _text(field: Field) -> str:
     return str(field.data or "").strip()
+
+
+def _amount(line: LineForm, dose: Field) -> str:
+    """The dose in mg (micrograms an hour for patches) as the domain reads it: as typed, or worked out exactly
+    from a count of units (then shown back by the field: "2 tablets = 60 mg")."""
+    typed = _text(dose)
+    product = line.product_as_prescribed()
+    if not line.in_units() or not typed or product is None:
+        return typed
+    count = parse_count(typed)
+    strength = parse_count(_text(line.strength)) if _text(line.strength) else None
+    if count is None:
+        _refuse(dose, f"Enter the number of {unit_noun(product)} as a number, like 2")
+        return typed
+    if strength is None and _text(line.strength):
+        _refuse(line.strength, "Enter the strength as a number, like 30")
+        return typed
+    try:
+        amount = amount_from_units(product, count, strength)
+    except StrengthError as refusal:
+        _refuse(line.strength, str(refusal))
+        return typed
+    except UnitEntryError as refusal:
+        _refuse(dose, str(refusal))
+        return typed
+    line.worked[dose.name] = f"{plain(count)} {unit_noun(product, count)} = {plain(amount)} {amount_unit(product)}"
+    return plain(amount)
+
+
+def _refuse(field: Field, message: str) -> None:
+    """Put a message by a field, once however many doses of the line find it."""
+    if message not in field.errors:
+        field.errors = [*field.errors, message]
+
+
+def _check_amounts(line: LineForm, doses: list[Field]) -> None:
+    """Doses typed in mg below the smallest that can be given: one "did you mean" message, by the first dose."""
+    product = line.product_as_prescribed()
+    if line.in_units() or product is None or not doses:
+        return
+    amounts = [parse_count(_text(dose)) for dose in doses]
+    if any(amount is None or amount <= 0 for amount in amounts):
+        return  # not numbers: the domain names each one
+    line.suggestion = did_you_mean(product, [amount for amount in amounts if amount is not None])
+    if line.suggestion is not None:
+        doses[0].errors = [*doses[0].errors, line.suggestion.message]
 
 
 def _whole(text: str) -> int | str | None:

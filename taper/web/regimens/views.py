@@ -19,7 +19,8 @@ blueprint = Blueprint("regimens", __name__, url_prefix="/patients/<int:patient_i
 @blueprint.route("/new", methods=["GET", "POST"])
 @roles(Role.PHARMACIST)
 def new(patient_id: int) -> Response | str:
-    """Record the current regimen. "Check" shows the OME and findings without saving; "Save" records it."""
+    """Record the current regimen. "Check" shows the OME and findings without saving; "Save" records it.
+    A "did you mean" button reads a line's doses as counts of tablets and checks again, saving nothing."""
     form = RegimenForm()
     assessment = None
     if form.validate_on_submit():
@@ -27,6 +28,8 @@ def new(patient_id: int) -> Response | str:
             if len(form.lines) < MAX_LINES:
                 form.lines.append_entry()
         else:
+            if request.form.get("use_units", "").isdigit():  # "did you mean 2 tablets?": shown, then checked
+                form.use_suggestion(int(request.form["use_units"]))
             entry = form.entry()
             if not form.has_field_errors():
                 if "save" in request.form:
@@ -39,6 +42,7 @@ def new(patient_id: int) -> Response | str:
                     assessment = save(form, lambda: regimens.preview(by=current_user, patient_id=patient_id,
                                                                      entry=entry),
                                       locate=form.field_for, commit=False)
+    form.name_units()
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     db.session.commit()
     return render_template("regimens/new.html", form=form, patient=patient, assessment=assessment)

@@ -5,14 +5,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from taper.domain.risk import ASKED, RiskFactor, SupportLevel
+from taper.domain.risk import ASKED_OF_EVERYONE, Answer, RiskFactor, SupportLevel
 from taper.services.risk import RiskAnswers
 from taper.web.once import OnceForm
 
 
 class RiskForm(OnceForm):
-    factors = SelectMultipleField("Which of these apply?", choices=[SelectChoice(f.value, f.label) for f in ASKED],
+    factors = SelectMultipleField("Which of these apply?",
+                                  choices=[SelectChoice(f.value, f.label) for f in ASKED_OF_EVERYONE],
                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    # Shown only for a female patient; for anyone else it is recorded "not applicable" without asking.
+    by_sex = RadioField("Does she have a history of pre-adolescent sexual abuse?",
+                        choices=[SelectChoice(answer.value, answer.label) for answer in Answer],
+                        validators=[Optional(strip_whitespace=False)],
+                        description="Choose not applicable if it was not appropriate to ask")
     active_substance_misuse = BooleanField("Active substance misuse now (complex needs)")
     chosen_level = RadioField("Level of support", choices=[SelectChoice(str(level.value), level.label)
                                                            for level in SupportLevel],
@@ -22,4 +28,5 @@ class RiskForm(OnceForm):
 
     def answers(self) -> RiskAnswers:
         return RiskAnswers(factors=frozenset(RiskFactor(value) for value in self.factors.data or ()),
-                           active_substance_misuse=self.active_substance_misuse.data)
+                           active_substance_misuse=self.active_substance_misuse.data,
+                           by_sex=Answer(self.by_sex.data) if self.by_sex.data else None)

@@ -23,7 +23,7 @@ def new(patient_id: int) -> Response | str:
     """First "Check" shows the suggested level and why; then "Save" records the level chosen."""
     form = RiskForm()
     suggestion = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _unanswered(form, patient_id):
         suggestion = save(form, lambda: risk.suggest(by=current_user, patient_id=patient_id, answers=form.answers()),
                           commit=False)
         if suggestion is not None and "save" in request.form:
@@ -42,3 +42,11 @@ def new(patient_id: int) -> Response | str:
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     db.session.commit()
     return render_template("risk/new.html", form=form, patient=patient, suggestion=suggestion)
+
+
+def _unanswered(form: RiskForm, patient_id: int) -> bool:
+    """Put a message by each question put to this patient but not answered; True if there was one."""
+    missing = risk.unanswered(by=current_user, patient_id=patient_id, answers=form.answers())
+    for name, message in missing.items():
+        getattr(form, name).errors = [message]
+    return bool(missing)
