@@ -5,7 +5,12 @@ Only these moves are allowed; everything else is refused with a reason a pharmac
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from enum import StrEnum
+from typing import Any
+
+from taper.domain.wording import long_date
 
 
 class PlanStatus(StrEnum):
@@ -49,3 +54,29 @@ def check_move(current: PlanStatus, wanted: PlanStatus) -> PlanStatus:
     if current.is_ended:
         raise IllegalMove(f"This plan is {current.value}: start a new plan instead")
     raise IllegalMove(f"A {current.value} plan cannot be made {wanted.value}")
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def reason_in_words(reason: str) -> str:
+    """A version's reason as people read it: a date stored the ISO way ("Follow-up on 2026-12-03: hold", as older
+    versions were named) written "3 December 2026". Anything that is not a real date is left as typed."""
+    def spelt(match: re.Match[str]) -> str:
+        try:
+            return long_date(date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            return match[0]
+    return _ISO_DAY.sub(spelt, reason)
+
+
+def schedule_summary(schedule: dict[str, Any]) -> str:
+    """One sentence on a schedule document (docs/schedule-api.md), shown where the builder's result starts:
+    how many steps, from what to what, and when they start."""
+    steps = schedule["steps"]
+    first, last = steps[0], steps[-1]
+    return (f"{len(steps)} step{'s' if len(steps) != 1 else ''} from {schedule['starting_ome_mg_per_day']} to "
+            f"{last['ome_mg_per_day']} mg OME a day: step 1 starts "
+            f"{long_date(date.fromisoformat(first['starts_on']))}"
+            + ("." if len(steps) == 1 else f", step {last['number']} "
+               f"{long_date(date.fromisoformat(last['starts_on']))}."))

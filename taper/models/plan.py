@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taper import clock
-from taper.domain.plans import PlanStatus
+from taper.domain.plans import PlanStatus, reason_in_words
 from taper.models.base import Base, UtcDateTime
 from taper.models.patient import Patient
 from taper.models.user import User
@@ -35,6 +35,10 @@ class Plan(Base):
     __table_args__ = (
         CheckConstraint("instalment_days IN (7, 14, 28)", name="instalment_days"),
         CheckConstraint("review_every_days IN (7, 14)", name="review_every_days"),
+        CheckConstraint("number >= 1", name="number"),
+        CheckConstraint("(deleted_at IS NULL) = (deleted_by_id IS NULL)", name="deleted"),
+        # Each patient's plans are numbered 1, 2, ... (taper.services.plans takes the next number).
+        UniqueConstraint("patient_id", "number"),
         # Only one active (or paused) plan per patient, enforced by the database on SQLite and PostgreSQL.
         Index("uq_plans_one_running_per_patient", "patient_id", unique=True,
               sqlite_where=text(RUNNING), postgresql_where=text(RUNNING)),
@@ -42,6 +46,7 @@ class Plan(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    number: Mapped[int]  # the patient's first plan is 1, the next 2: what people call it ("plan 2")
     status: Mapped[PlanStatus] = mapped_column(
         Enum(PlanStatus, name="status", native_enum=False, create_constraint=True, length=20,
              values_callable=lambda statuses: [status.value for status in statuses]))
@@ -53,6 +58,9 @@ class Plan(Base):
     final_ome_mg_per_day: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     outcome_reason: Mapped[str] = mapped_column(Text, default="")
     current_version_number: Mapped[int] = mapped_column(default=0)
+    # A draft deleted before it started stays (its versions are append-only) but is no longer shown.
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     versions: Mapped[list[PlanVersion]] = relationship(order_by="PlanVersion.number", back_populates="plan")
@@ -89,6 +97,11 @@ class PlanVersion(Base):
 
     plan: Mapped[Plan] = relationship(back_populates="versions")
     created_by: Mapped[User] = relationship()
+
+    @property
+    def name(self) -> str:
+        """The reason, as shown to people: any date in it written "3 December 2026", never ISO."""
+        return reason_in_words(self.reason)
 
 
 class PlanVersionStep(Base):

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from taper import clock
@@ -35,7 +35,7 @@ from taper.extensions import db
 from taper.models import Organisation, Plan, PlanVersion, SharedDecision, User
 from taper.services import appointments, audit, plan_documents, plan_steps, regimens
 from taper.services.common import check_version, flush_or_stale
-from taper.services.errors import InvalidInput, NotFound
+from taper.services.errors import InvalidInput, NotFound, StaleEdit
 from taper.services.patients import patient_in_scope
 
 # How far in the past a plan may start by default (a plan is agreed in clinic and starts then or soon after);
@@ -88,24 +88,78 @@ def create_draft(*, by: User, patient_id: int, settings: PlanSettings) -> Plan:
     schedule = _schedule(request)
     plan = Plan(patient_id=patient.id, status=PlanStatus.DRAFT, instalment_days=settings.instalment_days,
                 review_every_days=settings.review_every_days, created_by_id=by.id)
-    db.session.add(plan)
-    db.session.flush()
+    _add_with_next_number(plan)
     _add_version(plan, by, request, schedule, "First draft")
     audit.record(action="create", by=by, entity_type="plan", entity_id=plan.id, patient_id=patient.id,
-                 changes={"status": plan.status.value, "version": 1})
+                 changes={"status": plan.status.value, "version": 1, "number": plan.number})
     return plan
 
 
-def revise_draft(*, by: User, plan_id: int, expected_version: int, settings: PlanSettings) -> Plan:
-    """A draft's settings changed before it starts: a new version from the current regimen."""
+NUMBER_ATTEMPTS = 5
+
+
+def _add_with_next_number(plan: Plan) -> None:
+    """Insert the plan as the patient's next plan number. Two plans made at once for the same patient both read
+    the same highest number; the database's unique (patient, number) refuses the second, which takes the next."""
+    for _ in range(NUMBER_ATTEMPTS):
+        plan.number = 1 + (db.session.scalar(select(func.max(Plan.number))
+                                             .where(Plan.patient_id == plan.patient_id)) or 0)
+        try:
+            with db.session.begin_nested():
+                db.session.add(plan)
+        except IntegrityError:
+            continue
+        return
+    raise StaleEdit("Another plan was being made for this patient at the same time: try again")
+
+
+def edit_draft(*, by: User, plan_id: int, expected_version: int, settings: PlanSettings) -> Plan:
+    """A draft's settings changed before the patient agreed it: the same draft gets a new version, built from
+    the current regimen (versions are never changed, so the earlier one stays in its history)."""
+    plan = _draft_to_change(by, plan_id, expected_version)
+    if latest_decision(plan) is not None:
+        raise InvalidInput({"plan": "The patient has agreed this draft: to change it, delete it and build a new plan"})
+    request = _request(by, plan.patient_id, settings)
+    schedule = _schedule(request)
+    plan.instalment_days = settings.instalment_days
+    plan.review_every_days = settings.review_every_days
+    _add_version(plan, by, request, schedule, "Draft changed")
+    return plan
+
+
+def delete_draft(*, by: User, plan_id: int, expected_version: int) -> Plan:
+    """Delete a draft that never started. Its versions are append-only, so the plan is kept, marked deleted
+    (no longer shown or changed); any appointment still booked for it is cancelled."""
+    plan = _draft_to_change(by, plan_id, expected_version)
+    plan.deleted_at = clock.now()
+    plan.deleted_by_id = by.id
+    flush_or_stale()
+    appointments.cancel_future(plan, "The draft plan was deleted")
+    audit.record(action="delete", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id,
+                 changes={"number": plan.number, "status": plan.status.value})
+    return plan
+
+
+def settings_of(plan: Plan) -> PlanSettings:
+    """The builder's settings that made the plan's current version, to open the builder with them again."""
+    request = plan.current.request
+    policy = request.get("policy", {})
+    switch = (policy.get("switches") or [{}])[0]
+    return PlanSettings(
+        start_on=date.fromisoformat(request["start_on"]), reduction_pct=Decimal(str(policy["reduction_pct"])),
+        interval_days=int(policy["interval_days"]), basis=policy.get("basis", Basis.STARTING.value),
+        target_ome_mg_per_day=Decimal(str(policy.get("target_ome_mg_per_day", "0"))),
+        order=tuple(policy.get("order", ())), order_reason=policy.get("order_reason", ""),
+        larger_dose_at=policy.get("larger_dose_at"), instalment_days=plan.instalment_days,
+        review_every_days=plan.review_every_days, holds=tuple(request.get("holds", ())),
+        switch_from=switch.get("from", ""), switch_brand=switch.get("brand", ""))
+
+
+def _draft_to_change(by: User, plan_id: int, expected_version: int) -> Plan:
     plan = get_plan(by=by, plan_id=plan_id)
     check_version(plan.version, expected_version)
     if plan.status is not PlanStatus.DRAFT:
-        raise InvalidInput({"plan": "Only a draft plan can be rebuilt; revise a running plan at a follow-up"})
-    request = _request(by, plan.patient_id, settings)
-    plan.instalment_days = settings.instalment_days
-    plan.review_every_days = settings.review_every_days
-    _add_version(plan, by, request, _schedule(request), "Draft changed")
+        raise InvalidInput({"plan": f"This plan is {plan.status.value}: only a draft can be changed or deleted"})
     return plan
 
 
@@ -274,7 +328,7 @@ def _prescriber(plan: Plan) -> str:
 
 def get_plan(*, by: User, plan_id: int) -> Plan:
     plan = db.session.get(Plan, plan_id)
-    if plan is None:
+    if plan is None or plan.deleted_at is not None:
         raise NotFound("no such plan")
     patient_in_scope(by, plan.patient_id)
     return plan
@@ -289,7 +343,8 @@ def view_plan(*, by: User, plan_id: int) -> Plan:
 
 def plans_of(*, by: User, patient_id: int) -> list[Plan]:
     patient = patient_in_scope(by, patient_id)
-    return list(db.session.scalars(select(Plan).where(Plan.patient_id == patient.id).order_by(Plan.id.desc())))
+    return list(db.session.scalars(select(Plan).where(Plan.patient_id == patient.id, Plan.deleted_at.is_(None))
+                                 .order_by(Plan.id.desc())))
 
 
 def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any]:

@@ -356,8 +356,8 @@ def test_a_plan_whose_draft_was_changed_goes_out_as_new_not_as_a_revision(pharma
     from taper.services import plan_documents
 
     plan = _draft(pharmacist, patient)
-    plans.revise_draft(by=pharmacist, plan_id=plan.id, expected_version=plan.version,
-                       settings=plans.PlanSettings(start_on=TODAY + timedelta(days=7), interval_days=28))
+    plans.edit_draft(by=pharmacist, plan_id=plan.id, expected_version=plan.version,
+                     settings=plans.PlanSettings(start_on=TODAY + timedelta(days=7), interval_days=28))
     plan = _activate(pharmacist, plan)
     assert plan.current.number == 2
     letter = next(document for document in plan_documents.documents_of(plan.current) if document.kind == "gp_letter")

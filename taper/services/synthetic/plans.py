@@ -218,15 +218,16 @@ def _assessed(engine: Engine, template: int, clinic: Organisation) -> tuple[Deci
 
 def _write(writer: Writer, rng: random.Random, plans: list[PlanRow]) -> None:
     """The plans, their first versions, the shared decisions and what the services audit for each."""
+    numbers = _numbers_per_patient(plans)
     ids = writer.insert(Plan, [{
-        "patient_id": plan.patient.id, "status": plan.status, "instalment_days": plan.instalment_days,
-        "review_every_days": plan.review_every_days, "created_by_id": plan.pharmacist.user_id,
-        "created_at": at(plan.created_on, 11), "ended_on": plan.ended_on,
+        "patient_id": plan.patient.id, "number": number, "status": plan.status,
+        "instalment_days": plan.instalment_days, "review_every_days": plan.review_every_days,
+        "created_by_id": plan.pharmacist.user_id, "created_at": at(plan.created_on, 11), "ended_on": plan.ended_on,
         "final_ome_mg_per_day": _ome_on(plan.built.schedule, plan.ended_on) if plan.ended_on else None,
         "outcome_reason": plan.outcome_reason, "current_version_number": 1,
         # The plan row changed as often as the services would have changed it: created, started, paused or ended.
         "version": 1 if plan.status is PlanStatus.DRAFT else 2 if plan.status is PlanStatus.ACTIVE else 3}
-        for plan in plans])
+        for plan, number in zip(plans, numbers, strict=True)])
     for plan, id in zip(plans, ids, strict=True):
         plan.id = id
     version_ids = writer.insert(PlanVersion, [_version(plan) for plan in plans])
@@ -247,13 +248,23 @@ def _write(writer: Writer, rng: random.Random, plans: list[PlanRow]) -> None:
         "agreed_on": plan.created_on, "recorded_by_id": plan.pharmacist.user_id,
         "created_at": at(plan.created_on, 11, 30)} for plan in decided]
     decision_ids = writer.insert(SharedDecision, decision_rows)
-    for plan in plans:
-        _audit_plan(writer, plan)
+    for plan, number in zip(plans, numbers, strict=True):
+        _audit_plan(writer, plan, number)
     for plan, id, row in zip(decided, decision_ids, decision_rows, strict=True):
         writer.audit(action="create", by=plan.pharmacist, entity_type="shared_decision", entity_id=id,
                      patient_id=plan.patient.id, occurred_at=row["created_at"], changes={
                          "plan": plan.id, "prescriber": row["prescriber"], "consent_gp": plan.consent_gp,
                          "consent_pharmacy": plan.consent_pharmacy})
+
+
+def _numbers_per_patient(plans: list[PlanRow]) -> list[int]:
+    """Each plan's number for its patient (1, 2, ...) in the order they are inserted, as the services number them."""
+    made: dict[int, int] = {}
+    numbers = []
+    for plan in plans:
+        made[plan.patient.id] = made.get(plan.patient.id, 0) + 1
+        numbers.append(made[plan.patient.id])
+    return numbers
 
 
 def _version(plan: PlanRow) -> dict[str, Any]:
@@ -266,10 +277,11 @@ def _version(plan: PlanRow) -> dict[str, Any]:
             "created_at": at(plan.created_on, 11)}
 
 
-def _audit_plan(writer: Writer, plan: PlanRow) -> None:
+def _audit_plan(writer: Writer, plan: PlanRow, number: int) -> None:
     made = at(plan.created_on, 11)
     writer.audit(action="create", by=plan.pharmacist, entity_type="plan", entity_id=plan.id,
-                 patient_id=plan.patient.id, occurred_at=made, changes={"status": "draft", "version": 1})
+                 patient_id=plan.patient.id, occurred_at=made,
+                 changes={"status": "draft", "version": 1, "number": number})
     writer.audit(action="create", by=plan.pharmacist, entity_type="plan_version", entity_id=plan.version_id,
                  patient_id=plan.patient.id, occurred_at=made,
                  changes={"plan": plan.id, "number": 1, "reason": "First draft"})

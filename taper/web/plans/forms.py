@@ -107,6 +107,34 @@ class PlanForm(OnceForm):
             switch_from=self.switch_from.data or "", switch_brand=self.switch_brand.data or "")
 
 
+class DraftForm(PlanForm):
+    """The builder opened on a draft, carrying the plan's version it was opened at (optimistic locking)."""
+
+    version = IntegerField(validators=[InputRequired()])
+
+    def fill(self, settings: PlanSettings, products: list[str]) -> None:
+        """Show the settings that made the draft's current version (on first opening, not on a post)."""
+        self.start_on.process(None, settings.start_on)
+        self.reduction_pct.data = f"{settings.reduction_pct.normalize():f}"
+        self.interval_days.data = settings.interval_days
+        self.basis.data = settings.basis
+        self.target.data = "maintenance" if settings.target_ome_mg_per_day else "stop"
+        self.maintenance_ome.data = f"{settings.target_ome_mg_per_day.normalize():f}" \
+            if settings.target_ome_mg_per_day else ""
+        if sorted(settings.order) == sorted(products):  # the order chosen, if the regimen still has these medicines
+            for entry, key in zip(self.order, settings.order, strict=True):
+                entry.data = key
+        self.order_reason.data = settings.order_reason
+        self.instalment_days.data = str(settings.instalment_days)
+        self.review_every_days.data = str(settings.review_every_days)
+        self.switch_from.data = settings.switch_from
+        self.switch_brand.data = settings.switch_brand
+
+
+class DeleteDraftForm(OnceForm):
+    version = IntegerField(validators=[InputRequired()])
+
+
 class DecisionForm(OnceForm):
     what_matters = TextAreaField("What matters to the patient", validators=[InputRequired("Record what matters"),
                                                                             Length(max=2000)])

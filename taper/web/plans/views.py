@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -12,14 +14,16 @@ from taper.domain.follow_up import PEG_ITEMS, SOWS_GOSSOP_ITEMS
 from taper.domain.formulary import load_formulary
 from taper.domain.organisations import Role
 from taper.domain.plan_diff import differences
-from taper.domain.plans import PlanStatus
+from taper.domain.plans import PlanStatus, schedule_summary
 from taper.extensions import db
+from taper.models import Plan
 from taper.services import (
     appointments,
     community_pharmacy,
     follow_ups,
     lead_time,
     patients,
+    pharmacy_concerns,
     plan_documents,
     plans,
     practice,
@@ -27,7 +31,7 @@ from taper.services import (
 )
 from taper.web.fields import save
 from taper.web.plans.follow_up_form import FollowUpForm
-from taper.web.plans.forms import DecisionForm, PlanForm, StatusForm
+from taper.web.plans.forms import DecisionForm, DeleteDraftForm, DraftForm, PlanForm, StatusForm
 from taper.web.security import roles
 
 blueprint = Blueprint("plans", __name__)
@@ -39,9 +43,7 @@ def new(patient_id: int) -> WerkzeugResponse | str:
     """Choose the pace and see the schedule; "Preview" keeps everything typed, "Save draft" creates the plan."""
     current = regimens.history(by=current_user, patient_id=patient_id)
     products = plans.reduction_order(current[0].lines) if current else []
-    form = PlanForm()
-    form.set_order_choices(products, {key: load_formulary().get(key).label() for key in products})
-    form.set_switch_choices(plans.switches_offered(products), plans.switch_brands_offered(products))
+    form = _with_choices(PlanForm(), products)
     if not form.is_submitted():
         form.start_on.process(None, lead_time.default_start_on(current_user.organisation))
     schedule = None
@@ -54,16 +56,86 @@ def new(patient_id: int) -> WerkzeugResponse | str:
                 flash("Draft plan saved. Record the shared decision with the patient, then start it.", "success")
                 return redirect(url_for("plans.detail", plan_id=plan.id))
         else:
-            schedule = save(form, lambda: plans.preview(
-                by=current_user, patient_id=patient_id, settings=form.settings(products, max_start_days_ago=limit)),
-                commit=False)
+            schedule = _preview(form, patient_id, products)
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     db.session.commit()
+    return _builder_page(form, patient, schedule, has_regimen=bool(current))
+
+
+@blueprint.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def edit(plan_id: int) -> WerkzeugResponse | str:
+    """The builder opened on a draft with its settings; "Save changes" gives the same draft a new version."""
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    if plan.status is not PlanStatus.DRAFT:
+        flash(f"Plan {plan.number} is {plan.status.value}: only a draft can be changed in the builder.", "info")
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    current = regimens.history(by=current_user, patient_id=plan.patient_id)
+    products = plans.reduction_order(current[0].lines) if current else []
+    form = _with_choices(DraftForm(version=plan.version), products)
+    if not form.is_submitted() and not form.refilled:  # (work kept after a timed-out session is shown as typed)
+        form.fill(plans.settings_of(plan), products)
+    schedule = None
+    limit = current_app.config["TAPER_PLAN_START_MAX_DAYS_AGO"]
+    if form.validate_on_submit():
+        if "save" in request.form:
+            if save(form, lambda: plans.edit_draft(
+                    by=current_user, plan_id=plan_id, expected_version=form.version.data,
+                    settings=form.settings(products, max_start_days_ago=limit))) is not None:
+                flash(f"Draft plan {plan.number} changed.", "success")
+                return redirect(url_for("plans.detail", plan_id=plan_id))
+            plan = plans.get_plan(by=current_user, plan_id=plan_id)
+        else:
+            schedule = _preview(form, plan.patient_id, products)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    db.session.commit()
+    return _builder_page(form, patient, schedule, has_regimen=bool(current), plan=plan)
+
+
+@blueprint.route("/plans/<int:plan_id>/delete", methods=["GET", "POST"])
+@roles(Role.PHARMACIST)
+def delete(plan_id: int) -> WerkzeugResponse | str:
+    """Ask before deleting a draft; the confirmed form deletes it (refused once the plan has started)."""
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    form = DeleteDraftForm(version=plan.version)
+    if form.validate_on_submit() and save(form, lambda: plans.delete_draft(
+            by=current_user, plan_id=plan_id, expected_version=form.version.data)):
+        flash(f"Draft plan {plan.number} deleted.", "success")
+        return redirect(url_for("patients.detail", patient_id=plan.patient_id))
+    plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    db.session.commit()
+    return render_template("plans/delete.html", form=form, plan=plan, patient=patient)
+
+
+def _with_choices(form: PlanForm, products: list[str]) -> PlanForm:
+    form.set_order_choices(products, {key: load_formulary().get(key).label() for key in products})
+    form.set_switch_choices(plans.switches_offered(products), plans.switch_brands_offered(products))
+    return form
+
+
+def _preview(form: PlanForm, patient_id: int, products: list[str]) -> dict[str, Any] | None:
+    limit = current_app.config["TAPER_PLAN_START_MAX_DAYS_AGO"]
+    return save(form, lambda: plans.preview(
+        by=current_user, patient_id=patient_id, settings=form.settings(products, max_start_days_ago=limit)),
+        commit=False)
+
+
+def _builder_page(form: PlanForm, patient: Any, schedule: dict[str, Any] | None, *, has_regimen: bool,
+                  plan: Plan | None = None) -> str:
+    """The builder, with the previewed schedule (if any) at #result, where the Preview button lands."""
     early_start = lead_time.early_start_notice(current_user.organisation, form.start_on.data) if schedule else None
-    return render_template("plans/new.html", form=form, patient=patient, schedule=schedule,
-                           has_regimen=bool(current), early_start=early_start,
+    return render_template("plans/new.html", form=form, patient=patient, schedule=schedule, plan=plan,
+                           has_regimen=has_regimen, early_start=early_start,
+                           summary=schedule_summary(schedule) if schedule else None,
                            chart=ome_chart_svg(schedule) if schedule else None,
                            chart_description=ome_chart_description(schedule) if schedule else None)
+
+
+@blueprint.app_context_processor
+def clinic_today() -> dict[str, object]:
+    """For the steps table (templates/plans/_steps.html), which marks the step the clinic's today falls in."""
+    return {"clinic_today": clock.today}
 
 
 @blueprint.route("/plans/<int:plan_id>")
@@ -84,7 +156,7 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
     initial_not_booked = appointments.initial_not_booked(plan)
     early_start = lead_time.early_start_notice_for_draft(plan)
     receipts, supplies = practice.receipts_of(plan), community_pharmacy.supplies_of(plan)
-    concerns = community_pharmacy.concerns_of(plan)
+    concerns = pharmacy_concerns.concerns_of(plan)
     db.session.commit()
     if decision_form is None:
         decision_form = DecisionForm(formdata=None)
@@ -95,7 +167,7 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
                            unbooked=unbooked, initial_not_booked=initial_not_booked, early_start=early_start,
                            chart_description=ome_chart_description(plan.current.schedule),
                            receipts=receipts, supplies=supplies, concerns=concerns,
-                           concern_labels=community_pharmacy.CONCERN_LABELS,
+                           concern_labels=pharmacy_concerns.CONCERN_LABELS,
                            describe=community_pharmacy.describe_item)
 
 
@@ -151,19 +223,31 @@ def chart(plan_id: int) -> Response:
 @blueprint.route("/plans/<int:plan_id>/follow-ups/new", methods=["GET", "POST"])
 @roles(Role.PHARMACIST)
 def new_follow_up(plan_id: int) -> WerkzeugResponse | str:
+    """Record a follow-up; `?appointment=<id>` (an appointment of this plan) records it from that appointment,
+    which is marked attended in the same transaction (another plan's: 404; a cancelled one: 400)."""
     plan = plans.get_plan(by=current_user, plan_id=plan_id)
+    typed = request.args.get("appointment")
+    if typed is not None and not typed.isdigit():
+        abort(404)
+    appointment_id = int(typed) if typed is not None else None
+    appointment = follow_ups.attendable(by=current_user, plan_id=plan.id, appointment_id=appointment_id) \
+        if appointment_id is not None else None
     form = FollowUpForm(version=plan.version)
     if not form.is_submitted():
-        form.held_on.process(None, clock.today())
+        form.held_on.process(None, appointments.local_day(appointment.starts_at) if appointment else clock.today())
+        if appointment is not None:
+            form.mode.data, form.duration_minutes.data = appointment.mode, appointment.length_minutes
     if form.validate_on_submit() and save(form, lambda: follow_ups.record_follow_up(
-            by=current_user, plan_id=plan_id, expected_version=form.version.data, details=form.details())):
-        flash("Follow-up recorded.", "success")
+            by=current_user, plan_id=plan_id, expected_version=form.version.data, details=form.details(),
+            appointment_id=appointment_id)):
+        flash("Follow-up recorded." + (" The appointment is marked attended." if appointment_id else ""), "success")
         return redirect(url_for("plans.detail", plan_id=plan_id))
     plan = plans.get_plan(by=current_user, plan_id=plan_id)
     patient = patients.view_patient(by=current_user, patient_id=plan.patient_id)
+    described = appointments.describe(appointment) if appointment is not None else None
     db.session.commit()
     return render_template("plans/follow_up.html", form=form, plan=plan, patient=patient,
-                           peg_items=PEG_ITEMS, sows_items=SOWS_GOSSOP_ITEMS)
+                           peg_items=PEG_ITEMS, sows_items=SOWS_GOSSOP_ITEMS, appointment=described)
 
 
 @blueprint.route("/plans/<int:plan_id>/decision", methods=["POST"])
