@@ -5,23 +5,31 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import aliased, load_only
 
 from taper import clock
 from taper.domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
 from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.patients import ImplausibleDateOfBirth, InvalidContact, Sex, check_contact, check_date_of_birth
+from taper.domain.plans import PlanStatus
+from taper.domain.typed_dates import UnreadableDate, looks_like_date, parse_typed_date
 from taper.extensions import db
-from taper.models import Organisation, Patient, User
-from taper.services import audit
+from taper.models import Appointment, Organisation, Patient, Plan, PlanVersionStep, RecordedRegimen, User, WorklistItem
+from taper.services import audit, plan_steps
 from taper.services.audit import Access
 from taper.services.common import check_version, flush_or_stale, required
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
-from taper.services.paging import Page, entities, page_of
+from taper.services.paging import Page, page_of
 
+RUNNING = tuple(status for status in PlanStatus if status.is_running)
+HOLDS_TIME = ("proposed", "confirmed")  # appointments that hold a pharmacist's time (as taper.services.appointments)
+REVIEW_ITEMS = ("overdue", "did_not_attend")  # the worklist's reviews needed (as taper.services.worklists)
 PER_PAGE = 50  # patients on a page of the list or of search results; events on a page of an access history
 
 
@@ -57,19 +65,115 @@ def caseload_of(by: User) -> int:
     return by.organisation_id
 
 
-def caseload(*, by: User, page: int = 1) -> Page[Patient]:
-    """A page of the patients this user may see, in name order, with what the list shows of each."""
-    return page_of(_listed(by), number=page, per_page=PER_PAGE, read=entities)
+class ListFilter(StrEnum):
+    """Which of the caseload the patient list shows."""
+
+    ALL = "all"
+    RUNNING = "running"  # an active or paused plan
+    HIGH_DOSE = "high_dose"  # latest regimen at or above the clinic's high-dose threshold, and no running plan
+    OVERDUE = "overdue"  # on the worklist for a review (overdue or missed), or a booked one passed unrecorded
+
+    @property
+    def label(self) -> str:
+        return _FILTER_LABELS[self]
+
+
+_FILTER_LABELS = {ListFilter.ALL: "All patients", ListFilter.RUNNING: "Running plan",
+                  ListFilter.HIGH_DOSE: "High dose, no running plan", ListFilter.OVERDUE: "Review overdue"}
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A patient as the list shows them. The OME (mg a day) is the running plan's step in force today, or, when
+    no plan step is in force, the latest recorded regimen's (None: none recorded, or not calculable)."""
+
+    patient: Patient
+    plan_status: PlanStatus | None  # of the running plan, else of the newest plan; None: no plan
+    ome_mg_per_day: Decimal | None
+    ome_step: int | None  # the plan step the OME is from; None: from the latest recorded regimen
+    next_review_at: datetime | None  # the next appointment that holds the pharmacist's time
+    overdue: bool
+
+
+def caseload(*, by: User, page: int = 1, show: ListFilter = ListFilter.ALL) -> Page[Listed]:
+    """A page of the patients this user may see (all, or those `show` picks), in name order, with each one's
+    plan status, current OME, next review and whether a review is overdue: two statements, however many."""
+    query = _with_columns(_listed(by)).where(*_filtered(caseload_of(by), show))
+    return page_of(query, number=page, per_page=PER_PAGE, read=_read_listed)
 
 
 def _listed(by: User, *conditions: ColumnElement[bool]) -> Select[Patient]:
-    """The caseload's patients meeting the conditions, in name order, loading only the columns a list shows
-    (their GP practice's name in the same query)."""
+    """The caseload's patients meeting the conditions, in name order, loading only the columns a list shows."""
     clinic_id = caseload_of(by)
     return (select(Patient).where(Patient.clinic_id == clinic_id, *conditions)
-            .options(load_only(Patient.nhs_number, Patient.given_name, Patient.family_name, Patient.date_of_birth),
-                     joinedload(Patient.gp_practice).load_only(Organisation.name))
+            .options(load_only(Patient.nhs_number, Patient.given_name, Patient.family_name, Patient.date_of_birth))
             .order_by(Patient.family_name, Patient.given_name, Patient.id))
+
+
+_CURRENT_PLAN = aliased(Plan, name="current_plan")
+_LATEST_REGIMEN = aliased(RecordedRegimen, name="latest_regimen")
+
+
+def _current_plan_id() -> ScalarSelect[int]:
+    """Each patient's running plan, or else their newest plan."""
+    return (select(Plan.id).where(Plan.patient_id == Patient.id, Plan.deleted_at.is_(None))
+            .order_by(case((Plan.status.in_(RUNNING), 0), else_=1), Plan.id.desc()).limit(1)
+            .correlate(Patient).scalar_subquery())
+
+
+def _latest_regimen_id() -> ScalarSelect[int]:
+    return (select(RecordedRegimen.id).where(RecordedRegimen.patient_id == Patient.id)
+            .order_by(RecordedRegimen.recorded_on.desc(), RecordedRegimen.id.desc()).limit(1)
+            .correlate(Patient).scalar_subquery())
+
+
+def _step_in_force(column: Any) -> ScalarSelect[Any]:
+    """`column` of the running plan's step in force today (its current version's latest step started)."""
+    return (plan_steps.with_current_steps(select(column).select_from(Plan))
+            .where(Plan.patient_id == Patient.id, Plan.status.in_(RUNNING), PlanVersionStep.starts_on <= clock.today())
+            .order_by(PlanVersionStep.starts_on.desc()).limit(1).correlate(Patient).scalar_subquery())
+
+
+def _overdue() -> ColumnElement[bool]:
+    """A review is overdue: the patient is on the worklist for one (overdue or missed, as on the home page), or
+    a booked appointment has ended without being recorded as attended or missed."""
+    on_worklist = select(WorklistItem.id).where(
+        WorklistItem.patient_id == Patient.id, WorklistItem.kind.in_(REVIEW_ITEMS), WorklistItem.resolved_at.is_(None))
+    unrecorded = select(Appointment.id).where(
+        Appointment.patient_id == Patient.id, Appointment.status.in_(HOLDS_TIME), Appointment.ends_at < clock.now())
+    return or_(on_worklist.correlate(Patient).exists(), unrecorded.correlate(Patient).exists())
+
+
+def _with_columns(query: Select[Patient]) -> Select[Any]:
+    """The list's query with each patient's plan status, OME, next review and whether a review is overdue, all
+    in the same statement."""
+    next_review = (select(func.min(Appointment.starts_at))
+                   .where(Appointment.patient_id == Patient.id, Appointment.status.in_(HOLDS_TIME),
+                          Appointment.starts_at >= clock.now()).correlate(Patient).scalar_subquery())
+    return (query.outerjoin_from(Patient, _CURRENT_PLAN, _CURRENT_PLAN.id == _current_plan_id())
+            .outerjoin_from(Patient, _LATEST_REGIMEN, _LATEST_REGIMEN.id == _latest_regimen_id())
+            .add_columns(_CURRENT_PLAN.status, _step_in_force(PlanVersionStep.ome_mg_per_day),
+                         _step_in_force(PlanVersionStep.number), _LATEST_REGIMEN.total_ome_mg_per_day,
+                         next_review, _overdue()))
+
+
+def _filtered(clinic_id: int, show: ListFilter) -> list[ColumnElement[bool]]:
+    """Conditions on `_with_columns`'s query picking the patients `show` asks for."""
+    if show is ListFilter.RUNNING:
+        return [_CURRENT_PLAN.status.in_(RUNNING)]
+    if show is ListFilter.HIGH_DOSE:
+        threshold = select(Organisation.high_dose_threshold_mg).where(Organisation.id == clinic_id).scalar_subquery()
+        return [or_(_CURRENT_PLAN.id.is_(None), _CURRENT_PLAN.status.not_in(RUNNING)),
+                _LATEST_REGIMEN.total_ome_mg_per_day >= threshold]
+    if show is ListFilter.OVERDUE:
+        return [_overdue()]
+    return []
+
+
+def _read_listed(query: Select[Any]) -> list[Listed]:
+    return [Listed(patient=patient, plan_status=status, ome_mg_per_day=step_ome if step_ome is not None else ome,
+                   ome_step=step, next_review_at=next_review, overdue=bool(overdue))
+            for patient, status, step_ome, step, ome, next_review, overdue in db.session.execute(query)]
 
 
 def create_patient(*, by: User | None, details: PatientDetails, clinic_id: int | None = None) -> Patient:
@@ -109,15 +213,18 @@ def view_patient(*, by: User, patient_id: int) -> Patient:
     return patient
 
 
-def search_patients(*, by: User, text: str, page: int = 1) -> Page[Patient]:
-    """A page of the patients on the caseload matching an NHS number, a date of birth (dd/mm/yyyy) or names.
+def search_patients(*, by: User, text: str, page: int = 1) -> Page[Listed]:
+    """A page of the patients on the caseload matching an NHS number, a date of birth (as people write one:
+    taper.domain.typed_dates; InvalidInput for one that cannot be read without guessing) or names, each with
+    what the list shows.
 
     The search term is not written to the audit trail (it may be an NHS number); the count and page are.
     """
     text = text.strip()
     if not text:
         raise InvalidInput({"query": "Enter an NHS number, a name or a date of birth"})
-    found = page_of(_listed(by, _search_condition(text)), number=page, per_page=PER_PAGE, read=entities)
+    found = page_of(_with_columns(_listed(by, _search_condition(text))), number=page, per_page=PER_PAGE,
+                    read=_read_listed)
     audit.record(action="search", by=by, entity_type="patient", changes={"results": found.total, "page": page})
     return found
 
@@ -126,21 +233,14 @@ def _search_condition(text: str) -> ColumnElement[bool]:
     digits = re.sub(r"[\s-]", "", text)
     if digits.isdigit() and len(digits) == 10:
         return Patient.nhs_number == digits
-    born_on = _parse_date(text)
-    if born_on is not None:
-        return Patient.date_of_birth == born_on
+    if looks_like_date(text):
+        try:
+            return Patient.date_of_birth == parse_typed_date(text)
+        except UnreadableDate as refusal:
+            raise InvalidInput({"query": f"The date of birth must be a real date: {refusal}"}) from None
     terms = [term for term in re.split(r"[\s,]+", text) if term]
     return and_(*(or_(Patient.given_name.ilike(f"%{_escape_like(term)}%", escape="\\"),
                       Patient.family_name.ilike(f"%{_escape_like(term)}%", escape="\\")) for term in terms))
-
-
-def _parse_date(text: str) -> date | None:
-    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d %m %Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
 
 
 def _escape_like(term: str) -> str:

@@ -11,6 +11,7 @@ from wtforms import Field, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
+from taper.domain.typed_dates import UnreadableDate, date_from_parts
 from taper.extensions import db
 from taper.services.errors import InvalidInput, StaleEdit
 from taper.web import once
@@ -21,8 +22,8 @@ T = TypeVar("T")
 class DatePartsField(Field):
     """A date typed as day, month and year boxes (the NHS.UK date input pattern).
 
-    Reads `<name>-day`, `<name>-month` and `<name>-year`; keeps what was typed so a form re-shown with
-    errors loses nothing.
+    Reads `<name>-day`, `<name>-month` and `<name>-year` (the month as a number or a name, "3", "Mar" or
+    "March"; the year in full); keeps what was typed so a form re-shown with errors loses nothing.
     """
 
     PARTS = ("day", "month", "year")
@@ -46,12 +47,10 @@ class DatePartsField(Field):
         missing = [part for part in self.PARTS if not self.typed.get(part)]
         if missing:
             raise StopValidation(f"{self.label.text} must include a {' and '.join(missing)}")
-        if not all(self.typed[part].isdigit() for part in self.PARTS) or len(self.typed["year"]) != 4:
-            raise StopValidation(f"{self.label.text} must be a real date, like 15 3 1984")
         try:
-            self.data = date(int(self.typed["year"]), int(self.typed["month"]), int(self.typed["day"]))
-        except (ValueError, OverflowError):  # OverflowError: a month or day too large for a C integer
-            raise StopValidation(f"{self.label.text} must be a real date, like 15 3 1984") from None
+            self.data = date_from_parts(self.typed["day"], self.typed["month"], self.typed["year"])
+        except UnreadableDate as refusal:
+            raise StopValidation(f"{self.label.text} must be a real date: {refusal}") from None
 
 
 def optional_id(value: Any) -> int | None:

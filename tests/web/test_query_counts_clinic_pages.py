@@ -1,7 +1,7 @@
 """The clinic's list pages run the same number of SQL statements whatever the size of the caseload (issue 16):
-the patient list and a search, the day and week of appointments, the messages, and a patient's access history,
-each built with 3 and with 30 running plans (and 3 and 30 looks at one patient's record), with their rows on
-the page both times. Then the long lists come a page at a time."""
+the patient list (and each of its filters, issue 17) and a search, the day and week of appointments, the
+messages, and a patient's access history, each built with 3 and with 30 running plans (and 3 and 30 looks at
+one patient's record), with their rows on the page both times. Then the long lists come a page at a time."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ def _pages(client: FlaskClient, first: Patient) -> dict[str, Callable[[], str]]:
     token = csrf_token(client, "/patients/")
     return {
         "patient list": lambda: page_text(client.get("/patients/")),
+        "running plans": lambda: page_text(client.get("/patients/?show=running")),
+        "overdue reviews": lambda: page_text(client.get("/patients/?show=overdue")),
+        "high doses": lambda: page_text(client.get("/patients/?show=high_dose")),
         "search": lambda: page_text(client.post("/patients/search", data={"csrf_token": token, "query": "pat"})),
         "day": lambda: page_text(client.get(f"/appointments?day={today.isoformat()}")),
         "week": lambda: page_text(client.get(f"/appointments/week?start={monday.isoformat()}")),
@@ -99,6 +102,7 @@ def _check_rows(texts: dict[str, str], pharmacist: User, first: Patient, plans: 
         assert all(name in texts[page] for name in names), page
     assert f"{plans} patients found" in texts["search"]
     assert len(ROW.findall(texts["patient list"])) == len(ROW.findall(texts["search"])) == plans
+    assert len(ROW.findall(texts["running plans"])) == plans and "Active" in texts["running plans"]
     assert len(APPOINTMENT_LINK.findall(texts["day"])) == _booked(0, 1) >= min(plans, 10)
     monday_offset = -clock.today().weekday()
     assert len(APPOINTMENT_LINK.findall(texts["week"])) == _booked(monday_offset, 7) >= plans
@@ -191,7 +195,8 @@ def test_hostile_page_numbers_give_a_page_or_not_found(signed_in: FlaskClient, p
     ("view", "plan_document", {"kind": "gp_letter", "version": 2}, "Opened the letter to the GP (version 2)"),
     ("view", "patient", {"view": "dispensing"}, "Looked at what the community pharmacy supplies to the patient"),
     ("access_denied", "patient", {}, "Tried to open the patient's record (refused)"),
-    ("request_refused", "route", {"reason": "NUL"}, "Request refused: route"),  # one it does not know
+    ("request_refused", "route", {"reason": "NUL"}, "Sent a request that was refused as malformed"),
+    ("frobnicate", "widget", {}, "Frobnicate: widget"),  # one it does not know
 ])
 def test_each_access_reads_in_words(action: str, entity_type: str, changes: dict[str, object], words: str) -> None:
     assert audit.describe(action, entity_type, changes) == words

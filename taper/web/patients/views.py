@@ -11,6 +11,8 @@ from taper.domain.patients import CONTACT_BY
 from taper.domain.risk import RiskFactor, SupportLevel
 from taper.extensions import db
 from taper.services import accounts, patients, plans, regimens, risk
+from taper.services.errors import InvalidInput
+from taper.services.patients import ListFilter
 from taper.web.fields import organisation_choices, save
 from taper.web.paging import page_number
 from taper.web.patients.forms import PatientForm, SearchForm
@@ -22,8 +24,11 @@ blueprint = Blueprint("patients", __name__, url_prefix="/patients")
 @blueprint.route("/")
 @roles(Role.PHARMACIST)
 def index() -> str:
-    return render_template("patients/index.html", page=patients.caseload(by=current_user, page=page_number()),
-                           search=SearchForm(), results=None)
+    """The caseload a page at a time, all of it or the part a filter picks (?show=running ...)."""
+    show = _list_filter(request.args.get("show", ""))
+    listed = patients.caseload(by=current_user, page=page_number(), show=show)
+    return render_template("patients/index.html", page=listed, search=SearchForm(), results=None, show=show,
+                           filters=list(ListFilter))
 
 
 @blueprint.route("/search", methods=["POST"])
@@ -31,12 +36,24 @@ def index() -> str:
 def search() -> str:
     """Results come a page at a time; the next page is asked for by posting the search again with its number."""
     form = SearchForm()
-    if not form.validate_on_submit():
-        return render_template("patients/index.html", page=None, search=form, results=None)
-    results = patients.search_patients(by=current_user, text=form.query.data, page=page_number("form"))
-    page = render_template("patients/index.html", page=None, search=form, results=results)
+    results = None
+    if form.validate_on_submit():
+        try:
+            results = patients.search_patients(by=current_user, text=form.query.data, page=page_number("form"))
+        except InvalidInput as refusal:
+            form.query.errors = [*form.query.errors, *refusal.errors.values()]
+    page = render_template("patients/index.html", page=None, search=form, results=results, show=ListFilter.ALL,
+                           filters=list(ListFilter))
     db.session.commit()  # after rendering: a commit would expire the patients shown, to be read again one by one
     return page
+
+
+def _list_filter(value: str) -> ListFilter:
+    """The filter named in the address; all patients for anything else."""
+    try:
+        return ListFilter(value)
+    except ValueError:
+        return ListFilter.ALL
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
