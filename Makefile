@@ -57,6 +57,16 @@ run: setup
 test: setup-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Start again from fresh demo data (stop `make run` first): deletes the SQLite database and makes it anew with
+# the demo data, and refuses, changing nothing, when the database holds anything but demo data.
+.PHONY: reset-demo screenshots
+reset-demo: setup
+	$(FLASK) taper demo-data --reset
+
+# The README's walk-through screenshots (docs/screenshots/), taken by its browser test as it goes.
+screenshots: setup-dev browser
+	TAPER_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_walkthrough.py -q
+
 # axe-core (npm) for the accessibility checks in the browser tests; skipped, with a message, without npm.
 node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \

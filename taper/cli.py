@@ -59,10 +59,14 @@ def create_user(email: str, full_name: str, role: str, organisation_ods: str | N
 
 
 @taper.command("demo-data")
-def load_demo_data() -> None:
+@click.option("--reset", is_flag=True, help="Start again from fresh demo data: make this SQLite database anew "
+                                            "(refused unless it holds demo data only)")
+def load_demo_data(reset: bool) -> None:
     """Load the synthetic demo clinic if the database is empty, and print the demo sign-ins."""
     if current_app.extensions["taper.settings"].is_production:
         raise click.ClickException("demo data is never loaded in production")
+    if reset:
+        _make_demo_database_anew()
     with audit.origin("cli"):
         loaded = demo_data.load_if_empty()
         db.session.commit()
@@ -71,6 +75,25 @@ def load_demo_data() -> None:
     else:
         click.echo("The database already has data: demo data not loaded.")
     click.echo(demo_data.sign_in_help())
+
+
+def _make_demo_database_anew() -> None:
+    """Delete the SQLite database file and migrate a new one, only if it holds nothing but demo data."""
+    from flask_migrate import upgrade
+
+    problem = demo_data.not_demo_data()
+    if problem:
+        raise click.ClickException(problem)
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        raise click.ClickException("--reset starts again on the SQLite database only; on PostgreSQL, drop and "
+                                   "create the database, then run `flask db upgrade` and `flask taper demo-data`")
+    db.session.remove()
+    db.engine.dispose()
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+    upgrade()
+    click.echo("Deleted the demo database and migrated a new one.")
 
 
 @taper.command("synthetic-data")

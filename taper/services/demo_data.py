@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import nhs_number
-from sqlalchemy import select
+from sqlalchemy import func, inspect, or_, select
 
 from taper import clock
 from taper.domain.organisations import OrganisationKind, Role
@@ -176,7 +176,37 @@ def _start_demo_plan(pharmacist: User, patient: Patient) -> None:
     plans.change_status(by=pharmacist, plan_id=plan.id, expected_version=plan.version, to=PlanStatus.ACTIVE)
 
 
+DEMO_ODS_CODES = frozenset(ods_code for _, _, ods_code, _ in ORGANISATIONS)
+DEMO_EMAILS = frozenset(email for email, _, _, _ in USERS)
+
+
+def not_demo_data() -> str | None:
+    """Why this database holds more than the demo data (so `flask taper demo-data --reset` must never wipe it),
+    or None. Demo data is: organisations marked synthetic with the demo ODS codes, the demo users only, and
+    patients with NHS numbers in the never-issued 999 range. A database with no tables at all holds nothing."""
+    tables = set(inspect(db.engine).get_table_names())
+    if not tables:
+        return None
+    if not {"organisations", "users", "patients"} <= tables:
+        return "This database does not look like Taper's: it is never wiped."
+    organisations = db.session.scalar(select(func.count()).select_from(Organisation).where(
+        or_(Organisation.ods_code.not_in(DEMO_ODS_CODES), Organisation.synthetic.is_(False))))
+    users = db.session.scalar(select(func.count()).select_from(User).where(User.email.not_in(DEMO_EMAILS)))
+    patients = db.session.scalar(select(func.count()).select_from(Patient).where(
+        ~Patient.nhs_number.like("999%")))
+    found = [f"{count} {one if count == 1 else many}" for count, one, many in (
+        (organisations, "organisation that is not the demo's", "organisations that are not the demo's"),
+        (users, "user who is not a demo user", "users who are not demo users"),
+        (patients, "patient with an NHS number outside the 999 test range",
+         "patients with NHS numbers outside the 999 test range")) if count]
+    if not found:
+        return None
+    return ("This database holds data that is not demo data (" + ", ".join(found) + "): it is never wiped. "
+            "Start again only on a demo database.")
+
+
 def sign_in_help() -> str:
     lines = ["Demo sign-ins (synthetic data only), all with the password " + DEMO_PASSWORD + ":"]
     lines += [f"  {role.label:<28} {email}" for email, _, role, _ in USERS]
+    lines.append("To start again from fresh demo data: stop the server, then make reset-demo.")
     return "\n".join(lines)
