@@ -5,6 +5,7 @@ whatever they are given: never a traceback, never exit status 1."""
 from __future__ import annotations
 
 import json
+import tempfile
 import traceback
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,10 @@ def test_schedule_exits_0_or_2_with_an_errors_document(app: Flask, stdin: bytes)
 @fuzz(40)
 @given(request=hostile_bytes(PACK_REQUEST))
 def test_documents_exit_0_or_2_with_an_errors_document(app: Flask, tmp_path: Path, request: bytes) -> None:
-    request_file, out = tmp_path / "pack.json", tmp_path / "out"
+    # tmp_path is the same for every example: each gets a folder of its own, so that one example's documents
+    # are never taken for another's.
+    example = Path(tempfile.mkdtemp(dir=tmp_path))
+    request_file, out = example / "pack.json", example / "out"
     request_file.write_bytes(request)
     document = assert_answered(app.test_cli_runner().invoke(
         args=["taper", "documents", "--request", str(request_file), "--out", str(out)]))

@@ -136,7 +136,7 @@ def _date_axis(frame: _Frame) -> list[str]:
         lines += [f'<line x1="{x}" y1="{_n(BOTTOM)}" x2="{x}" y2="{_n(BOTTOM + TICK)}" stroke="#000000" '
                   'stroke-width="0.8"/>',
                   f'<text transform="translate({_n(float(x) + 2)} {_n(BOTTOM + 2 * TICK + 9)}) rotate(-30)" '
-                  f'text-anchor="end">{day:%d %b %Y}</text>']
+                  f'text-anchor="end">{day.day} {day:%b %Y}</text>']
     return lines
 
 

@@ -11,13 +11,14 @@ from taper.models.patient import Patient
 from taper.models.plan import Plan, PlanDocument, PlanVersion, PlanVersionStep, SharedDecision
 from taper.models.regimen import RecordedRegimen
 from taper.models.risk import RecordedRiskAssessment
-from taper.models.sharing import Concern, LetterReceipt, Supply
+from taper.models.sharing import Concern, ConcernStatusChange, LetterReceipt, RevisionNoticeRead, Supply
 from taper.models.sign_in import FailedSignIns, RecoveryCode
 from taper.models.submission import KeptWork, SubmissionKey
 from taper.models.user import User
 from taper.models.worklist import WorklistItem
 
-__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "Concern", "FailedSignIns", "FollowUp", "KeptWork",
-           "Leave", "LetterReceipt", "Message", "Organisation", "Patient", "Plan", "PlanDocument", "PlanVersion",
-           "PlanVersionStep", "RecordedRegimen", "RecordedRiskAssessment", "RecoveryCode", "SharedDecision",
-           "SubmissionKey", "Supply", "User", "WorklistItem", "guards"]
+__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "Concern", "ConcernStatusChange", "FailedSignIns",
+           "FollowUp", "KeptWork", "Leave", "LetterReceipt", "Message", "Organisation", "Patient", "Plan",
+           "PlanDocument", "PlanVersion", "PlanVersionStep", "RecordedRegimen", "RecordedRiskAssessment",
+           "RecoveryCode", "RevisionNoticeRead", "SharedDecision", "SubmissionKey", "Supply", "User", "WorklistItem",
+           "guards"]

@@ -27,7 +27,7 @@ from taper.domain.organisations import OrganisationKind, Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Appointment, AuditEvent, ClinicSession, Leave, Message, Plan, PlanDocument, User, WorklistItem
-from taper.services import appointments, capacity, messages, plans, regimens
+from taper.services import appointments, capacity, community_pharmacy, messages, pharmacy_concerns, plans, regimens
 from taper.services.capacity import SessionDetails
 from taper.services.regimens import RegimenEntry
 from tests.conftest import Maker, sign_in
@@ -81,6 +81,12 @@ def _clinic(make: Maker) -> Clinic:
     messages.queue(messages.Outgoing(key=f"matrix-{plan.id}", kind="step_tomorrow", channel="sms",
                                      to="07700 900123", body="Test", patient_id=patient.id))
     appointments.add_to_worklist(key=f"matrix-{plan.id}", kind="overdue", plan_id=plan.id, detail="Test")
+    state = community_pharmacy.instalment_states(plan, patient)[0]
+    supplied = community_pharmacy.record_instalment(
+        by=community, plan_id=plan.id, instalment=1, version_number=plan.current_version_number,
+        supplied_on=clock.today(), quantities={community_pharmacy.item_key(each.product, each.strength): "1"
+                                               for each in state.instalment.supplies})
+    concern = pharmacy_concerns.raise_concern(by=community, plan_id=plan.id, kind="other", detail="Test")
     db.session.commit()
     documents = {document.kind: document.id for document in db.session.scalars(
         select(PlanDocument).where(PlanDocument.plan_version_id == plan.current.id))}
@@ -89,12 +95,15 @@ def _clinic(make: Maker) -> Clinic:
         "kind": "gp_letter",
         "appointment_id": db.session.scalar(select(Appointment.id).where(Appointment.plan_id == plan.id).limit(1)),
         "message_id": db.session.scalar(select(Message.id).where(Message.patient_id == patient.id)),
-        "item_id": db.session.scalar(select(WorklistItem.id).where(WorklistItem.plan_id == plan.id)),
+        "item_id": db.session.scalar(select(WorklistItem.id).where(WorklistItem.plan_id == plan.id,
+                                                                   WorklistItem.kind == "overdue")),
         "session_id": db.session.scalar(select(ClinicSession.id).where(ClinicSession.pharmacist_id == pharmacist.id)
                                         .limit(1)),
         "leave_id": db.session.scalar(select(Leave.id).where(Leave.pharmacist_id == pharmacist.id)),
         "practice.document": documents["gp_letter"], "practice.acknowledge": documents["gp_letter"],
+        "practice.letter": documents["gp_letter"],
         "pharmacy.document": documents["pharmacy_schedule"],
+        "supply_id": supplied[0].id, "concern_id": concern.id,
     }
     return Clinic(pharmacist, gp, community, values)
 
