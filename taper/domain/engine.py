@@ -254,12 +254,12 @@ def _ladders(regimen: Regimen, formulary: Formulary, factor_set: FactorSet, poli
         product = formulary.as_prescribed(line.product, line.brand)  # the brand's strengths (or generic ones)
         where = f"regimen[{index}].product"
         if not product.taper_automatically:
-            errors.append(FieldError(where, f"{product.key} is never tapered automatically: specialist advice is "
+            errors.append(FieldError(where, f"{product.label()} is never tapered automatically: specialist advice is "
                                             "needed"))
             continue
         factor = factor_set.factor_for(product)
         if factor is None or factor.value is None:
-            errors.append(FieldError(where, f"{product.key} has no OME factor in {factor_set.key}, so it cannot be "
+            errors.append(FieldError(where, f"{product.label()} has no OME factor in {factor_set.key}, so it cannot be "
                                             "tapered by OME under that factor set"))
             continue
         ladders.append(replace(ladder_for(line, product, factor.value, policy.max_patches, policy.larger_dose_at),

@@ -83,6 +83,10 @@ def test_the_day_list_worklist_and_patient_list_print_without_navigation_buttons
         page.emulate_media(media="print")
         header_group = page.locator("table.nhsuk-table thead").evaluate("element => getComputedStyle(element).display")
         assert header_group == "table-header-group"  # the heading row on every sheet
+        assert not page.get_by_role("link", name="Previous day").is_visible()  # links that mean nothing on paper
+        page.goto(f"{live_server}/")
+        page.emulate_media(media="print")
+        assert not page.get_by_role("link", name="Add a patient").is_visible()
         browser.close()
 
 
