@@ -22,6 +22,7 @@ import json
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
@@ -39,7 +40,7 @@ from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.models import User
 from taper.web.security import PUBLIC_ENDPOINTS, allowed_roles
-from tests.conftest import Maker, page_text, sign_in, submit
+from tests.conftest import TODAY, Maker, page_text, sign_in, submit
 from tests.hostile import HOSTILE_TEXT, encoded, hostile_bytes, mutated
 from tests.test_schedule_contract import REQUEST
 from tests.web.test_authorisation_matrix import Clinic, _clinic, _url
@@ -426,7 +427,11 @@ def _failures(fuzz: Callable[..., None], *arguments: Any) -> list[str]:
     try:
         fuzz(*arguments)
     except Exception as error:
-        return ["".join(traceback.format_exception(error)[-12:])]
+        # The route and the error first, then where it was raised and hypothesis' falsifying example (its notes,
+        # which would otherwise fill the tail of the report).
+        where = "".join(traceback.format_tb(error.__traceback__)[-8:])
+        notes = "\n".join(getattr(error, "__notes__", [])[:2])
+        return [f"{fuzz.__name__} {arguments[1:]!r}: {type(error).__name__}: {error}\n{where}{notes}"]
     return []
 
 
@@ -442,6 +447,16 @@ def test_a_blank_risk_answer_is_refused_with_a_message(signed_in: FlaskClient, m
     assert response.status_code == 200
     assert "There is a problem" in page_text(response) and "not a valid choice" in page_text(response).lower()
     assert _row_counts() == before
+
+
+@pytest.mark.parametrize("named", ["99999999999999999999999", "2147483648", "\u00b2", "0", "-1", "1e3"])
+def test_a_query_argument_that_cannot_be_a_record_id_is_not_found(signed_in: FlaskClient, make: Maker,
+                                                                  pharmacist: User, named: str) -> None:
+    patient = make.patient(pharmacist)
+    plan = make.running_plan(pharmacist, patient, start_on=TODAY + timedelta(days=7))
+    for url in (f"/appointments/book?patient_id={named}", f"/appointments/book?patient_id={patient.id}&plan_id={named}",
+                f"/plans/{plan.id}/follow-ups/new?appointment={named}"):
+        assert signed_in.get(url).status_code == 404, url
 
 
 def test_a_page_of_the_patient_list_past_any_caseload_is_not_found(signed_in: FlaskClient) -> None:

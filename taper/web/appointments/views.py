@@ -31,6 +31,7 @@ from taper.web.appointments.forms import (
     SessionForm,
     StatusForm,
 )
+from taper.web.arguments import record_id
 from taper.web.fields import save
 from taper.web.once import OnceForm
 from taper.web.paging import page_number
@@ -68,7 +69,7 @@ def week() -> str:
 def book() -> WerkzeugResponse | str:
     """Book an appointment: first the patient (if the link did not name one), then what kind, then one of the
     first free times in the pharmacist's sessions or another day and time."""
-    patient_id, plan_id = request.args.get("patient_id", type=int), request.args.get("plan_id", type=int)
+    patient_id, plan_id = record_id("patient_id"), record_id("plan_id")
     day = _day_argument("day")
     if patient_id is None:
         return _find_patient_to_book()

@@ -29,6 +29,7 @@ from taper.services import (
     practice,
     regimens,
 )
+from taper.web.arguments import record_id
 from taper.web.fields import save
 from taper.web.plans.follow_up_form import FollowUpForm
 from taper.web.plans.forms import DecisionForm, DeleteDraftForm, DraftForm, PlanForm, StatusForm
@@ -226,10 +227,7 @@ def new_follow_up(plan_id: int) -> WerkzeugResponse | str:
     """Record a follow-up; `?appointment=<id>` (an appointment of this plan) records it from that appointment,
     which is marked attended in the same transaction (another plan's: 404; a cancelled one: 400)."""
     plan = plans.get_plan(by=current_user, plan_id=plan_id)
-    typed = request.args.get("appointment")
-    if typed is not None and not typed.isdigit():
-        abort(404)
-    appointment_id = int(typed) if typed is not None else None
+    appointment_id = record_id("appointment")
     appointment = follow_ups.attendable(by=current_user, plan_id=plan.id, appointment_id=appointment_id) \
         if appointment_id is not None else None
     form = FollowUpForm(version=plan.version)
