@@ -21,6 +21,7 @@ from taper.documents.pack_request import PackRequestError, read_pack_request
 from taper.domain.formulary import load_formulary
 from taper.domain.formulary_document import formulary_document
 from taper.domain.json_text import MalformedJson, read_json
+from taper.domain.medication_reader import read_medication
 from taper.domain.ome import UnknownFactorSet, default_factor_set, get_factor_set, load_factor_sets
 from taper.domain.organisations import Role
 from taper.domain.regimen import RegimenError
@@ -170,6 +171,42 @@ def print_schedule() -> None:
         click.echo(json.dumps(errors_document(refusal)))
         sys.exit(2)
     click.echo(json.dumps(document, indent=2))
+
+
+@taper.command("read-medication")
+def print_medication_readings() -> None:
+    """Read a JSON array of {"drug": ..., "dosage": ...} on standard input; write one reading for each, in order:
+    {"product", "line", "problems", "notes", "non_opioid"} (docs/read-medication.md). Malformed input: exit
+    status 2 and {"errors": [...]}, as `flask taper schedule`."""
+    try:
+        request = read_json(sys.stdin.buffer.read())
+    except MalformedJson as refusal:
+        click.echo(json.dumps({"errors": [{"field": "request", "message": str(refusal)}]}))
+        sys.exit(2)
+    errors = _medication_request_errors(request)
+    if errors:
+        click.echo(json.dumps({"errors": errors}))
+        sys.exit(2)
+    formulary = load_formulary()
+    click.echo(json.dumps([read_medication(entry["drug"], entry["dosage"], formulary).to_json()
+                           for entry in request], indent=2))
+
+
+def _medication_request_errors(request: object) -> list[dict[str, str]]:
+    """Every way the request is not an array of {"drug": text, "dosage": text}, each named by its path."""
+    if not isinstance(request, list):
+        return [{"field": "request", "message": 'must be a JSON array of {"drug": ..., "dosage": ...}'}]
+    errors = []
+    for index, entry in enumerate(request):
+        if not isinstance(entry, dict):
+            errors.append({"field": f"request[{index}]", "message": 'must be an object {"drug": ..., "dosage": ...}'})
+            continue
+        errors.extend({"field": f"request[{index}].{name}", "message": "unknown field: expected drug and dosage"}
+                      for name in sorted(set(entry) - {"drug", "dosage"}))
+        errors.extend({"field": f"request[{index}].{name}", "message": "must be text (up to 1000 characters)"}
+                      for name in ("drug", "dosage")
+                      if not isinstance(entry.get(name), str) or len(entry[name]) > 1000)
+    return errors
 
 
 @taper.command("documents")
