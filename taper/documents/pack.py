@@ -37,6 +37,7 @@ class Pack:
     large_print: bool = False
     easy_read: bool = False
     appointments: tuple[str, ...] = ()  # booked when the documents are made: counted, never printed (team_letters)
+    times_sent: bool = True  # the patient is sent each appointment's time; else their pharmacist gives it to them
     changes: tuple[str, ...] = ()  # a revised version: what changed from the one it replaces, in words
     reason: str = ""  # a revised version: why, as the pharmacist recorded it
     naloxone: bool = False  # the clinic gives take-home naloxone: the patient plan says what it is for
@@ -48,7 +49,8 @@ def render_document(kind: str, pack: Pack) -> bytes:
     if kind == "patient_plan":
         return team_letters.render_patient_plan(pack.head, pack.schedule, large_print=pack.large_print,
                                                 easy_read=pack.easy_read, appointments=list(pack.appointments),
-                                                naloxone=pack.naloxone, pain_relief=pack.pain_relief)
+                                                times_sent=pack.times_sent, naloxone=pack.naloxone,
+                                                pain_relief=pack.pain_relief)
     if kind == "gp_letter":
         return team_letters.render_gp_letter(
             pack.head, pack.version_request, pack.schedule, practice_name=pack.practice_name,

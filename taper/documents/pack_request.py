@@ -29,7 +29,7 @@ INSTALMENT_DAYS = (7, 14, 28)  # the intervals a plan may dispense in (taper.mod
 PRESCRIBERS = ("gp", "pharmacist")
 _FIELDS = {
     "": ({"patient", "clinic", "gp_practice", "pharmacy", "instalment_days", "schedule_request"},
-         {"plan", "prescriber", "risk", "appointments", "sender", "pain_relief"}),
+         {"plan", "prescriber", "risk", "appointments", "appointment_times_sent", "sender", "pain_relief"}),
     "patient": ({"name", "nhs_number", "date_of_birth"}, {"needs"}),
     "patient.needs": (set(), {"large_print", "easy_read"}),
     "clinic": ({"name", "phone"}, {"address", "supplies_naloxone"}),
@@ -94,6 +94,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     risk = reader.text(request, "", "risk", default="Not given")
     pain_relief = reader.text(request, "", "pain_relief", default="")
     appointments = reader.texts(request.get("appointments", []), "appointments")
+    times_sent = reader.flag({"appointment_times_sent": True, **request}, "appointment_times_sent", field="")
     plan_id = reader.positive(plan.get("id"), "plan.id") if plan is not None else None
     plan_version = reader.positive(plan.get("version"), "plan.version") if plan is not None else 1
     schedule = reader.schedule(request)
@@ -107,7 +108,7 @@ def pack_from_request(document: Any, *, today: date) -> Pack:
     return Pack(head=head, version_request=request["schedule_request"], schedule=schedule,
                 practice_name=practice_name, practice_ods_code=practice_ods_code, prescriber=prescriber, risk=risk,
                 instalment_days=instalment_days, large_print=large_print, easy_read=easy_read,
-                appointments=tuple(appointments), naloxone=naloxone, pain_relief=pain_relief)
+                appointments=tuple(appointments), times_sent=times_sent, naloxone=naloxone, pain_relief=pain_relief)
 
 
 class _Reader:
@@ -149,7 +150,7 @@ class _Reader:
     def flag(self, data: Mapping[str, Any], key: str, *, field: str = "patient.needs") -> bool:
         value = data.get(key, False)
         if not isinstance(value, bool):
-            self.fail(f"{field}.{key}", "must be true or false")
+            self.fail(f"{field}.{key}" if field else key, "must be true or false")
             return False
         return value
 

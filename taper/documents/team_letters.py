@@ -26,7 +26,7 @@ from taper.domain.wording import count_words, describe_regimen_line, describe_sc
 GP_TEMPLATE = "gp_letter/template.html"
 PATIENT_TEMPLATE = "patient_plan/template.html"
 EASY_READ_TEMPLATE = "patient_plan/easy_read.html"
-TEMPLATE_VERSION = "6"  # 6: appointments no longer printed (issue 17, item 2)
+TEMPLATE_VERSION = "7"  # 6: appointments no longer printed (issue 17, item 2); 7: or given by the pharmacist
 
 
 def steps_in_words(schedule_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,15 +76,16 @@ def gp_letter_context(head: Letterhead, version_request: dict[str, Any], schedul
     }
 
 
-def appointments_in_words(head: Letterhead, appointments: list[str]) -> dict[str, Any]:
+def appointments_in_words(head: Letterhead, appointments: list[str], *, times_sent: bool = True) -> dict[str, Any]:
     """What a document says about appointments: how many were booked when it was made (on the day it was
-    generated), never when they are."""
+    generated), never when they are; and whether the patient is sent each time (they chose a way to be
+    contacted) or is given them by their pharmacist."""
     return {"booked": len(appointments), "booked_words": count_words(len(appointments)),
-            "as_of": long_date(head.generated_on), "clinic_phone": head.clinic_contact}
+            "as_of": long_date(head.generated_on), "clinic_phone": head.clinic_contact, "times_sent": times_sent}
 
 
 def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *, large_print: bool = False,
-                         appointments: list[str] | None = None, notes: str = "",
+                         appointments: list[str] | None = None, times_sent: bool = True, notes: str = "",
                          naloxone: bool = False, pain_relief: str = "") -> dict[str, Any]:
     return {
         **banner(head),
@@ -94,7 +95,7 @@ def patient_plan_context(head: Letterhead, schedule_document: dict[str, Any], *,
                                as_share=True),
         "advice": medicine_advice(schedule_document, naloxone=naloxone, pain_relief=pain_relief),
         "large_print": large_print,
-        "appointments": appointments_in_words(head, appointments or []),
+        "appointments": appointments_in_words(head, appointments or [], times_sent=times_sent),
         "notes": notes,
     }
 

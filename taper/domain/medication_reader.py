@@ -110,6 +110,7 @@ def _dosage_text(dosage: str) -> str:
     for phrase in UNREADABLE_PHRASES:
         if phrase in text:
             raise Unreadable(f'the dosage says "{phrase}": the dose must be read from the record by hand')
+    _refuse_ambiguous_numbers(text)
     text = re.sub(r"\b\d+\s*/\s*(7|52|12)\b", " ", text)
     text = re.sub(r"\b(for|x)\s*\d+\s*(days?|weeks?|months?|wks?)\b", " ", text)
     text = re.sub(r"\b(for|x)\s*(one|two|three|four|a)\s*(days?|weeks?|months?)\b", " ", text)
@@ -117,8 +118,29 @@ def _dosage_text(dosage: str) -> str:
         text = re.sub(rf"\b{word}\b", figure, text)
     text = re.sub(r"(\d)\s*(ml|mg|tablets?|tabs?|capsules?|caps?)?\s*(?:-|to|or)\s*(\d)", r"\1-\3", text)
     text = re.sub(r"(\d)(od|bd|tds|qds|mane|nocte|om|on|prn)\b", r"\1 \2", text)
+    _refuse_ambiguous_numbers(text)  # again: "one.5ml" and ".two ml" are only numbers now
     text = re.sub(r"(?<!\d)\.|\.(?!\d)|[,;()]", " ", text)
     return " ".join(text.split())
+
+
+_NUMBER = rf"(?:\d|\b(?:{'|'.join(NUMBER_WORDS)}))"
+_LEADING_POINT = re.compile(r"(?<!\d)\.\d+(?:\s*(?:ml|mg|tablets?|tabs?|capsules?|caps?)\b)?")
+_TIMES_OR_COUNT = re.compile(
+    rf"{_NUMBER}\s*x\s*(?:daily|day|a day|per day|each day|every day|/\s*day|a week|per week|each week|every week|"
+    r"weekly|(?:in|a|per|each|every|/)?\s*24\s*(?:hours?|hrs?|h))\b")
+
+
+def _refuse_ambiguous_numbers(text: str) -> None:
+    """Numbers the reader would otherwise read one way when a pharmacist could read them another (issue 18 review):
+    ".5ml" (the point is easily missed: 0.5 mL or 5 mL?) and "2x daily" (two at a time once a day, or twice a
+    day?)."""
+    point = _LEADING_POINT.search(text)
+    if point:
+        raise Unreadable(f'a dose written without a leading 0 ("{point[0].strip()}"): check it by hand')
+    times = _TIMES_OR_COUNT.search(text)
+    if times:
+        raise Unreadable(f'"{times[0].strip()}" may be a number taken at a time or a number of times: check it by '
+                         "hand")
 
 
 def _line(drug: Drug, text: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -159,7 +181,7 @@ def _amount(text: str) -> Amount | None:
     """The first amount in the text that is not a frequency, an interval or a maximum."""
     body = re.split(r"\b(max|maximum|up to|not more than|no more than)\b", text)[0]
     body = re.sub(r"\bevery\s+\d+(?:-\d+)?\s*(hours?|hrs?|days?)\b|\b\d+(?:-\d+)?\s*hourly\b|"
-                  r"\b\d+\s*times\b|\b\d+ x (daily|a day)\b|\bin 24 hours\b", " ", body)
+                  r"\b\d+\s*times\b|\bin 24 hours\b", " ", body)
     match = _AMOUNT.search(body)
     if match is None:
         return None

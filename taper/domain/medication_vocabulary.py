@@ -15,13 +15,14 @@ THREE_TIMES_A_DAY = ("08:00", "14:00", "22:00")
 FOUR_TIMES_A_DAY = ("08:00", "12:00", "18:00", "22:00")
 REGULAR_EVERY_HOURS = {24: ONCE_A_DAY, 12: TWICE_A_DAY, 8: THREE_TIMES_A_DAY, 6: FOUR_TIMES_A_DAY}
 
-# (pattern, times): the most frequent first, so that "twice daily" is not read as "daily".
+# (pattern, times): the most frequent first, so that "twice daily" is not read as "daily". "2 x daily" is not one:
+# a count or a number of times? (the reader refuses it)
 TIMES_PER_DAY: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"\b(qds|qid|4 times ?(a |per |each |/ ?)day|4 times daily|4 x daily|4 x a day)\b", FOUR_TIMES_A_DAY),
-    (r"\b(tds|tid|3 times ?(a |per |each |/ ?)day|3 times daily|3 x daily|3 x a day)\b", THREE_TIMES_A_DAY),
-    (r"\b(bd|bid|twice ?(a |per |each |/ ?)day|twice daily|2 times ?(a |per |each |/ ?)day|2 times daily|2 x daily)\b",
+    (r"\b(qds|qid|4 times ?(a |per |each |/ ?)day|4 times daily)\b", FOUR_TIMES_A_DAY),
+    (r"\b(tds|tid|3 times ?(a |per |each |/ ?)day|3 times daily)\b", THREE_TIMES_A_DAY),
+    (r"\b(bd|bid|twice ?(a |per |each |/ ?)day|twice daily|2 times ?(a |per |each |/ ?)day|2 times daily)\b",
      TWICE_A_DAY),
-    (r"\b(od|once ?(a |per |each |/ ?)day|once daily|daily|every day|each day|1 x daily)\b", ONCE_A_DAY),
+    (r"\b(od|once ?(a |per |each |/ ?)day|once daily|daily|every day|each day)\b", ONCE_A_DAY),
 )
 
 # (pattern for a time of day, the clinic's usual time): "1 mane 2 nocte".

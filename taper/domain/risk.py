@@ -91,13 +91,15 @@ class Answer(StrEnum):
 
 
 def asked_by_sex(sex: Sex) -> bool:
-    """Whether the question the analysis names for women is put to this patient."""
-    return sex is Sex.FEMALE
+    """Whether the question the analysis names for women is put to this patient: to everyone but a male
+    patient, since a patient whose sex is not known or indeterminate may be female, and a factor never asked
+    about could never count (the answer "not applicable" is always there to choose)."""
+    return sex is not Sex.MALE
 
 
 def answer_by_sex(sex: Sex, answer: Answer | None) -> Answer | None:
-    """The answer to record: the one given for a female patient (None if none was: the question must be
-    answered), "not applicable" for anyone else whatever was sent."""
+    """The answer to record: the one given when the question is asked (None if none was: it must be answered),
+    "not applicable" for a male patient whatever was sent."""
     return answer if asked_by_sex(sex) else Answer.NOT_APPLICABLE
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from taper import clock
 from taper.models.base import Base, UtcDateTime
 from taper.models.patient import Patient
+from taper.models.plan import Plan
 
 
 class WorklistItem(Base):
@@ -30,3 +31,4 @@ class WorklistItem(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     patient: Mapped[Patient] = relationship()
+    plan: Mapped[Plan] = relationship()

@@ -134,6 +134,20 @@ def cancel_future(plan: Plan, reason: str) -> list[Appointment]:
     return cancelled
 
 
+def release_from_deleted_draft(plan: Plan) -> None:
+    """A draft was deleted: its initial consultations stay booked, for no plan; its other appointments are
+    cancelled (and the patient told)."""
+    cancelled = []
+    for appointment in upcoming(plan.id):
+        if appointment.kind == "initial":
+            appointment.plan_id = None
+        else:
+            appointment.status, appointment.status_reason = "cancelled", "The draft plan was deleted"
+            cancelled.append(appointment)
+    messages.tell_patient_about_plan(plan, key="appointments:draft-deleted", booked=[],
+                                     cancelled=[describe(each) for each in cancelled])
+
+
 def review_days(plan: Plan) -> list[date]:
     """The days from today on that the plan's current version aims its reviews at."""
     steps = [date.fromisoformat(step["starts_on"]) for step in plan.current.schedule["steps"]]
@@ -219,8 +233,8 @@ def move(*, by: User, appointment_id: int, expected_version: int, starts_at: dat
     before = when_in_words(appointment)
     appointment.starts_at, appointment.length_minutes, appointment.mode = starts_at, length_minutes, mode.value
     appointment.ends_at, appointment.extra_session = ends_at, bool(why)
-    if location is not None:
-        appointment.location = location
+    # An extra session has no known site: the patient is told to come to the clinic, never an old room.
+    appointment.location = location or ""
     flush_refusing_double_booking()
     audit.record(action="update", by=by, entity_type="appointment", entity_id=appointment.id,
                  patient_id=appointment.patient_id,

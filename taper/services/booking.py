@@ -107,8 +107,11 @@ def _plan_for(patient: Patient, plan_id: int | None, kind: str, errors: dict[str
     plan for a review; an initial consultation may have none."""
     if plan_id is not None:
         plan = db.session.get(Plan, plan_id)
-        if plan is None or plan.patient_id != patient.id:
+        if plan is None or plan.patient_id != patient.id or plan.deleted_at is not None:
             raise NotFound("no such plan")
+        if kind != "initial" and not plan.status.is_running:
+            errors["kind"] = (f"A review is of a running plan, and this plan is {plan.status.label.lower()}: "
+                              "book an initial consultation, or a review once the plan has started")
         return plan
     running = db.session.scalar(select(Plan).where(Plan.patient_id == patient.id, Plan.status.in_(
         [status for status in PlanStatus if status.is_running])).order_by(Plan.id.desc()).limit(1))

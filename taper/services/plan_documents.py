@@ -19,7 +19,7 @@ from taper.domain.risk import SupportLevel
 from taper.domain.wording import doses_that_cannot_be_made
 from taper.extensions import db
 from taper.models import Patient, Plan, PlanDocument, PlanVersion, RecordedRiskAssessment, SharedDecision, User
-from taper.services import appointments, audit
+from taper.services import appointments, audit, messages
 from taper.services.errors import InvalidInput, NotFound
 
 TITLES = {"patient_plan": "Patient's plan", "gp_letter": "Letter to the GP",
@@ -93,6 +93,7 @@ def pack_for(plan: Plan, version: PlanVersion, prescriber: str) -> Pack:
                 prescriber=prescriber, risk=_risk(patient.id), instalment_days=plan.instalment_days,
                 large_print=patient.large_print, easy_read=patient.easy_read,
                 appointments=tuple(appointments.describe(each) for each in appointments.upcoming(plan.id)),
+                times_sent=messages.to_patient(patient) is not None,
                 changes=tuple(revision_in_words(previous.schedule, version.schedule)) if previous else (),
                 reason=version.name if previous else "", naloxone=patient.clinic.supplies_naloxone,
                 pain_relief=_agreed_pain_relief(plan.id))

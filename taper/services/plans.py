@@ -129,12 +129,13 @@ def edit_draft(*, by: User, plan_id: int, expected_version: int, settings: PlanS
 
 def delete_draft(*, by: User, plan_id: int, expected_version: int) -> Plan:
     """Delete a draft that never started. Its versions are append-only, so the plan is kept, marked deleted
-    (no longer shown or changed); any appointment still booked for it is cancelled."""
+    (no longer shown or changed). An initial consultation booked from it stays booked, for no plan (the
+    patient is still coming to talk about one); any other appointment of it is cancelled, and the patient told."""
     plan = _draft_to_change(by, plan_id, expected_version)
     plan.deleted_at = clock.now()
     plan.deleted_by_id = by.id
     flush_or_stale()
-    appointments.cancel_future(plan, "The draft plan was deleted")
+    appointments.release_from_deleted_draft(plan)
     audit.record(action="delete", by=by, entity_type="plan", entity_id=plan.id, patient_id=plan.patient_id,
                  changes={"number": plan.number, "status": plan.status.value})
     return plan

@@ -28,6 +28,7 @@ class RevisionNotice:
 
     plan_version_id: int
     plan_id: int
+    plan_number: int  # the patient's own numbering, as people call the plan
     patient: Patient
     number: int
     previous_number: int
@@ -50,7 +51,7 @@ def revision_notices(*, by: User, plan_id: int | None = None, limit: int = 20) -
     after_the_first = (select(earlier.id).join(earlier_issued, and_(earlier_issued.plan_version_id == earlier.id,
                                                                     earlier_issued.kind == "pharmacy_schedule"))
                        .where(earlier.plan_id == PlanVersion.plan_id, earlier.number < PlanVersion.number).exists())
-    query = (select(PlanVersion.id, PlanVersion.plan_id, PlanVersion.number, issued.created_at, Patient,
+    query = (select(PlanVersion.id, PlanVersion.plan_id, Plan.number, PlanVersion.number, issued.created_at, Patient,
                     RevisionNoticeRead.read_at, User.full_name)
              .join(Plan, Plan.id == PlanVersion.plan_id).join(Patient, Patient.id == Plan.patient_id)
              .join(issued, and_(issued.plan_version_id == PlanVersion.id, issued.kind == "pharmacy_schedule"))
@@ -70,9 +71,9 @@ def revision_notices(*, by: User, plan_id: int | None = None, limit: int = 20) -
                 .where(PlanVersion.plan_id.in_({row.plan_id for row in found}))):
             schedules[each_plan][number] = schedule
     notices = []
-    for version_id, each_plan, number, issued_at, patient, read_at, read_by in found:
+    for version_id, each_plan, plan_number, number, issued_at, patient, read_at, read_by in found:
         previous = max(earlier_number for earlier_number in schedules[each_plan] if earlier_number < number)
-        notices.append(RevisionNotice(version_id, each_plan, patient, number, previous, issued_at,
+        notices.append(RevisionNotice(version_id, each_plan, plan_number, patient, number, previous, issued_at,
                                       revision_in_words(schedules[each_plan][previous], schedules[each_plan][number]),
                                       read_at, read_by))
     return notices

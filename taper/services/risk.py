@@ -31,7 +31,7 @@ from taper.services.patients import patient_in_scope
 @dataclass(frozen=True)
 class RiskAnswers:
     """What the pharmacist answered: which of the questions put to everyone apply, the answer to the question
-    asked by sex (ignored, and recorded "not applicable", unless the patient is female; None: not answered, which
+    asked by sex (ignored, and recorded "not applicable", for a male patient; None: not answered, which
     the form does not accept), and active substance misuse."""
 
     factors: frozenset[RiskFactor]

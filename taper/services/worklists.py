@@ -28,6 +28,7 @@ RUNNING = (PlanStatus.ACTIVE, PlanStatus.PAUSED)
 class StepChange:
     patient: Patient
     plan_id: int
+    plan_number: int
     starts_on: date
     ome_mg_per_day: Decimal
 
@@ -57,8 +58,9 @@ def clinic_home(*, by: User, page: int = 1, per_page: int = 50) -> Home:
     if by.role is not Role.PHARMACIST or by.organisation_id is None:
         raise PermissionDenied("only a clinic pharmacist has a clinic home page")
     clinic_id, today = by.organisation_id, clock.today()
-    open_items = list(db.session.scalars(select(WorklistItem).options(joinedload(WorklistItem.patient)).where(
-        WorklistItem.clinic_id == clinic_id, WorklistItem.resolved_at.is_(None))
+    open_items = list(db.session.scalars(
+        select(WorklistItem).options(joinedload(WorklistItem.patient), joinedload(WorklistItem.plan))
+        .where(WorklistItem.clinic_id == clinic_id, WorklistItem.resolved_at.is_(None))
         .order_by(WorklistItem.created_at, WorklistItem.id)))
     return Home(running=_running(clinic_id, page, per_page), step_changes=_step_changes(clinic_id, today),
                 needs_review=[item for item in open_items if item.kind in ("overdue", "did_not_attend")],
@@ -123,12 +125,12 @@ def _running(clinic_id: int, page: int, per_page: int) -> Page[Plan]:
 def _step_changes(clinic_id: int, today: date) -> list[StepChange]:
     """Steps of active plans' current versions starting from today to six days on, earliest first."""
     rows = db.session.execute(plan_steps.with_current_steps(
-        select(Patient, Plan.id, PlanVersionStep.starts_on, PlanVersionStep.ome_mg_per_day)
+        select(Patient, Plan.id, Plan.number, PlanVersionStep.starts_on, PlanVersionStep.ome_mg_per_day)
         .select_from(Plan).join(Plan.patient))
         .where(Patient.clinic_id == clinic_id, Plan.status == PlanStatus.ACTIVE,
                PlanVersionStep.starts_on >= today, PlanVersionStep.starts_on < today + WEEK)
         .order_by(PlanVersionStep.starts_on, Patient.family_name, Patient.given_name, Plan.id))
-    return [StepChange(patient, plan_id, starts_on, ome) for patient, plan_id, starts_on, ome in rows]
+    return [StepChange(*row) for row in rows]
 
 
 def _high_dose(clinic_id: int) -> list[HighDose]:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from taper import clock
 from taper.documents.pack import render_document
-from taper.documents.pack_request import pack_from_request
+from taper.documents.pack_request import PackRequestError, pack_from_request
 from taper.domain.wording import count_words
 from taper.extensions import db
 from taper.models import PlanDocument, PlanVersion, User
@@ -49,9 +49,10 @@ def _text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _rendered(layout: str, booked: list[str]) -> str:
+def _rendered(layout: str, booked: list[str], **more: Any) -> str:
     kind, needs = LAYOUTS[layout]
-    request = {**PACK_REQUEST, "patient": {**PACK_REQUEST["patient"], "needs": needs}, "appointments": booked}
+    request = {**PACK_REQUEST, "patient": {**PACK_REQUEST["patient"], "needs": needs}, "appointments": booked,
+               **more}
     return _text(render_document(kind, pack_from_request(request, today=clock.today())))
 
 
@@ -74,6 +75,23 @@ def test_the_patient_plan_says_how_many_were_booked_and_where_the_times_come_fro
     assert "Not sure when your next appointment is? Call us on 0113 496 0000." in easy
     unbooked = _rendered("patient plan", [])
     assert "Your pharmacist will book your appointments with you." in unbooked and "we had booked" not in unbooked
+
+
+def test_a_patient_who_gets_no_messages_is_told_their_pharmacist_gives_the_times() -> None:
+    # A patient who chose no way to be contacted is sent nothing: the plan must not promise messages.
+    text = _rendered("patient plan", BOOKED, appointment_times_sent=False)
+    assert "We send you the date and time" not in text
+    assert ("Your pharmacist gives you the date and time of each appointment, and tells you if a time changes."
+            in text)
+    easy = _rendered("easy read", BOOKED, appointment_times_sent=False)
+    assert "We will send you" not in easy and "Your pharmacist will tell you the date and time" in easy
+    assert not [words for words in TIME_WORDS if words in text + easy]
+
+
+def test_appointment_times_sent_must_be_true_or_false() -> None:
+    with pytest.raises(PackRequestError) as refused:
+        pack_from_request({**PACK_REQUEST, "appointment_times_sent": "no"}, today=clock.today())
+    assert "appointment_times_sent" in str(refused.value.errors)
 
 
 def test_the_gp_letter_gives_the_rhythm_and_how_to_find_the_next_review() -> None:

@@ -229,6 +229,21 @@ REFUSED = [
     ("Morphine sulfate 10mg/1ml solution for injection", "1ml prn", None, "not a product"),
     ("Oxycodone 5mg capsules", "1 qds + 1 when required", OXY_IR, "more than one dose"),
     ("Codeine phosphate 30mg tablets", "1-2 qds prn max dose 8 tablets", CODEINE, "maximum"),
+    # a point easily missed: 0.5 mL, not 5 mL (issue 18 review)
+    ("Oramorph 10mg/5ml oral solution", ".5ml every 4 hours when required", ORAMORPH, "without a leading 0"),
+    ("Oramorph 10mg/5ml oral solution", ".5 ml qds prn", ORAMORPH, "without a leading 0"),
+    ("Morphine sulfate 10mg/5ml oral solution", "take .5ml qds", ORAMORPH, "without a leading 0"),
+    ("OxyNorm 5mg/5ml oral solution", "TAKE .5ML PRN MAX 4 DOSES A DAY", OXY_LIQUID, "without a leading 0"),
+    # "2x daily": two at a time once a day, or twice a day? (issue 18 review)
+    ("Zomorph 30mg modified-release capsules", "2x daily", ZOMORPH, "number of times"),
+    ("Zomorph 30mg modified-release capsules", "2X DAILY", ZOMORPH, "number of times"),
+    ("Zomorph 30mg modified-release capsules", "2 x daily", ZOMORPH, "number of times"),
+    ("Zomorph 30mg modified-release capsules", "2x a day", ZOMORPH, "number of times"),
+    ("Zomorph 30mg modified-release capsules", "2 x a day", ZOMORPH, "number of times"),
+    ("Zomorph 30mg modified-release capsules", "1 cap 2x a day", ZOMORPH, "number of times"),
+    ("Zomorph 30mg modified-release capsules", "one capsule two x per day", ZOMORPH, "number of times"),
+    ("Codeine phosphate 30mg tablets", "1-2 prn max 4x daily", CODEINE, "number of times"),
+    ("BuTrans 10micrograms/hour transdermal patches", "apply 2x weekly", BUP7, "number of times"),
 ]
 
 NON_OPIOIDS = [
@@ -308,6 +323,7 @@ OPIOID_NAMES = [drug for drug, _, _ in READ]
 REFUSED_SHAPES = [
     "{n}-{m} bd", "{n} or {m} twice a day", "{n}-{m} qds", "{n} bd or as directed", "as directed", "{n} tablets",
     "{n}", "take {n} daily as directed", "{n}-{m} tds", "reducing dose {n} bd", "{n} to {m} three times a day",
+    ".{n} ml qds prn", "take .{m}ml bd", "{m}x daily", "{n} tablet {m} x a day", "{m}x per day prn",
 ]
 NUMBERS = st.sampled_from(["1", "one", "ONE", "One"])  # below every `high`: a range that varies
 

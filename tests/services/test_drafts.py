@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from taper.domain.follow_up import Mode
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import AuditEvent, Patient, Plan, User
-from taper.services import plans, regimens
+from taper.services import booking, plans, regimens
 from taper.services.errors import InvalidInput, NotFound, StaleEdit
 from taper.services.regimens import RegimenEntry
-from tests.conftest import MORPHINE_BD, TODAY, Maker
+from tests.conftest import MORPHINE_BD, TODAY, Maker, at
 
 DECISION = plans.Decision(what_matters="Walking", goals="Less medicine", agreed_pace="10% every two weeks",
                           prescriber="gp", consent_share_with_gp=True, consent_share_with_pharmacy=True,
@@ -99,3 +100,31 @@ def test_a_draft_deleted_from_a_stale_copy_is_refused(pharmacist: User, patient:
     db.session.commit()
     with pytest.raises(StaleEdit):
         plans.delete_draft(by=pharmacist, plan_id=plan.id, expected_version=opened)
+
+
+def test_deleting_a_draft_keeps_its_initial_consultation_booked_for_no_plan(pharmacist: User,
+                                                                            patient: Patient) -> None:
+    plan = _draft(pharmacist, patient)
+    first = booking.book(by=pharmacist, patient_id=patient.id, plan_id=plan.id, kind="initial",
+                         starts_at=at(TODAY + timedelta(days=3), 10), length_minutes=60, mode=Mode.FACE_TO_FACE,
+                         extra_session=True)
+    db.session.commit()
+    plans.delete_draft(by=pharmacist, plan_id=plan.id, expected_version=plan.version)
+    db.session.commit()
+    db.session.refresh(first)
+    assert (first.status, first.plan_id) == ("confirmed", None)
+
+
+def test_a_review_is_not_booked_for_a_draft_nor_anything_for_a_deleted_one(pharmacist: User,
+                                                                          patient: Patient) -> None:
+    plan = _draft(pharmacist, patient)
+    review = {"by": pharmacist, "patient_id": patient.id, "plan_id": plan.id, "kind": "follow_up",
+              "starts_at": at(TODAY + timedelta(days=3), 10), "length_minutes": 20, "mode": Mode.PHONE,
+              "extra_session": True}
+    with pytest.raises(InvalidInput, match="A review is of a running plan"):
+        booking.book(**review)
+    db.session.rollback()
+    plans.delete_draft(by=pharmacist, plan_id=plan.id, expected_version=plan.version)
+    db.session.commit()
+    with pytest.raises(NotFound):
+        booking.book(**{**review, "kind": "initial", "length_minutes": 60})

@@ -167,6 +167,17 @@ def test_the_plan_page_lists_appointments_and_warns_of_reviews_not_booked(signed
     assert db.session.scalar(select(Appointment).where(Appointment.kind == "initial")) is not None
 
 
+def test_the_plan_page_says_to_tell_a_patient_sent_no_messages_their_times(signed_in: FlaskClient,
+                                                                          pharmacist: User, make: Maker) -> None:
+    _add_sessions(signed_in)
+    quiet = make.running_plan(pharmacist, make.patient(pharmacist), start_on=MONDAY)
+    texted = make.running_plan(pharmacist, make.patient(pharmacist, contact_by="sms", mobile_phone="07700 900123"),
+                               start_on=MONDAY)
+    assert appointments.upcoming(quiet.id) and appointments.upcoming(texted.id)
+    assert "these times yourself" in page_text(signed_in.get(f"/plans/{quiet.id}"))
+    assert "these times yourself" not in page_text(signed_in.get(f"/plans/{texted.id}"))
+
+
 def test_moving_outside_sessions_is_refused_unless_confirmed_as_an_extra_session(
         signed_in: FlaskClient, pharmacist: User, make: Maker) -> None:
     _add_sessions(signed_in)  # Monday 9 to 12 at Room 4, Thursday 9 to 12 remote

@@ -96,6 +96,20 @@ def test_outside_sessions_is_a_form_error_unless_an_extra_session(signed_in: Fla
     assert "In an extra session, outside your usual sessions." in booked
 
 
+def test_a_patient_sent_no_messages_is_named_so_the_pharmacist_tells_them(signed_in: FlaskClient, sessions: None,
+                                                                         texted: Patient, make: Maker,
+                                                                         pharmacist: User) -> None:
+    quiet = make.patient(pharmacist, given_name="Grace", family_name="Hopper")  # no way to contact her recorded
+    for patient, warned in ((quiet, True), (texted, False)):
+        url = f"/appointments/book?patient_id={patient.id}&kind=initial&length_minutes=60&mode=phone"
+        booked = page_text(submit(signed_in, url, {"book-when": "other", "book-day-day": str(SATURDAY.day),
+                                                   "book-day-month": "1", "book-day-year": "2027",
+                                                   "book-starts": "10:00" if warned else "12:00",
+                                                   "book-extra_session": "y"}, follow_redirects=True))
+        assert "Booked: initial consultation" in booked
+        assert ("is sent no messages (no way to contact them is recorded): tell them yourself." in booked) is warned
+
+
 def test_a_time_taken_since_it_was_offered_is_a_form_error(signed_in: FlaskClient, sessions: None,
                                                            pharmacist: User, make: Maker) -> None:
     first, second = make.patient(pharmacist), make.patient(pharmacist)

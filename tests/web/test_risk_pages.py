@@ -79,7 +79,7 @@ def test_the_question_asked_by_sex_is_not_put_to_a_male_patient_and_is_recorded_
     url = f"/patients/{patient.id}/risk/new"
     page = page_text(signed_in.get(url))
     assert 'name="by_sex"' not in page
-    assert "A history of pre-adolescent sexual abuse: not applicable (asked only of female patients)." in page
+    assert "A history of pre-adolescent sexual abuse: not applicable (not asked of male patients)." in page
     response = submit(signed_in, url, {"factors": ["depression"], "by_sex": "yes", "chosen_level": "3",
                                        "save": "1"})  # an answer sent anyway is not used
     assert response.status_code == 302
@@ -88,12 +88,13 @@ def test_the_question_asked_by_sex_is_not_put_to_a_male_patient_and_is_recorded_
     assert "pre_adolescent_sexual_abuse" not in record.factors + record.answers
 
 
-def test_the_question_asked_by_sex_must_be_answered_for_a_female_patient(signed_in: FlaskClient, make: Maker,
-                                                                          pharmacist: User) -> None:
-    woman = make.patient(pharmacist, sex=Sex.FEMALE, date_of_birth=date(1980, 1, 1))
+@pytest.mark.parametrize("sex", [Sex.FEMALE, Sex.NOT_KNOWN, Sex.INDETERMINATE])
+def test_the_question_asked_by_sex_must_be_answered_unless_the_patient_is_male(signed_in: FlaskClient, make: Maker,
+                                                                                 pharmacist: User, sex: Sex) -> None:
+    woman = make.patient(pharmacist, sex=sex, date_of_birth=date(1980, 1, 1))
     url = f"/patients/{woman.id}/risk/new"
     page = page_text(signed_in.get(url))
-    assert "Does she have a history of pre-adolescent sexual abuse?" in page
+    assert "Does the patient have a history of pre-adolescent sexual abuse?" in page
     assert 'value="not_applicable"' in page and "Not applicable" in page
     page = page_text(submit(signed_in, url, {"check": "1"}))
     assert "There is a problem" in page

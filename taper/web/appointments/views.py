@@ -95,6 +95,7 @@ def book() -> WerkzeugResponse | str:
         if booked is not None:
             flash(f"Booked: {appointments.KIND_LABELS[booked.kind].lower()} on {appointments.describe(booked)}.",
                   "success")
+            _if_not_told(booked)
             return redirect(url_for("appointments.detail", appointment_id=booked.id))
     db.session.commit()
     return render_template("appointments/book.html", patient=patient, plan=plan, choose=choose, form=form,
@@ -155,6 +156,7 @@ def detail(appointment_id: int) -> WerkzeugResponse | str:
             locate=lambda name: move.starts if name == "starts_at" else getattr(move, name, None))
         if moved is not None:
             flash(f"Moved to {appointments.describe(moved)}.", "success")
+            _if_not_told(moved)
             return redirect(url_for("appointments.detail", appointment_id=appointment_id))
     db.session.commit()
     return render_template("appointments/detail.html", appointment=appointment, move=move,
@@ -173,6 +175,8 @@ def change_status(appointment_id: int) -> WerkzeugResponse | str:
         if changed is not None:
             flash(f"{appointments.KIND_LABELS[changed.kind]} marked "
                   f"{appointments.STATUS_LABELS[changed.status].lower()}.", "success")
+            if changed.status == "cancelled":
+                _if_not_told(changed)
             if request.form.get("back") == "day":
                 return redirect(url_for("appointments.day", day=appointments.local_day(changed.starts_at)))
             return redirect(url_for("appointments.detail", appointment_id=appointment_id))
@@ -180,6 +184,13 @@ def change_status(appointment_id: int) -> WerkzeugResponse | str:
     return render_template("appointments/detail.html", appointment=appointment, move=MoveForm(prefix="move"),
                            status=form, labels=appointments.STATUS_LABELS, kinds=appointments.KIND_LABELS,
                            description=appointments.describe(appointment))
+
+
+def _if_not_told(appointment: Appointment) -> None:
+    """Taper sends this patient nothing (no way to contact them is recorded): the pharmacist must tell them."""
+    if messages.to_patient(appointment.patient) is None:
+        flash(f"{appointment.patient.display_name} is sent no messages (no way to contact them is recorded): "
+              "tell them yourself.", "warning")
 
 
 def _change(appointment_id: int, form: StatusForm) -> Appointment:

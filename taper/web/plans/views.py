@@ -22,6 +22,7 @@ from taper.services import (
     community_pharmacy,
     follow_ups,
     lead_time,
+    messages,
     patients,
     pharmacy_concerns,
     plan_documents,
@@ -169,7 +170,8 @@ def _detail_page(plan_id: int, *, decision_form: DecisionForm | None = None,
                            chart_description=ome_chart_description(plan.current.schedule),
                            receipts=receipts, supplies=supplies, concerns=concerns,
                            concern_labels=pharmacy_concerns.CONCERN_LABELS,
-                           describe=community_pharmacy.describe_item)
+                           describe=community_pharmacy.describe_item,
+                           patient_is_messaged=messages.to_patient(patient) is not None)
 
 
 @blueprint.route("/plans/<int:plan_id>/versions/<int:old>/compare/<int:new>")

@@ -14,8 +14,9 @@ class RiskForm(OnceForm):
     factors = SelectMultipleField("Which of these apply?",
                                   choices=[SelectChoice(f.value, f.label) for f in ASKED_OF_EVERYONE],
                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    # Shown only for a female patient; for anyone else it is recorded "not applicable" without asking.
-    by_sex = RadioField("Does she have a history of pre-adolescent sexual abuse?",
+    # Shown unless the patient is male (female, indeterminate or not known); for a male patient it is recorded
+    # "not applicable" without asking.
+    by_sex = RadioField("Does the patient have a history of pre-adolescent sexual abuse?",
                         choices=[SelectChoice(answer.value, answer.label) for answer in Answer],
                         validators=[Optional(strip_whitespace=False)],
                         description="Choose not applicable if it was not appropriate to ask")
