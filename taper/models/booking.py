@@ -12,7 +12,8 @@ from taper.models.base import Base, UtcDateTime
 from taper.models.patient import Patient
 from taper.models.user import User
 
-HOLDS_TIME = "status IN ('proposed', 'confirmed')"
+HOLDING = ("proposed", "confirmed")  # the statuses of an appointment that holds its pharmacist's time
+HOLDS_TIME = f"status IN {HOLDING}"
 
 
 class ClinicSession(Base):
@@ -88,4 +89,4 @@ class Appointment(Base):
 
     @property
     def holds_time(self) -> bool:
-        return self.status in ("proposed", "confirmed")
+        return self.status in HOLDING

@@ -14,6 +14,8 @@ from taper.models.base import Base, UtcDateTime
 from taper.models.patient import Patient
 from taper.models.plan import Plan
 
+REVIEW_KINDS = ("overdue", "did_not_attend")  # items that say a patient needs a review
+
 
 class WorklistItem(Base):
     __tablename__ = "worklist_items"

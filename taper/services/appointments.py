@@ -33,12 +33,12 @@ from taper.domain.follow_up import Mode
 from taper.domain.wording import clock_words, long_date
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, User, WorklistItem
+from taper.models.booking import HOLDING
 from taper.services import audit, capacity, messages
 from taper.services.common import check_version, flush_or_stale
 from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
 
-HOLDING = ("proposed", "confirmed")
 STATUS_LABELS = {"proposed": "Proposed", "confirmed": "Confirmed", "attended": "Attended",
                  "did_not_attend": "Did not attend", "cancelled": "Cancelled"}
 KIND_LABELS = {"initial": "Initial consultation", "follow_up": "Follow-up", "extra_review": "Extra review"}

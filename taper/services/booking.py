@@ -18,9 +18,9 @@ from taper.domain.organisations import Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, User
+from taper.models.booking import HOLDING
 from taper.services import audit, capacity, messages
 from taper.services.appointments import (
-    HOLDING,
     KIND_LABELS,
     busy_between,
     closed_days,

@@ -21,6 +21,8 @@ from taper.domain.plans import PlanStatus
 from taper.domain.typed_dates import UnreadableDate, looks_like_date, parse_typed_date
 from taper.extensions import db
 from taper.models import Appointment, Organisation, Patient, Plan, PlanVersionStep, RecordedRegimen, User, WorklistItem
+from taper.models.booking import HOLDING
+from taper.models.worklist import REVIEW_KINDS
 from taper.services import audit, plan_steps
 from taper.services.audit import Access
 from taper.services.common import check_version, flush_or_stale, required
@@ -28,8 +30,6 @@ from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 from taper.services.paging import Page, page_of
 
 RUNNING = tuple(status for status in PlanStatus if status.is_running)
-HOLDS_TIME = ("proposed", "confirmed")  # appointments that hold a pharmacist's time (as taper.services.appointments)
-REVIEW_ITEMS = ("overdue", "did_not_attend")  # the worklist's reviews needed (as taper.services.worklists)
 PER_PAGE = 50  # patients on a page of the list or of search results; events on a page of an access history
 
 
@@ -138,9 +138,9 @@ def _overdue() -> ColumnElement[bool]:
     """A review is overdue: the patient is on the worklist for one (overdue or missed, as on the home page), or
     a booked appointment has ended without being recorded as attended or missed."""
     on_worklist = select(WorklistItem.id).where(
-        WorklistItem.patient_id == Patient.id, WorklistItem.kind.in_(REVIEW_ITEMS), WorklistItem.resolved_at.is_(None))
+        WorklistItem.patient_id == Patient.id, WorklistItem.kind.in_(REVIEW_KINDS), WorklistItem.resolved_at.is_(None))
     unrecorded = select(Appointment.id).where(
-        Appointment.patient_id == Patient.id, Appointment.status.in_(HOLDS_TIME), Appointment.ends_at < clock.now())
+        Appointment.patient_id == Patient.id, Appointment.status.in_(HOLDING), Appointment.ends_at < clock.now())
     return or_(on_worklist.correlate(Patient).exists(), unrecorded.correlate(Patient).exists())
 
 
@@ -148,7 +148,7 @@ def _with_columns(query: Select[Patient]) -> Select[Any]:
     """The list's query with each patient's plan status, OME, next review and whether a review is overdue, all
     in the same statement."""
     next_review = (select(func.min(Appointment.starts_at))
-                   .where(Appointment.patient_id == Patient.id, Appointment.status.in_(HOLDS_TIME),
+                   .where(Appointment.patient_id == Patient.id, Appointment.status.in_(HOLDING),
                           Appointment.starts_at >= clock.now()).correlate(Patient).scalar_subquery())
     return (query.outerjoin_from(Patient, _CURRENT_PLAN, _CURRENT_PLAN.id == _current_plan_id())
             .outerjoin_from(Patient, _LATEST_REGIMEN, _LATEST_REGIMEN.id == _latest_regimen_id())

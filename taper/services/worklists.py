@@ -15,6 +15,7 @@ from taper.domain.organisations import Role
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, PlanVersionStep, RecordedRegimen, User, WorklistItem
+from taper.models.worklist import REVIEW_KINDS
 from taper.services import appointments, audit, plan_steps, unique_rows
 from taper.services.errors import InvalidInput, NotFound, PermissionDenied
 from taper.services.paging import Page, entities, page_of
@@ -63,7 +64,7 @@ def clinic_home(*, by: User, page: int = 1, per_page: int = 50) -> Home:
         .where(WorklistItem.clinic_id == clinic_id, WorklistItem.resolved_at.is_(None))
         .order_by(WorklistItem.created_at, WorklistItem.id)))
     return Home(running=_running(clinic_id, page, per_page), step_changes=_step_changes(clinic_id, today),
-                needs_review=[item for item in open_items if item.kind in ("overdue", "did_not_attend")],
+                needs_review=[item for item in open_items if item.kind in REVIEW_KINDS],
                 completion_reviews=[item for item in open_items if item.kind == "completion_review"],
                 pharmacy_concerns=[item for item in open_items if item.kind == "pharmacy_concern"],
                 todays_appointments=appointments.day_list(by=by, day=today),
