@@ -4,6 +4,13 @@ from taper.models import guards
 from taper.models.audit import AuditEvent
 from taper.models.base import Base
 from taper.models.booking import Appointment, ClinicSession, Leave
+from taper.models.finding import (
+    CohortImport,
+    CohortMapping,
+    Invitation,
+    InvitationBatch,
+    PracticeRecordLine,
+)
 from taper.models.follow_up import FollowUp
 from taper.models.messages import Message
 from taper.models.organisation import Organisation
@@ -17,8 +24,8 @@ from taper.models.submission import KeptWork, SubmissionKey
 from taper.models.user import User
 from taper.models.worklist import WorklistItem
 
-__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "Concern", "ConcernStatusChange", "FailedSignIns",
-           "FollowUp", "KeptWork", "Leave", "LetterReceipt", "Message", "Organisation", "Patient", "Plan",
-           "PlanDocument", "PlanVersion", "PlanVersionStep", "RecordedRegimen", "RecordedRiskAssessment",
-           "RecoveryCode", "RevisionNoticeRead", "SharedDecision", "SubmissionKey", "Supply", "User", "WorklistItem",
-           "guards"]
+__all__ = ["Appointment", "AuditEvent", "Base", "ClinicSession", "CohortImport", "CohortMapping", "Concern",
+           "ConcernStatusChange", "FailedSignIns", "FollowUp", "Invitation", "InvitationBatch", "KeptWork", "Leave",
+           "LetterReceipt", "Message", "Organisation", "Patient", "Plan", "PlanDocument", "PlanVersion",
+           "PlanVersionStep", "PracticeRecordLine", "RecordedRegimen", "RecordedRiskAssessment", "RecoveryCode",
+           "RevisionNoticeRead", "SharedDecision", "SubmissionKey", "Supply", "User", "WorklistItem", "guards"]

@@ -1,5 +1,5 @@
 """ORM-level refusal to change or delete append-only rows: audit events, plan versions, their steps and documents,
-supplies and concerns (database triggers are the second line)."""
+supplies, concerns and practice record lines (database triggers are the second line)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from taper.models.audit import AuditEvent
+from taper.models.finding import PracticeRecordLine
 from taper.models.plan import PlanDocument, PlanVersion, PlanVersionStep
 from taper.models.sharing import Concern, ConcernStatusChange, Supply
 
-APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, PlanVersionStep, Supply, Concern, ConcernStatusChange)
+APPEND_ONLY = (AuditEvent, PlanDocument, PlanVersion, PlanVersionStep, Supply, Concern, ConcernStatusChange,
+               PracticeRecordLine)
 
 
 class AppendOnly(RuntimeError):

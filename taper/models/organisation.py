@@ -35,6 +35,8 @@ class Organisation(Base):
     email: Mapped[str] = mapped_column(String(254), default="", server_default="")  # e.g. an NHSmail shared box
     # Its lines, "\n" between them: a letter's sender block (taper.domain.organisations.MAX_ADDRESS_*).
     address: Mapped[str] = mapped_column(String(MAX_ADDRESS_CHARACTERS), default="", server_default="")
+    # A GP practice a cohort import met by its ODS code alone (named by the code): listed for an admin to complete.
+    details_needed: Mapped[bool] = mapped_column(default=False, server_default="0")
     synthetic: Mapped[bool] = mapped_column(default=False)  # demo data: every page says so
     # A pain clinic's OME settings (see taper.domain.ome and taper.domain.assessment for their sources).
     factor_set: Mapped[str] = mapped_column(String(40), default="fpm-2020", server_default="fpm-2020")

@@ -20,6 +20,8 @@ class RecordedRegimen(Base):
     __tablename__ = "regimens"
     __table_args__ = (
         CheckConstraint("total_ome_mg_per_day IS NULL OR total_ome_mg_per_day >= 0", name="ome_not_negative"),
+        CheckConstraint("source IN ('pharmacist', 'practice_record')", name="source"),
+        CheckConstraint("source = 'pharmacist' OR source_date IS NOT NULL", name="practice_record_dated"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +37,10 @@ class RecordedRegimen(Base):
     formulary_version: Mapped[str] = mapped_column(String(20))
     high_dose_threshold_mg: Mapped[Decimal] = mapped_column(Numeric(8, 3))
     total_ome_mg_per_day: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))  # NULL: not calculable
+    # "pharmacist": checked with the patient; "practice_record": imported from a GP practice's record as it stood on
+    # source_date (its latest issue), shown as "from practice record, <date>" until a pharmacist confirms it.
+    source: Mapped[str] = mapped_column(String(20), default="pharmacist", server_default="pharmacist")
+    source_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
 
     recorded_by: Mapped[User] = relationship()
