@@ -12,6 +12,8 @@ Create Date: 2026-12-04
 - `organisations.details_needed`: a GP practice added by an import from its ODS code alone.
 - `regimens.source` and `source_date`: a regimen imported from a practice record, dated by its latest issue,
   until a pharmacist confirms it (a new regimen, source "pharmacist"). Existing regimens are the pharmacist's.
+  `regimens.recorded_by_id` may be empty for such a regimen when the command line imported it (no one signed
+  in); `cohort_imports.uploaded_by_id` likewise. Downgrading fails if such regimens exist.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -27,7 +29,7 @@ def upgrade():
     op.create_table('cohort_imports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('clinic_id', sa.Integer(), nullable=False),
-    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('file_name', sa.String(length=255), nullable=False),
     sa.Column('file_sha256', sa.String(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
@@ -157,6 +159,9 @@ def upgrade():
         batch_op.add_column(sa.Column('source_date', sa.Date(), nullable=True))
         batch_op.create_check_constraint('source', "source IN ('pharmacist', 'practice_record')")
         batch_op.create_check_constraint('practice_record_dated', "source = 'pharmacist' OR source_date IS NOT NULL")
+        batch_op.alter_column('recorded_by_id', existing_type=sa.Integer(), nullable=True)
+        batch_op.create_check_constraint('recorded_by_pharmacist',
+                                         "source = 'practice_record' OR recorded_by_id IS NOT NULL")
     create_append_only_triggers('practice_record_lines')
 
 
@@ -164,6 +169,8 @@ def upgrade():
 def downgrade():
     drop_append_only_triggers('practice_record_lines')
     with op.batch_alter_table('regimens', schema=None) as batch_op:
+        batch_op.drop_constraint('recorded_by_pharmacist', type_='check')
+        batch_op.alter_column('recorded_by_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_constraint('practice_record_dated', type_='check')
         batch_op.drop_constraint('source', type_='check')
         batch_op.drop_column('source_date')

@@ -22,12 +22,14 @@ class RecordedRegimen(Base):
         CheckConstraint("total_ome_mg_per_day IS NULL OR total_ome_mg_per_day >= 0", name="ome_not_negative"),
         CheckConstraint("source IN ('pharmacist', 'practice_record')", name="source"),
         CheckConstraint("source = 'pharmacist' OR source_date IS NOT NULL", name="practice_record_dated"),
+        CheckConstraint("source = 'practice_record' OR recorded_by_id IS NOT NULL", name="recorded_by_pharmacist"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     recorded_on: Mapped[date]
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Empty only for a regimen imported from a practice record by the command line (no one signed in).
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     benzodiazepine: Mapped[bool] = mapped_column(default=False)
     gabapentinoid: Mapped[bool] = mapped_column(default=False)
@@ -43,7 +45,7 @@ class RecordedRegimen(Base):
     source_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
 
-    recorded_by: Mapped[User] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<RecordedRegimen {self.id} patient {self.patient_id} on {self.recorded_on}>"
