@@ -81,6 +81,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/bench_patients.py
 	$(BIN)/python benchmarks/bench_documents.py
 	$(BIN)/python benchmarks/bench_preview.py
+	$(BIN)/python benchmarks/bench_cohort_import.py
 
 # Load test (issue 16): gunicorn with 4 workers on a throwaway PostgreSQL database at 127.0.0.1, filled with
 # synthetic data, under locust's simulated users for a bounded time; it stops everything it started

@@ -288,5 +288,93 @@ def run_job(name: str) -> None:
     click.echo(json.dumps({"job": name, **jobs.run(name)}))
 
 
+@taper.command("import-cohort")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--clinic", "clinic_ods", default=None,
+              help="ODS code of the pain clinic the patients join (not needed when there is one)")
+def import_cohort(file: Path, clinic_ods: str | None) -> None:
+    """Import a CSV extract of a GP practice's search (docs/cohort-import.md): print the preview, then import it
+    with a progress bar, committing after each batch. Columns that cannot be recognised: exit status 2."""
+    from taper.services import cohort_import
+
+    with audit.origin("cli"):
+        try:
+            clinic = cohort_import.clinic_for(by=None, clinic_ods=clinic_ods)
+            record = cohort_import.preview(by=None, clinic_id=clinic.id, file_name=file.name,
+                                           content=file.read_bytes())
+        except cohort_import.ColumnsNeeded as refusal:
+            db.session.rollback()
+            labels = {name: label for name, label, _ in cohort_import.FIELDS}
+            click.echo(f"No column for: {', '.join(labels[name] for name in refusal.missing)}. The command line "
+                       "cannot map columns: map them once on the import page (the clinic's mapping is then "
+                       "remembered), or rename the headers.", err=True)
+            sys.exit(2)
+        except InvalidInput as refusal:
+            db.session.rollback()
+            raise click.ClickException("; ".join(refusal.errors.values())) from None
+        db.session.commit()
+        _print_cohort_preview(record.preview)
+        record = cohort_import.confirm(by=None, import_id=record.id, expected_version=record.version)
+        claimed = cohort_import.claim(import_id=record.id)
+        db.session.commit()
+        import_id, done = record.id, 0
+        if not claimed:  # not possible for an import confirmed just now, unless the clock went back
+            raise click.ClickException(f"Import {import_id} is already being run elsewhere")
+        with click.progressbar(length=record.rows_total, label="Importing rows") as bar:
+            def after_batch() -> None:
+                nonlocal done
+                db.session.commit()
+                now_done = cohort_import.rows_done(import_id=import_id)
+                bar.update(now_done - done)
+                done = now_done
+
+            try:
+                record = cohort_import.run(import_id=import_id, after_batch=after_batch)
+                db.session.commit()
+            except Exception as failure:
+                db.session.rollback()
+                # Only the type: an exception's text can quote the row's values (NHS numbers, names).
+                cohort_import.mark_failed(import_id=import_id, error=f"The import stopped on an unexpected error "
+                                                                     f"({type(failure).__name__}). Nothing more "
+                                                                     "was added: import the file again to import "
+                                                                     "the rest.")
+                db.session.commit()
+                raise
+    result = record.result or {}
+    click.echo(f"Imported (import {import_id}): " + ", ".join(
+        f"{name.replace('_', ' ')} {result.get(name, 0):,}" for name in cohort_import.RESULT_COUNTS))
+
+
+def _print_cohort_preview(preview: dict[str, object]) -> None:
+    for name in ("rows", "patients_new", "patients_known", "lines_read", "lines_hand_check", "non_opioid_lines",
+                 "rows_refused", "rows_already_imported", "needs_contact_details"):
+        click.echo(f"  {name.replace('_', ' '):<24} {preview[name]:>9,}")
+    practices = preview["practices_new"]
+    if practices:
+        click.echo(f"  new GP practices (for an admin to complete): {', '.join(practices)}")  # type: ignore[arg-type]
+    refused = preview["refused"]
+    for row in refused[:10]:  # type: ignore[index]
+        click.echo(f"  refused: row {row['row']}: {row['reason']}")
+
+
+@taper.command("synthetic-extract")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", type=click.IntRange(1), required=True, help="How many data rows")
+@click.option("--seed", type=int, default=18, show_default=True, help="The same seed makes the same file")
+@click.option("--practice", "practices", multiple=True, default=("ZZG01", "ZZG02", "ZZG03"), show_default=True,
+              help="ODS codes of the practices the rows name (repeat the option)")
+@click.option("--headers", "header_style", type=click.Choice(["emis", "systmone", "custom"]), default="emis",
+              show_default=True)
+@click.option("--broken-rows", type=click.IntRange(0), default=0, help="Rows broken as real files are")
+def write_synthetic_extract(file: Path, rows: int, seed: int, practices: tuple[str, ...], header_style: str,
+                            broken_rows: int) -> None:
+    """Write a synthetic extract of GP practices' searches (made-up patients) for `import-cohort`."""
+    from taper.services.synthetic.cohort_extract import write_extract
+
+    patients = write_extract(file, rows, seed=seed, practices=list(practices), header_style=header_style,
+                             broken_rows=broken_rows)
+    click.echo(f"Wrote {rows:,} rows for {patients:,} patients to {file}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(taper)

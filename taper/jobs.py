@@ -30,7 +30,7 @@ from taper.domain.wording import long_date
 from taper.extensions import db
 from taper.messaging.delivery import delivery_for
 from taper.models import Appointment, FollowUp, Message, Patient, Plan, PlanVersionStep, SharedDecision, WorklistItem
-from taper.services import appointments, audit, messages, plan_steps, unique_rows, worklists
+from taper.services import appointments, audit, cohort_import, messages, plan_steps, unique_rows, worklists
 
 Result = dict[str, Any]
 RUNNING = (PlanStatus.ACTIVE, PlanStatus.PAUSED)
@@ -137,11 +137,23 @@ def deliver_messages() -> Result:
     return messages.deliver_due(delivery_for(settings), patient_hours=settings.patient_message_hours)
 
 
+# An upload previewed and never confirmed holds patients' details nobody chose to import: kept a day at most.
+UNCONFIRMED_IMPORTS_KEPT = timedelta(days=1)
+
+
+def discard_stale_imports() -> Result:
+    """Delete cohort imports previewed more than a day ago and never confirmed (their uploaded files with them)."""
+    discarded = cohort_import.discard_stale_previews(older_than=UNCONFIRMED_IMPORTS_KEPT)
+    db.session.commit()
+    return {"discarded": discarded}
+
+
 JOBS: dict[str, Callable[[], Result]] = {
     "overdue-reviews": overdue_reviews,
     "step-reminders": step_reminders,
     "completion-reviews": completion_reviews,
     "deliver-messages": deliver_messages,
+    "discard-stale-imports": discard_stale_imports,
 }
 
 _app: Flask | None = None

@@ -38,6 +38,7 @@ ADVISORY_LOCK = 0x7A9E_5C4E  # "taper scheduler": one scheduler per PostgreSQL d
 TIMETABLE: dict[str, BaseTrigger] = {
     "overdue-reviews": CronTrigger(hour=6, minute=0, timezone=CLINIC_TIMEZONE),
     "completion-reviews": CronTrigger(hour=6, minute=10, timezone=CLINIC_TIMEZONE),
+    "discard-stale-imports": CronTrigger(hour=6, minute=5, timezone=CLINIC_TIMEZONE),
     "step-reminders": CronTrigger(hour=9, minute=0, timezone=CLINIC_TIMEZONE),
     # On the hour and every five minutes after (a fixed start, not "five minutes from now"): the same trigger in
     # every process, so a restart keeps its stored time, and the first run of patients' hours is at their start.

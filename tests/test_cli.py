@@ -83,7 +83,7 @@ def test_demo_data_includes_recorded_regimens_with_their_ome(app: Flask) -> None
     from taper.models import RecordedRegimen
 
     app.test_cli_runner().invoke(args=["taper", "demo-data"])
-    records = db.session.scalars(select(RecordedRegimen)).all()
+    records = db.session.scalars(select(RecordedRegimen).where(RecordedRegimen.source == "pharmacist")).all()
     assert len(records) >= 5
     totals = {record.lines[0]["product"]: record.total_ome_mg_per_day for record in records}
     assert totals["morphine-mr-tablet-12h"] == 140  # 2 x 60 mg regular + usually 2 x 10 mg when needed

@@ -294,3 +294,29 @@ def test_sending_again_uses_the_contact_details_on_the_record_now(make: Maker, n
         details, contact_by="none"))
     with pytest.raises(InvalidInput, match="no longer wants reminders"):
         messages.retry(by=pharmacist, message_id=message.id)
+
+
+def test_discard_stale_imports_deletes_only_previews_left_unconfirmed_for_over_a_day(pharmacist: User) -> None:
+    from taper.models import CohortImport
+    from taper.services import cohort_import
+    from tests.services.test_cohort_import import generated
+
+    def previewed(on: date) -> int:
+        with clock.freeze(at(on, 9)):
+            record = cohort_import.preview(by=pharmacist, clinic_id=pharmacist.organisation_id,  # type: ignore[arg-type]
+                                           file_name="search.csv", content=generated(4))
+            db.session.commit()
+            return record.id
+
+    left, recent = previewed(MONDAY - timedelta(days=2)), previewed(MONDAY)
+    confirmed = previewed(MONDAY - timedelta(days=2))
+    record = db.session.get(CohortImport, confirmed)
+    assert record is not None
+    cohort_import.confirm(by=pharmacist, import_id=confirmed, expected_version=record.version)
+    db.session.commit()
+    with clock.freeze(at(MONDAY, 12)):
+        assert jobs.run("discard-stale-imports") == {"discarded": 1}
+        assert jobs.run("discard-stale-imports") == {"discarded": 0}  # safe to run twice
+    db.session.expire_all()
+    assert db.session.get(CohortImport, left) is None
+    assert {recent, confirmed} <= set(db.session.scalars(select(CohortImport.id)))

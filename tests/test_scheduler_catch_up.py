@@ -125,7 +125,7 @@ def test_a_scheduler_that_keeps_running_runs_its_jobs_at_their_times_only(app: F
     assert lifetime(app, at(day, 6, 1)) == ["deliver-messages: ran", "overdue-reviews: ran"]
     assert lifetime(app, at(day, 6, 2)) == []
     assert lifetime(app, at(day, 9, 2)) == ["completion-reviews: ran", "deliver-messages: ran",
-                                            "step-reminders: ran"]
+                                            "discard-stale-imports: ran", "step-reminders: ran"]
 
 
 WEEKLY = {"step-reminders": CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=CLINIC_TIMEZONE)}
@@ -167,8 +167,8 @@ def test_a_catch_up_in_the_night_keeps_the_patients_text_for_the_morning_and_sen
     assert lifetime(app, at(day, 5, 52)) == []
     assert lifetime(app, at(day + timedelta(days=1), 2, 2)) == EVERY_JOB
     assert _messages() == {"sms": "pending", "email": "sent"}
-    assert lifetime(app, at(day + timedelta(days=1), 7, 56)) == [  # that day's 06:00 and 06:10 as well
-        "completion-reviews: ran", "deliver-messages: ran", "overdue-reviews: ran"]
+    assert lifetime(app, at(day + timedelta(days=1), 7, 56)) == [  # that day's 06:00, 06:05 and 06:10 as well
+        "completion-reviews: ran", "deliver-messages: ran", "discard-stale-imports: ran", "overdue-reviews: ran"]
     assert _messages() == {"sms": "pending", "email": "sent"}
     with clock.freeze(at(day + timedelta(days=1), 8)):
         assert jobs.run("deliver-messages")["sent"] == 1

@@ -70,6 +70,9 @@ class CohortImport(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the run last claimed the import or finished a batch: a run is taken over (carry on) only by a
+    # conditional update when this is old, so two threads or workers never run one import at once.
+    progress_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(default=1)
 
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
@@ -119,6 +122,10 @@ class InvitationBatch(Base):
     letters_done: Mapped[int] = mapped_column(default=0)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # As CohortImport.progress_at: when rendering was last claimed or a letter done.
+    progress_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The invitation letter template's version the batch was rendered with (letters/invitation).
+    template_version: Mapped[str] = mapped_column(String(20), default="", server_default="")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -39,7 +39,7 @@ _USER_FIELDS = ("email", "full_name", "role", "organisation_id", "active", "job_
                 "registration_number")
 _ORGANISATION_FIELDS = ("kind", "name", "ods_code", "phone", "address", "factor_set", "high_dose_threshold_mg",
                         "plan_lead_days", "paracetamol_max_mg_per_day", "plausible_units_per_dose",
-                        "plausible_ome_mg_per_day", "supplies_naloxone")
+                        "plausible_ome_mg_per_day", "supplies_naloxone", "details_needed")
 
 
 def _require_admin(by: User | None) -> None:
@@ -104,6 +104,11 @@ def update_organisation(*, by: User, organisation_id: int, expected_version: int
         if supplies_naloxone is not None:
             organisation.supplies_naloxone = supplies_naloxone
     _refuse_duplicate_ods_code(organisation.ods_code, organisation.id)
+    # A practice a cohort import added by its ODS code alone stays marked until it is really complete: saving
+    # only part of its details (or none) keeps it on the admin's list, and keeps invitations from going out
+    # in its name.
+    if organisation.details_needed and not details_missing(organisation):
+        organisation.details_needed = False
     flush_or_stale()
     audit.record(action="update", by=by, entity_type="organisation", entity_id=organisation.id,
                  changes=audit.differences(before, audit.snapshot(organisation, _ORGANISATION_FIELDS)))
@@ -136,6 +141,26 @@ def organisations(kind: OrganisationKind | None = None) -> list[Organisation]:
     if kind is not None:
         query = query.where(Organisation.kind == kind)
     return list(db.session.scalars(query))
+
+
+def details_missing(organisation: Organisation) -> list[str]:
+    """What a practice still needs before a letter can go in its name, in words for the admin (a name other
+    than its ODS code, which is all an import knows; an address; a phone number); [] when complete."""
+    missing = []
+    if organisation.name.strip().upper() == organisation.ods_code.strip().upper():
+        missing.append("its name (it is named by its ODS code)")
+    if not organisation.address.strip():
+        missing.append("its address")
+    if not organisation.phone.strip():
+        missing.append("its phone number")
+    return missing
+
+
+def practices_needing_details() -> list[Organisation]:
+    """GP practices a cohort import added by their ODS code alone, for an admin to name and complete."""
+    return list(db.session.scalars(select(Organisation).where(
+        Organisation.kind == OrganisationKind.GP_PRACTICE, Organisation.details_needed.is_(True))
+        .order_by(Organisation.ods_code)))
 
 
 def _ods_code(raw: str) -> str:

@@ -4,6 +4,7 @@ synthetic (pages say so) and every NHS number is in the 999 range, which is neve
 
 from __future__ import annotations
 
+import io
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -16,12 +17,14 @@ from taper.domain.patients import Sex
 from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Organisation, Patient, User
-from taper.services import accounts, capacity, patients, plans, regimens
+from taper.services import accounts, capacity, cohort_import, patients, plans, regimens
 from taper.services.capacity import SessionDetails
 from taper.services.patients import PatientDetails
 from taper.services.regimens import RegimenEntry
+from taper.services.synthetic.cohort_extract import write_extract
 
 DEMO_PASSWORD = "taper-demo-only-password"  # printed for the demo; demo data is refused in production
+DEMO_COHORT_ROWS = 40  # rows of the demo's synthetic practice extract (taper.services.synthetic.cohort_extract)
 
 # Phone numbers are from Ofcom's range kept for drama (0113 496 0000 to 0999): never a real line.
 # The demo clinic's address and the pharmacists' registration numbers are made up.
@@ -155,7 +158,19 @@ def load_if_empty() -> bool:
     for details in SESSIONS:
         capacity.add_session(by=pharmacist, details=details)
     _start_demo_plan(pharmacist, by_family_name["Holloway"])
+    _import_demo_cohort(pharmacist, by_code["ZZC01"].id)
     return True
+
+
+def _import_demo_cohort(pharmacist: User, clinic_id: int) -> None:
+    """A small synthetic extract of the demo practices' searches (about 40 rows), imported through the cohort
+    import as the pharmacist would (preview, confirm, run), so the demo has a cohort to find and invite."""
+    extract = io.StringIO()
+    write_extract(extract, DEMO_COHORT_ROWS, seed=18, practices=["ZZG01", "ZZG02"], header_style="emis")
+    record = cohort_import.preview(by=pharmacist, clinic_id=clinic_id, file_name="demo-practice-search.csv",
+                                   content=extract.getvalue().encode())
+    record = cohort_import.confirm(by=pharmacist, import_id=record.id, expected_version=record.version)
+    cohort_import.run(import_id=record.id, after_batch=lambda: None)  # the command commits once, at the end
 
 
 # The demo pharmacist's week: mornings in clinic, Wednesday afternoons on the phone.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.models import User
+from taper.web import background
 from taper.web.security import PUBLIC_ENDPOINTS, allowed_roles
 from tests.conftest import TODAY, Maker, page_text, sign_in, submit
 from tests.hostile import HOSTILE_TEXT, encoded, hostile_bytes, mutated
@@ -207,7 +209,11 @@ def _may_use(app: Flask, role: Role | None, endpoint: str) -> bool:
 
 
 def _row_counts() -> dict[str, int]:
-    """Rows in every table but those refusals are recorded in, in one query, seen afresh."""
+    """Rows in every table but those refusals are recorded in, in one query, seen afresh (after any work a
+    request started in the background, such as an import, has finished)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(background.THREAD_PREFIX):
+            thread.join(timeout=120)
     db.session.rollback()
     tables = [table for table in db.metadata.sorted_tables if table.name not in REFUSALS_RECORDED_IN]
     row = db.session.execute(select(*(select(func.count()).select_from(table).scalar_subquery().label(table.name)

@@ -98,7 +98,8 @@ def reset_two_factor(user_id: int) -> Response | str:
 @blueprint.route("/organisations")
 @roles(Role.ADMIN)
 def organisations() -> str:
-    return render_template("admin/organisations.html", organisations=accounts.organisations())
+    return render_template("admin/organisations.html", organisations=accounts.organisations(),
+                           needing_details=accounts.practices_needing_details())
 
 
 @blueprint.route("/organisations/new", methods=["GET", "POST"])
@@ -137,10 +138,13 @@ def edit_organisation(organisation_id: int) -> Response | str:
                           plausible_ome_mg_per_day=Decimal(form.plausible_ome_mg_per_day.data)) if is_clinic else None,
             supplies_naloxone=form.supplies_naloxone.data if is_clinic else None))
         if saved is not None:
-            flash(f"{saved.name} saved.", "success")
+            missing = accounts.details_missing(saved) if saved.details_needed else []
+            flash(f"{saved.name} saved." + (f" Still needed before invitations can go out in its name: "
+                                             f"{'; '.join(missing)}." if missing else ""), "success")
             return redirect(url_for("admin.organisations"))
-    return render_template("admin/organisation_form.html", form=form,
-                           organisation=accounts.get_organisation(organisation_id))
+    organisation = accounts.get_organisation(organisation_id)
+    return render_template("admin/organisation_form.html", form=form, organisation=organisation,
+                           details_missing=accounts.details_missing(organisation))
 
 
 def _with_organisations(form: UserForm) -> UserForm:

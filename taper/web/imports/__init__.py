@@ -1,0 +1,1 @@
+"""imports pages (issue 18)."""
