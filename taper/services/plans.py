@@ -352,6 +352,9 @@ def _request(by: User, patient_id: int, settings: PlanSettings) -> dict[str, Any
     current = regimens.history(by=by, patient_id=patient_id)
     if not current:
         raise InvalidInput({"regimen": "Record the patient's current regimen before building a plan"})
+    if current[0].source == "practice_record":  # issue 18: a plan starts only from a regimen a pharmacist checked
+        raise InvalidInput({"regimen": "Check the regimen from the practice record with the patient and confirm it "
+                                       "before building a plan"})
     if settings.instalment_days not in INSTALMENT_DAYS:
         raise InvalidInput({"instalment_days": "Choose instalments of 7, 14 or 28 days"})
     if settings.review_every_days not in CADENCES_DAYS:

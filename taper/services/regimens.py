@@ -19,7 +19,7 @@ from taper.domain.starting_checks import refusals as starting_refusals
 from taper.extensions import db
 from taper.models import Organisation, RecordedRegimen, User
 from taper.services import audit
-from taper.services.errors import InvalidInput
+from taper.services.errors import InvalidInput, NotFound
 from taper.services.patients import patient_in_scope
 
 
@@ -37,7 +37,7 @@ class RegimenEntry:
 def preview(*, by: User, patient_id: int, entry: RegimenEntry) -> Assessment:
     """The OME breakdown and findings the entry would have, without saving anything."""
     patient = patient_in_scope(by, patient_id)
-    return _assess(entry, patient.clinic)
+    return assess_entry(entry, patient.clinic)
 
 
 def record_regimen(*, by: User, patient_id: int, entry: RegimenEntry) -> RecordedRegimen:
@@ -46,7 +46,7 @@ def record_regimen(*, by: User, patient_id: int, entry: RegimenEntry) -> Recorde
     recorded_on = entry.recorded_on or clock.today()
     if recorded_on > clock.today():
         raise InvalidInput({"recorded_on": "The date recorded must be today or in the past"})
-    assessment = _assess(entry, patient.clinic)
+    assessment = assess_entry(entry, patient.clinic)
     record = RecordedRegimen(
         patient_id=patient.id, recorded_on=recorded_on, recorded_by_id=by.id,
         lines=regimen_to_json(parse_regimen(entry.lines, load_formulary())),
@@ -72,6 +72,18 @@ def history(*, by: User, patient_id: int) -> list[RecordedRegimen]:
     return list(db.session.scalars(query))
 
 
+def practice_record(*, by: User, patient_id: int, regimen_id: int) -> RecordedRegimen:
+    """A regimen imported from the patient's practice record, to check with the patient and confirm (saving it
+    with `record_regimen` makes a new pharmacist regimen; the imported one stays in the history)."""
+    patient = patient_in_scope(by, patient_id)
+    record = db.session.scalar(select(RecordedRegimen).where(
+        RecordedRegimen.id == regimen_id, RecordedRegimen.patient_id == patient.id,
+        RecordedRegimen.source == "practice_record"))
+    if record is None:
+        raise NotFound("regimen")
+    return record
+
+
 def assessment_of(record: RecordedRegimen) -> Assessment:
     """The breakdown and findings of a stored regimen, under the factor set it was recorded with."""
     regimen = parse_regimen(record.lines, load_formulary())
@@ -80,7 +92,8 @@ def assessment_of(record: RecordedRegimen) -> Assessment:
                   gabapentinoid=record.gabapentinoid)
 
 
-def _assess(entry: RegimenEntry, clinic: Organisation) -> Assessment:
+def assess_entry(entry: RegimenEntry, clinic: Organisation) -> Assessment:
+    """The OME and checks of a regimen as entered, with the clinic's settings (InvalidInput if it is refused)."""
     formulary = load_formulary()
     try:
         regimen = parse_regimen(entry.lines, formulary)

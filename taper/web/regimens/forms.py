@@ -20,6 +20,7 @@ from wtforms.validators import Length, Optional
 from taper import clock
 from taper.domain.formulary import Product, UnknownBrand, UnknownProduct, load_formulary
 from taper.domain.makeable import plain
+from taper.domain.pasted_record import MAX_PASTED_CHARACTERS
 from taper.domain.regimen_units import (
     DidYouMean,
     EnteredIn,
@@ -136,6 +137,11 @@ class RegimenForm(OnceForm):
     gabapentinoid = BooleanField("Co-prescribed gabapentinoid (pregabalin or gabapentin)")
     recorded_on = DatePartsField("Date recorded")
     notes = TextAreaField("Notes", validators=[Length(max=2000)])
+    pasted = TextAreaField("Paste from the record", validators=[Length(max=MAX_PASTED_CHARACTERS)],
+                           description="Copy the medication list from the GP record: one medicine a line, the drug "
+                                       "and its dosage separated by a tab (as a copied table has), or \" - \", or "
+                                       "written straight after the drug's form (\"tablets\", \"capsules\", "
+                                       "\"patches\", \"oral solution\" ...)")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -182,6 +188,36 @@ class RegimenForm(OnceForm):
     def name_units(self) -> None:
         for entry in self.lines:
             entry.form.name_units()
+
+    def fill(self, lines: list[dict[str, Any]], *, benzodiazepine: bool | None = None,
+             gabapentinoid: bool | None = None, confirm_usual: bool = True) -> list[str]:
+        """Put regimen lines (their JSON shape) in the form's medicine lines, replacing those there, with doses
+        in mg (micrograms/hour for patches). With `confirm_usual`, a when-needed line's usual doses a day is left
+        empty, with the record's maximum shown by it, for the pharmacist to ask the patient (a record never says
+        usual use). Returns the lines that do not fit the form, each with the reason."""
+        left_out: list[str] = []
+        while len(self.lines):
+            self.lines.pop_entry()
+        for line in lines:
+            if len(self.lines) >= MAX_LINES:
+                left_out.append(f"{line['product']}: the form holds at most {MAX_LINES} medicines; enter it by hand")
+                continue
+            data, problem = _line_data(line, confirm_usual=confirm_usual)
+            if problem:
+                left_out.append(problem)
+                continue
+            entry = self.lines.append_entry(data)
+            if "prn" in line and confirm_usual:
+                entry.form.worked[entry.form.prn_usual.name] = (
+                    f"The record allows up to {line['prn']['max_per_day']} a day: ask the patient how many they "
+                    "usually take")
+        while len(self.lines) < self.lines.min_entries:
+            self.lines.append_entry()
+        if benzodiazepine is not None:
+            self.benzodiazepine.data = benzodiazepine
+        if gabapentinoid is not None:
+            self.gabapentinoid.data = gabapentinoid
+        return left_out
 
     def use_suggestion(self, index: int) -> None:
         """Take up the "did you mean" reading of line `index` (counted from 0), as the pharmacist chose."""
@@ -244,6 +280,45 @@ class RegimenForm(OnceForm):
                                        + ", ".join(plain(value) for value in strengths)]
             total += strength
         return plain(total) if typed else ""
+
+
+def _line_data(line: dict[str, Any], *, confirm_usual: bool) -> tuple[dict[str, Any], str]:
+    """A regimen line (JSON shape) as the values of a LineForm, or a reason it does not fit the form."""
+    product = load_formulary().get(line["product"]) if line.get("product") in load_formulary() else None
+    name = product.label() if product is not None else str(line.get("product"))
+    data: dict[str, Any] = {"product": line.get("product", ""), "brand": line.get("brand", ""),
+                            "entered_in": EnteredIn.AMOUNT.value}
+    if "patch_mcg_per_hour" in line:
+        strengths = sorted(product.strengths, reverse=True) if product is not None else []
+        return data | {"taken": "patch", "patches": _patches_worn(Decimal(str(line["patch_mcg_per_hour"])),
+                                                                   strengths)}, ""
+    if "prn" in line:
+        prn = line["prn"]
+        return data | {"taken": "prn", "prn_dose": plain(Decimal(str(prn["dose_mg"]))),
+                       "prn_usual": "" if confirm_usual else str(prn["usual_per_day"]),
+                       "prn_max": str(prn["max_per_day"])}, ""
+    doses = line.get("doses", [])
+    if len(doses) > len(DOSE_SLOTS):
+        return data, (f"{name}: {len(doses)} doses a day, more than the form's {len(DOSE_SLOTS)} times; "
+                      "enter it by hand")
+    data["taken"] = "regular"
+    for slot in DOSE_SLOTS:
+        dose = doses[slot - 1] if slot <= len(doses) else None
+        data[f"time_{slot}"] = dose["time"] if dose else DEFAULT_TIMES[slot]
+        data[f"dose_{slot}"] = plain(Decimal(str(dose["dose_mg"]))) if dose else ""
+    return data, ""
+
+
+def _patches_worn(total: Decimal, strengths: list[Decimal]) -> str:
+    """Patches worn together making up `total` micrograms/hour, largest strength first ("25 + 12" for 37), as the
+    form's patches field takes them; the total as it stands when the strengths do not make it up exactly."""
+    parts: list[Decimal] = []
+    left = total
+    for strength in strengths:
+        while strength > 0 and left >= strength:
+            parts.append(strength)
+            left -= strength
+    return " + ".join(plain(part) for part in parts) if parts and left == 0 else plain(total)
 
 
 def _text(field: Field) -> str:

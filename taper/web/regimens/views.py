@@ -6,7 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from taper.domain.formulary import load_formulary
 from taper.domain.organisations import Role
+from taper.domain.pasted_record import PastedReading, PasteTooLong, read_pasted
 from taper.extensions import db
 from taper.services import patients, regimens
 from taper.web.fields import save
@@ -20,11 +22,30 @@ blueprint = Blueprint("regimens", __name__, url_prefix="/patients/<int:patient_i
 @roles(Role.PHARMACIST)
 def new(patient_id: int) -> Response | str:
     """Record the current regimen. "Check" shows the OME and findings without saving; "Save" records it.
-    A "did you mean" button reads a line's doses as counts of tablets and checks again, saving nothing."""
+    A "did you mean" button reads a line's doses as counts of tablets and checks again, saving nothing.
+    "Read the pasted lines" reads medication lines pasted from the GP record into the form, saving nothing;
+    `?confirm=<regimen id>` opens the form with a practice record's regimen in it, to check and save."""
     form = RegimenForm()
     assessment = None
-    if form.validate_on_submit():
-        if "add_line" in request.form:
+    pasted: PastedReading | None = None
+    left_out: list[str] = []
+    confirming = None
+    if not form.is_submitted() and request.args.get("confirm", "").isdigit():
+        # "Check and confirm" a regimen from a practice record: its lines in the form, saved as a new regimen.
+        confirming = regimens.practice_record(by=current_user, patient_id=patient_id,
+                                              regimen_id=int(request.args["confirm"]))
+        left_out = form.fill(confirming.lines, benzodiazepine=confirming.benzodiazepine,
+                             gabapentinoid=confirming.gabapentinoid)
+    elif form.validate_on_submit():
+        if "read_pasted" in request.form:  # read the pasted lines into the form; nothing is saved
+            try:
+                pasted = read_pasted(form.pasted.data or "", load_formulary())
+            except PasteTooLong as refusal:
+                form.pasted.errors = [*form.pasted.errors, str(refusal)]
+            else:
+                left_out = form.fill(pasted.lines, benzodiazepine=pasted.benzodiazepine or form.benzodiazepine.data,
+                                     gabapentinoid=pasted.gabapentinoid or form.gabapentinoid.data)
+        elif "add_line" in request.form:
             if len(form.lines) < MAX_LINES:
                 form.lines.append_entry()
         else:
@@ -45,7 +66,8 @@ def new(patient_id: int) -> Response | str:
     form.name_units()
     patient = patients.view_patient(by=current_user, patient_id=patient_id)
     db.session.commit()
-    return render_template("regimens/new.html", form=form, patient=patient, assessment=assessment)
+    return render_template("regimens/new.html", form=form, patient=patient, assessment=assessment, pasted=pasted,
+                           left_out=left_out, confirming=confirming)
 
 
 @blueprint.route("/")

@@ -1,0 +1,1 @@
+"""find pages (issue 18)."""
