@@ -19,7 +19,7 @@ from taper.domain.plans import PlanStatus
 from taper.extensions import db
 from taper.models import Appointment, Patient, Plan, User
 from taper.models.booking import HOLDING
-from taper.services import audit, capacity, messages
+from taper.services import audit, capacity, invitations, messages
 from taper.services.appointments import (
     KIND_LABELS,
     busy_between,
@@ -68,6 +68,7 @@ def book(*, by: User, patient_id: int, plan_id: int | None, kind: str, starts_at
                  changes={"booked": describe(appointment), "kind": kind, "plan_id": appointment.plan_id,
                           "extra_session": why or ""})
     messages.tell_patient_about(appointment, change="booked", when=when_in_words(appointment))
+    invitations.link_first_consultation(by=by, appointment=appointment)  # an accepted invitation's first one
     return appointment
 
 

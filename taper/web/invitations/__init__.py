@@ -1,0 +1,1 @@
+"""invitations pages (issue 18)."""
