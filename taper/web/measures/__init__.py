@@ -1,0 +1,1 @@
+"""measures pages (issue 18)."""
