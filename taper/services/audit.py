@@ -28,6 +28,11 @@ def set_origin(description: str | None) -> None:
     _origin.set(description)
 
 
+def current_origin() -> str | None:
+    """The origin events get in this context (for rows written in bulk, as `record` writes them)."""
+    return _origin.get()
+
+
 @contextmanager
 def origin(description: str | None) -> Iterator[None]:
     """Record `description` (an IP address, "cli", "scheduler") as the origin of events in the block."""
@@ -186,6 +191,27 @@ _WHAT = {
     ("two_factor_failure", "user"): "Tried to sign in with a wrong two-factor code",
     ("recovery_code_used", "user"): "Signed in with a recovery code",
     ("reset_two_factor", "user"): "Reset an account's two-factor authentication",
+    # Cohort import (issue 18)
+    ("import", "patient"): "Added the patient to the caseload from a GP practice's record (cohort import)",
+    ("import", "regimen"): "Recorded the opioids in the GP practice's record (cohort import, not yet checked)",
+    ("update", "cohort_mapping"): "Saved the clinic's columns for cohort imports",
+    ("preview", "cohort_import"): "Uploaded a cohort extract and saw its preview",
+    ("confirm", "cohort_import"): "Confirmed a cohort import",
+    ("imported", "cohort_import"): "Finished a cohort import",
+    ("fail", "cohort_import"): "A cohort import stopped on an error",
+    ("discard", "cohort_import"): "Left a previewed cohort import without importing it (its file deleted)",
+    ("access_denied", "cohort_import"): "Tried to open another clinic's cohort import (refused)",
+    # Invitations (issue 18)
+    ("create", "invitation"): "Invited the patient to the clinic, in their GP practice's name",
+    ("update", "invitation"): "Recorded the patient's answer to an invitation, or the first consultation booked",
+    ("view", "invitation"): "Looked at the patient's invitation",
+    ("access_denied", "invitation"): "Tried to open another clinic's invitation (refused)",
+    ("view", "invitations"): "Looked at the clinic's invitations",
+    ("print", "invitation_batch"): "Opened the invitation letters to print",
+    ("access_denied", "invitation_batch"): "Tried to open another clinic's invitation letters (refused)",
+    ("render", "invitation_batch"): "Started making a batch of invitation letters again",
+    ("rendered", "invitation_batch"): "Finished making a batch of invitation letters",
+    ("fail", "invitation_batch"): "A batch of invitation letters stopped on an error",
 }
 _PLAN_STATUS = {"active": "Started the tapering plan", "paused": "Paused the tapering plan",
                 "completed": "Marked the tapering plan completed", "stopped": "Stopped the tapering plan"}

@@ -11,7 +11,11 @@ from taper.web.admin.views import blueprint as admin
 from taper.web.api.views import blueprint as api
 from taper.web.appointments.views import blueprint as appointments
 from taper.web.auth.views import blueprint as auth
+from taper.web.find.views import blueprint as find
 from taper.web.home.views import blueprint as home
+from taper.web.imports.views import blueprint as imports
+from taper.web.invitations.views import blueprint as invitations
+from taper.web.measures.views import blueprint as measures
 from taper.web.patients.views import blueprint as patients
 from taper.web.pharmacy.views import blueprint as pharmacy
 from taper.web.plans.views import blueprint as plans
@@ -39,7 +43,7 @@ def configure_jinja(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     configure_jinja(app)
     for blueprint in (nhsuk_assets, auth, home, patients, regimens, risk, plans, appointments, practice, pharmacy,
-                      admin, api):
+                      admin, api, imports, find, invitations, measures):
         app.register_blueprint(blueprint)
     errors.init_app(app)  # first: its refusal of NUL characters runs before anything reads the request
     security.init_app(app)
