@@ -17,6 +17,7 @@ from http.cookiejar import CookieJar
 import pytest
 
 from taper import PROJECT_ROOT
+from taper.scheduler import TIMETABLE
 from taper.services.demo_data import DEMO_PASSWORD
 from tests.e2e.conftest import Running
 
@@ -103,14 +104,15 @@ def test_make_run_starts_the_scheduler_and_a_demo_reminder_reaches_the_outbox(ma
     database = make_run.instance / "taper.db"
     deadline = time.monotonic() + 60
     jobs: list[str] = []
-    while time.monotonic() < deadline and len(jobs) < 4:
+    while time.monotonic() < deadline and len(jobs) < len(TIMETABLE):
         with contextlib.closing(sqlite3.connect(database)) as connection:
             try:
                 jobs = [row[0] for row in connection.execute("SELECT id FROM apscheduler_jobs ORDER BY id")]
             except sqlite3.OperationalError:  # the scheduler has not made its table yet
                 jobs = []
         time.sleep(0.5)
-    assert jobs == ["completion-reviews", "deliver-messages", "overdue-reviews", "step-reminders"]
+    assert jobs == sorted(TIMETABLE) == ["completion-reviews", "deliver-messages", "discard-stale-imports",
+                                         "overdue-reviews", "step-reminders"]
     ran = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "taper", "run-job",
                           "step-reminders"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
                          env=make_run.environment)
