@@ -52,11 +52,11 @@ def date_from_parts(day: str, month: str, year: str) -> date:
     """The date of a day (digits), a month (a number, or a name in full or shortened: "3", "Mar", "March") and
     a year (four digits); UnreadableDate if there is no such date."""
     day, month, year = day.strip(), month.strip().lower().rstrip("."), year.strip()
-    if not day.isdigit() or len(day) > 2:
+    if not day.isdecimal() or len(day) > 2:  # isdecimal: what int() reads ("²" is a digit int() refuses)
         raise UnreadableDate("the day must be a number, like 14")
-    if not year.isdigit() or len(year) != 4:
+    if not year.isdecimal() or len(year) != 4:
         raise UnreadableDate("write the year in full, with 4 digits, like 1951")
-    if month.isdigit():
+    if month.isdecimal():
         month_number = int(month) if len(month) <= 2 else 0
         if not 1 <= month_number <= 12:
             raise UnreadableDate(f"there is no month {month}")

@@ -231,7 +231,7 @@ def search_patients(*, by: User, text: str, page: int = 1) -> Page[Listed]:
 
 def _search_condition(text: str) -> ColumnElement[bool]:
     digits = re.sub(r"[\s-]", "", text)
-    if digits.isdigit() and len(digits) == 10:
+    if digits.isdecimal() and len(digits) == 10:
         return Patient.nhs_number == digits
     if looks_like_date(text):
         try:

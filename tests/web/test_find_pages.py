@@ -300,3 +300,8 @@ def test_the_worklist_runs_as_many_statements_with_30_patients_as_with_3(
         counts.append(statements)
     assert counts[0].count == counts[1].count, f"{counts[0]}\n{counts[1]}"
     assert counts[1].count <= 12, str(counts[1])
+
+
+@pytest.mark.parametrize("page", ["²", "x", "-3"])
+def test_a_page_argument_that_is_not_a_page_number_shows_the_first_page(signed_in: FlaskClient, page: str) -> None:
+    assert signed_in.get("/find/", query_string={"page": page}).status_code == 200

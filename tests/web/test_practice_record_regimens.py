@@ -143,3 +143,10 @@ def test_a_plan_is_not_built_from_a_practice_record(pharmacist: User, patient: P
                                                "confirm it before building a plan"}
     with pytest.raises(InvalidInput):
         plans.create_draft(by=pharmacist, patient_id=patient.id, settings=plans.PlanSettings(start_on=TODAY))
+
+
+@pytest.mark.parametrize("confirm", ["²", "٣x", "99999999999999999999", "-1"])
+def test_a_confirm_argument_that_cannot_be_a_regimen_id_is_not_found(signed_in: FlaskClient, make: Maker,
+                                                                     pharmacist: User, confirm: str) -> None:
+    patient = make.patient(pharmacist)
+    assert signed_in.get(f"/patients/{patient.id}/regimens/new", query_string={"confirm": confirm}).status_code == 404

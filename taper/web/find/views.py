@@ -9,6 +9,7 @@ from taper.domain.organisations import Role
 from taper.extensions import db
 from taper.services import finding
 from taper.web.find.forms import ChooseForm, FilterForm
+from taper.web.paging import page_number
 from taper.web.security import roles
 
 blueprint = Blueprint("find", __name__, url_prefix="/find")
@@ -19,8 +20,7 @@ blueprint = Blueprint("find", __name__, url_prefix="/find")
 def index() -> str:
     """Page `page` of the worklist with the filters in the address; checked rows go to invitations.new."""
     filters = FilterForm(request.args, practices=finding.practices(by=current_user))
-    number = request.args.get("page", "1")
-    page = finding.worklist(by=current_user, page=int(number) if number.isdigit() else 1, show=filters.chosen())
+    page = finding.worklist(by=current_user, page=page_number(), show=filters.chosen())
     db.session.commit()
     return render_template("find/index.html", page=page, filters=filters, choose=ChooseForm(),
                            arguments=filters.arguments())

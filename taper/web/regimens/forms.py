@@ -375,4 +375,4 @@ def _whole(text: str) -> int | str | None:
     """A count as typed: a whole number if it is one, otherwise the text, for the domain to refuse by name."""
     if not text:
         return None
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isdecimal() else text  # isdecimal: what int() reads ("²" is a digit, not a number)

@@ -11,6 +11,7 @@ from taper.domain.organisations import Role
 from taper.domain.pasted_record import PastedReading, PasteTooLong, read_pasted
 from taper.extensions import db
 from taper.services import patients, regimens
+from taper.web.arguments import record_id
 from taper.web.fields import save
 from taper.web.regimens.forms import MAX_LINES, RegimenForm
 from taper.web.security import roles
@@ -30,10 +31,10 @@ def new(patient_id: int) -> Response | str:
     pasted: PastedReading | None = None
     left_out: list[str] = []
     confirming = None
-    if not form.is_submitted() and request.args.get("confirm", "").isdigit():
+    confirm_id = record_id("confirm")
+    if not form.is_submitted() and confirm_id is not None:
         # "Check and confirm" a regimen from a practice record: its lines in the form, saved as a new regimen.
-        confirming = regimens.practice_record(by=current_user, patient_id=patient_id,
-                                              regimen_id=int(request.args["confirm"]))
+        confirming = regimens.practice_record(by=current_user, patient_id=patient_id, regimen_id=confirm_id)
         left_out = form.fill(confirming.lines, benzodiazepine=confirming.benzodiazepine,
                              gabapentinoid=confirming.gabapentinoid)
     elif form.validate_on_submit():
@@ -49,7 +50,7 @@ def new(patient_id: int) -> Response | str:
             if len(form.lines) < MAX_LINES:
                 form.lines.append_entry()
         else:
-            if request.form.get("use_units", "").isdigit():  # "did you mean 2 tablets?": shown, then checked
+            if request.form.get("use_units", "").isdecimal():  # "did you mean 2 tablets?": shown, then checked
                 form.use_suggestion(int(request.form["use_units"]))
             entry = form.entry()
             if not form.has_field_errors():
